@@ -1,0 +1,24 @@
+"""Test settings: fast hashers, a throwaway MEDIA_ROOT, local storage, pinned shelf values."""
+
+import tempfile
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789abcdef"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Each test gets its own directory too (see conftest.py); this one catches strays.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="imageshelf-test-media-")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# A developer's .env must not change what the suite expects.
+IMAGE_LIMIT = 3
+MAX_UPLOAD_MB = 10
+MAX_IMAGE_PIXELS = 50_000_000
+IMAGE_MAX_EDGE = 4096
+PUBLIC_UPLOADS = False

@@ -1,0 +1,14 @@
+"""URL configuration: the public page and its endpoints, media, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "ImageShelf administration"
+admin.site.site_title = "ImageShelf admin"
+admin.site.index_title = "Manage the shelf"
+admin.site.site_url = "/"
+
+urlpatterns = [
+    path("", include("uploads.urls")),
+    path("admin/", admin.site.urls),
+]

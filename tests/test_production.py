@@ -1,0 +1,184 @@
+"""Production settings, run for real: DEBUG off, WhiteNoise, check --deploy, a missing key.
+
+These start real processes (manage.py, gunicorn) with config.settings.production, the way
+Heroku does, because the failure they guard against only shows outside the test client.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "a-production-like-secret-key-for-tests-9f8e7d6c5b4a3928171605f4e3d2c1b0"
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "DYNO"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=SECRET,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        DATABASE_SSL_REQUIRE="False",
+        STATIC_ROOT=str(tmp_path / "staticfiles"),
+        MEDIA_ROOT=str(tmp_path / "media"),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """gunicorn on config.wsgi with production settings, after migrate and collectstatic."""
+    tmp_path = tmp_path_factory.mktemp("production")
+    env = production_env(tmp_path)
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        result = manage(env, *command)
+        assert result.returncode == 0, result.stderr
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "config.wsgi",
+            "--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-control-socket",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            fetch(base + "/healthz")
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def fetch(url: str, **headers: str):
+    """GET over HTTPS as Heroku's router forwards it; returns (status, headers, body)."""
+    request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def static_links(html: str) -> dict[str, str]:
+    import re
+
+    css = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', html)
+    hero = re.search(r'src="(/static/img/hero\.[0-9a-f]{12}\.svg)"', html)
+    assert css and hero, "static files are not linked by their hashed names"
+    return {"css": css.group(1), "hero": hero.group(1)}
+
+
+def test_home_page_is_served_with_debug_off(gunicorn):
+    status, headers, body = fetch(gunicorn + "/")
+
+    assert status == 200
+    assert b"The shelf is empty." in body
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+@pytest.mark.parametrize("asset", ["css", "hero"])
+def test_static_files_are_served_by_whitenoise_with_immutable_caching(gunicorn, asset):
+    path = static_links(fetch(gunicorn + "/")[2].decode())[asset]
+
+    status, headers, body = fetch(gunicorn + path)
+
+    assert status == 200
+    assert len(body) > 100
+    assert "immutable" in headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_static_files_are_compressed_when_the_client_accepts_it(gunicorn, encoding):
+    path = static_links(fetch(gunicorn + "/")[2].decode())["css"]
+
+    status, headers, _ = fetch(gunicorn + path, **{"Accept-Encoding": encoding})
+
+    assert status == 200
+    assert headers["Content-Encoding"] == encoding
+
+
+def test_plain_http_is_redirected_to_https(gunicorn):
+    request = urllib.request.Request(gunicorn + "/", headers={"X-Forwarded-Proto": "http"})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.build_opener(NoRedirect).open(request, timeout=10)
+
+    assert answer.value.code == 301
+    assert answer.value.headers["Location"].startswith("https://")
+
+
+def test_check_deploy_passes_with_warnings_as_failures(tmp_path):
+    env = production_env(
+        tmp_path, DATABASE_URL="postgres://user:password@db.example.com:5432/imageshelf"
+    )
+    assert manage(env, "collectstatic", "--noinput").returncode == 0
+
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_missing_secret_key_stops_startup_and_names_it(tmp_path):
+    env = production_env(tmp_path)
+    del env["SECRET_KEY"]
+
+    result = manage(env, "check")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_missing_database_url_stops_startup_and_names_it(tmp_path):
+    env = production_env(tmp_path)
+    del env["DATABASE_URL"]
+
+    result = manage(env, "check")
+
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr

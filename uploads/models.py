@@ -1,0 +1,83 @@
+"""The shelf's data: images, and a version that tells every process when the shelf changed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from . import imaging
+
+
+class Image(models.Model):
+    """One image on the shelf: a normalised file, its WebP thumbnail and their metadata."""
+
+    class Format(models.TextChoices):
+        JPEG = "JPEG", "JPEG"
+        PNG = "PNG", "PNG"
+
+    file = models.ImageField(
+        upload_to="images/",
+        max_length=255,
+        help_text="The normalised image, stored as images/<uuid4>.<ext>.",
+    )
+    thumbnail = models.ImageField(
+        upload_to="thumbs/",
+        max_length=255,
+        blank=True,
+        help_text="WebP preview, stored as thumbs/<uuid4>.webp.",
+    )
+    title = models.CharField(
+        max_length=200, blank=True, help_text="Describes the image; used as its alt text."
+    )
+    width = models.PositiveIntegerField(help_text="Width of the stored image, in pixels.")
+    height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")
+    size_bytes = models.PositiveBigIntegerField("size", help_text="Size of the stored file.")
+    format = models.CharField(max_length=4, choices=Format.choices)
+    sha256 = models.CharField(
+        "SHA-256",
+        max_length=64,
+        unique=True,
+        help_text="Digest of the stored bytes; the same image cannot be shelved twice.",
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shelf_images",
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        get_latest_by = ["uploaded_at", "id"]
+        permissions = [
+            ("import_image", "Can import image metadata"),
+            ("export_image", "Can export image metadata"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.file.name
+
+    @property
+    def alt_text(self) -> str:
+        return self.title or f"Image uploaded {self.uploaded_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def thumbnail_size(self) -> tuple[int, int]:
+        """Pixel size of the thumbnail, derived from the image without opening a file."""
+        return imaging.fit_within((self.width, self.height), settings.THUMBNAIL_EDGE)
+
+
+class ShelfVersion(models.Model):
+    """A single row counting changes to the shelf; cached pages are keyed on it."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "shelf version"
+
+    def __str__(self) -> str:
+        return f"shelf version {self.version}"

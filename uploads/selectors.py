@@ -1,0 +1,151 @@
+"""Reads for pages: the shelf's version, its newest images and whether their files exist."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+
+from . import services, storage
+from .models import Image, ShelfVersion
+
+logger = logging.getLogger(__name__)
+
+# Rows whose files vanished are repaired on the way; a few rounds at most.
+_MAX_REPAIR_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class ShelfImage:
+    """What the public page needs to show one image; plain data, safe to cache."""
+
+    pk: int
+    title: str
+    alt: str
+    file_name: str
+    thumbnail_name: str
+    width: int
+    height: int
+    thumbnail_width: int
+    thumbnail_height: int
+    uploaded_at: datetime
+    file_url: str
+    thumbnail_url: str  # the full image when the thumbnail is missing
+
+
+@dataclass(frozen=True)
+class ShelfPage:
+    version: int
+    changed_at: datetime | None
+    images: list[ShelfImage] = field(default_factory=list)
+    unavailable: bool = False  # storage did not answer: some images may be hidden
+
+    @property
+    def etag(self) -> str:
+        """Changes whenever what the page shows changes, in every process."""
+        shown = ",".join(f"{image.pk}:{image.thumbnail_url}" for image in self.images)
+        digest = hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+        return f"{self.version}-{int(self.unavailable)}-{digest}"
+
+
+def shelf_version() -> tuple[int, datetime | None]:
+    """The shelf's change counter and time: the one query a cached page costs."""
+    row = ShelfVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    return row or (0, None)
+
+
+def shelf_page() -> ShelfPage:
+    """The newest images whose files exist; rows whose image file is gone are removed."""
+    for _ in range(_MAX_REPAIR_ROUNDS):
+        version, changed_at = shelf_version()
+        images = _newest_images(version)
+        try:
+            present = _files_present(version, images)
+        except storage.StorageUnavailable:
+            logger.warning("storage unavailable while checking the shelf's files", exc_info=True)
+            return ShelfPage(version, changed_at, [], unavailable=True)
+        missing = [image.pk for image in images if not present[image.file_name]]
+        if not missing:
+            shown = [
+                image
+                if present.get(image.thumbnail_name)
+                else replace(image, thumbnail_url=image.file_url)
+                for image in images
+            ]
+            return ShelfPage(version, changed_at, shown)
+        services.images_delete(missing, reason="file missing")
+    return ShelfPage(version, changed_at, [], unavailable=True)
+
+
+def _newest_images(version: int) -> list[ShelfImage]:
+    """Cached per shelf version (and URL lifetime, for signed S3 links)."""
+    key = f"shelf:{version}:{settings.IMAGE_LIMIT}:{_url_epoch()}:images"
+    images = cache.get(key)
+    if images is None:
+        rows = Image.objects.order_by("-uploaded_at", "-id")[: settings.IMAGE_LIMIT]
+        images = [_shelf_image(row) for row in rows]
+        cache.set(key, images, timeout=3600)
+    return images
+
+
+def _shelf_image(image: Image) -> ShelfImage:
+    thumb_width, thumb_height = image.thumbnail_size
+    return ShelfImage(
+        pk=image.pk,
+        title=image.title,
+        alt=image.alt_text,
+        file_name=image.file.name,
+        thumbnail_name=image.thumbnail.name,
+        width=image.width,
+        height=image.height,
+        thumbnail_width=thumb_width,
+        thumbnail_height=thumb_height,
+        uploaded_at=image.uploaded_at,
+        file_url=image.file.url,
+        thumbnail_url=image.thumbnail.url if image.thumbnail else image.file.url,
+    )
+
+
+def _files_present(version: int, images: list[ShelfImage]) -> dict[str, bool]:
+    """Local disk: checked on every request (a stat is cheap). S3: cached briefly."""
+    names = [name for image in images for name in (image.file_name, image.thumbnail_name)]
+    media = services.media_storage()
+    if not storage.is_s3(media):
+        return storage.files_present(media, names)
+    key = "shelf:files:" + hashlib.blake2b(",".join(names).encode(), digest_size=16).hexdigest()
+    present = cache.get(key)
+    if present is None:
+        present = storage.files_present(media, names)
+        cache.set(key, present, timeout=settings.MEDIA_CHECK_CACHE_SECONDS)
+    return present
+
+
+def _url_epoch() -> int:
+    """Signed S3 URLs expire: rebuild them at half their lifetime."""
+    media = services.media_storage()
+    if storage.is_s3(media) and media.querystring_auth:
+        return int(time.time() // max(60, media.querystring_expire // 2))
+    return 0
+
+
+def health() -> dict[str, str]:
+    """ "ok" or "unavailable" for the database and the media storage."""
+    result = {"database": "ok", "storage": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.exception("health check: database unavailable")
+        result["database"] = "unavailable"
+    try:
+        storage.check_reachable(services.media_storage())
+    except storage.StorageUnavailable:
+        logger.exception("health check: storage unavailable")
+        result["storage"] = "unavailable"
+    return result

@@ -1,0 +1,231 @@
+"""Every write to the shelf: ingest, deletion, the image limit, thumbnails, the shelf version."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import imaging
+from .models import Image, ShelfVersion
+from .storage import StorageUnavailable
+
+logger = logging.getLogger("uploads.audit")
+
+DELETE_BATCH = 500
+_SHELF_LOCK_KEY = 0x1A6E5E1F  # arbitrary, constant: names the shelf's advisory lock
+
+
+class UploadRejected(ValidationError):
+    """An upload refused for a reason the person who sent it can act on."""
+
+
+def audit(event: str, **fields: object) -> None:
+    """One structured (logfmt) line per event, readable in `heroku logs`."""
+    pairs = " ".join(f"{key}={_logfmt(value)}" for key, value in fields.items())
+    logger.info("event=%s %s", event, pairs)
+
+
+def media_storage():
+    return Image._meta.get_field("file").storage
+
+
+# --- Ingest -----------------------------------------------------------------
+
+
+def image_ingest(file: File, *, user=None, title: str = "") -> Image:
+    """Validate, normalise and store one upload: the one door for every upload."""
+    who = _username(user)
+    filename = getattr(file, "name", "") or ""
+    try:
+        data = _read_upload(file)
+        processed = imaging.process(
+            data,
+            max_pixels=settings.MAX_IMAGE_PIXELS,
+            max_edge=settings.IMAGE_MAX_EDGE,
+            thumb_edge=settings.THUMBNAIL_EDGE,
+        )
+        if Image.objects.filter(sha256=processed.sha256).exists():
+            raise imaging.ImageRejected(_DUPLICATE, "duplicate")
+    except imaging.ImageRejected as rejection:
+        audit("upload.refused", user=who, reason=rejection.code, filename=filename)
+        raise UploadRejected(rejection.message, code=rejection.code) from None
+    image = _store(processed, user=user, title=title.strip() or imaging.clean_title(filename))
+    audit("upload.stored", user=who, image=image.pk, file=image.file.name, filename=filename)
+    return image
+
+
+_DUPLICATE = "This image is already on the shelf."
+
+
+def _read_upload(file: File) -> bytes:
+    """The upload's bytes, refusing empty and oversized files before reading them."""
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if file.size is not None and file.size > limit:
+        raise imaging.ImageRejected(too_large_message(file.size), "too_large")
+    file.seek(0)
+    data = file.read(limit + 1)
+    if len(data) > limit:  # the declared size was wrong
+        raise imaging.ImageRejected(too_large_message(len(data)), "too_large")
+    if not data:
+        raise imaging.ImageRejected("The file is empty.", "empty")
+    return data
+
+
+def too_large_message(size: int | None = None) -> str:
+    measured = f" ({size / 1024 / 1024:.1f} MB)" if size else ""
+    return f"This file is too large{measured}: the limit is {settings.MAX_UPLOAD_MB} MB."
+
+
+def _store(processed: imaging.ProcessedImage, *, user, title: str) -> Image:
+    """Write both files under fresh names, then the row; undo the files if the row fails."""
+    storage = media_storage()
+    written: list[str] = []
+    try:
+        for name, content in (
+            (f"images/{uuid.uuid4()}.{processed.extension}", processed.content),
+            (f"thumbs/{uuid.uuid4()}.webp", processed.thumbnail),
+        ):
+            written.append(name)  # before saving: a failed write may leave a partial file
+            written[-1] = _save_file(storage, name, content)
+        with transaction.atomic():
+            return Image.objects.create(
+                file=written[0],
+                thumbnail=written[1],
+                title=title[:200],
+                width=processed.width,
+                height=processed.height,
+                size_bytes=len(processed.content),
+                format=processed.format,
+                sha256=processed.sha256,
+                uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        # Another upload of the same image won the race to the unique sha256.
+        _discard(storage, written)
+        raise UploadRejected(_DUPLICATE, code="duplicate") from None
+    except BaseException:
+        _discard(storage, written)
+        raise
+
+
+def _save_file(storage, name: str, content: bytes) -> str:
+    try:
+        return storage.save(name, ContentFile(content))
+    except Exception as error:
+        raise StorageUnavailable(f"could not write {name}: {error}") from error
+
+
+def _discard(storage, names: Iterable[str]) -> None:
+    """Best effort: what cannot be removed now is an orphan for reconcile_media."""
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:
+            logger.warning("event=upload.cleanup_failed file=%s", name, exc_info=True)
+
+
+# --- Deletion and the limit -------------------------------------------------
+
+
+def images_delete(pks: Iterable[int], *, reason: str, user=None) -> int:
+    """Delete images by primary key; django-cleanup deletes their files after commit."""
+    pks = list(pks)
+    deleted = 0
+    with transaction.atomic():
+        for start in range(0, len(pks), DELETE_BATCH):
+            batch = Image.objects.filter(pk__in=pks[start : start + DELETE_BATCH])
+            for pk, name in batch.values_list("pk", "file"):
+                audit("image.deleted", user=_username(user), reason=reason, image=pk, file=name)
+            deleted += batch.delete()[1].get(Image._meta.label, 0)
+    return deleted
+
+
+def images_enforce_limit(*, limit: int | None = None, user=None) -> int:
+    """Delete the oldest images beyond the limit; safe to run from many processes at once."""
+    limit = settings.IMAGE_LIMIT if limit is None else limit
+    with transaction.atomic():
+        lock_shelf()
+        # Chosen under the lock and deleted by primary key: a concurrent run cannot make
+        # us delete an image that became one of the newest after we looked.
+        beyond = list(Image.objects.values_list("pk", flat=True)[limit:])
+        deleted = images_delete(beyond, reason="limit", user=user)
+    if deleted:
+        audit("limit.enforced", user=_username(user), limit=limit, deleted=deleted)
+    return deleted
+
+
+def images_delete_all(*, user=None) -> int:
+    """Delete every image and, after commit, every file."""
+    with transaction.atomic():
+        lock_shelf()
+        deleted = images_delete(
+            Image.objects.values_list("pk", flat=True), reason="delete-all", user=user
+        )
+    audit("shelf.emptied", user=_username(user), deleted=deleted)
+    return deleted
+
+
+def lock_shelf() -> None:
+    """Serialise shelf-wide changes until the transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SHELF_LOCK_KEY])
+    # SQLite: transactions begin IMMEDIATE (see settings), which already serialises writers.
+
+
+# --- Thumbnails -------------------------------------------------------------
+
+
+def image_regenerate_thumbnail(image: Image) -> None:
+    """Make a fresh thumbnail from the stored image; the old one goes after commit."""
+    storage = media_storage()
+    try:
+        with storage.open(image.file.name, "rb") as stored:
+            data = stored.read()
+    except FileNotFoundError:
+        raise
+    except Exception as error:
+        raise StorageUnavailable(f"could not read {image.file.name}: {error}") from error
+    thumbnail = imaging.make_thumbnail(data, image.format, image.thumbnail_size)
+    name = _save_file(storage, f"thumbs/{uuid.uuid4()}.webp", thumbnail)
+    try:
+        image.thumbnail = name
+        image.save(update_fields=["thumbnail"])
+    except BaseException:
+        _discard(storage, [name])
+        raise
+    audit("thumbnail.regenerated", image=image.pk, file=name)
+
+
+# --- The shelf version ------------------------------------------------------
+
+
+def shelf_changed() -> None:
+    """Count a change to the shelf, in the same transaction, so cached pages go stale."""
+    now = timezone.now()
+    if not ShelfVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=now):
+        ShelfVersion.objects.bulk_create(
+            [ShelfVersion(pk=1, version=1, changed_at=now)], ignore_conflicts=True
+        )
+
+
+def _username(user) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "anonymous" if user is not None else "system"
+    return user.get_username()
+
+
+def _logfmt(value: object) -> str:
+    text = str(value)
+    if not text or any(ch in text for ch in ' ="\\'):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text

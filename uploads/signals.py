@@ -1,0 +1,22 @@
+"""Thin receivers: each calls one service. Connected in UploadsConfig.ready()."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from . import services
+
+
+def count_shelf_change(sender, instance, raw=False, **kwargs) -> None:
+    """Any saved or deleted image changes the shelf: bump its version in the same transaction."""
+    if raw:  # loading fixtures
+        return
+    services.shelf_changed()
+
+
+def enforce_limit_after_upload(sender, instance, created, raw, **kwargs) -> None:
+    """After a new image commits, trim the shelf back to IMAGE_LIMIT."""
+    if raw or not created:
+        return
+    # robust: the upload has committed; a failure here is logged, not shown as an error.
+    transaction.on_commit(services.images_enforce_limit, robust=True)

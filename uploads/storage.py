@@ -1,0 +1,144 @@
+"""Storage operations in bulk: list a prefix once, delete in batches, tell missing from down.
+
+Works with Django's FileSystemStorage and django-storages' S3Storage (any S3-compatible
+service); other backends fall back to the generic Storage API.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.files.storage import FileSystemStorage, Storage
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from storages.backends.s3 import S3Storage
+except ImportError:  # pragma: no cover - django-storages is a production dependency
+    S3Storage = None
+    BotoCoreError = ClientError = OSError
+
+logger = logging.getLogger(__name__)
+
+S3_DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
+
+
+class StorageUnavailable(Exception):
+    """The storage could not be reached or refused us: nothing can be concluded about files."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    modified: datetime
+
+
+def is_s3(storage: Storage) -> bool:
+    return S3Storage is not None and isinstance(storage, S3Storage)
+
+
+def list_files(storage: Storage, prefix: str) -> Iterator[StoredFile]:
+    """Every file directly under `prefix` ("images/"), from one (paginated) listing."""
+    try:
+        if is_s3(storage):
+            yield from _list_s3(storage, prefix)
+        elif isinstance(storage, FileSystemStorage):
+            yield from _list_local(storage, prefix)
+        else:
+            _, names = storage.listdir(prefix)
+            for name in names:
+                path = posixpath.join(prefix, name)
+                yield StoredFile(path, storage.get_modified_time(path))
+    except (OSError, BotoCoreError, ClientError) as error:
+        raise StorageUnavailable(f"could not list {prefix!r}: {error}") from error
+
+
+def files_present(storage: Storage, names: Iterable[str]) -> dict[str, bool]:
+    """Which of `names` exist: a stat each on local disk, one listing per prefix elsewhere."""
+    names = [name for name in names if name]
+    if isinstance(storage, FileSystemStorage):
+        try:
+            return {name: os.path.exists(storage.path(name)) for name in names}
+        except OSError as error:
+            raise StorageUnavailable(str(error)) from error
+    found: set[str] = set()
+    for prefix in sorted({posixpath.dirname(name) + "/" for name in names}):
+        found.update(stored.name for stored in list_files(storage, prefix))
+    return {name: name in found for name in names}
+
+
+def delete_files(storage: Storage, names: Iterable[str]) -> list[str]:
+    """Delete files, in batches on S3; returns the names that could not be deleted."""
+    names = [name for name in names if name]
+    if is_s3(storage):
+        return _delete_s3(storage, names)
+    failed = []
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.exception("could not delete %s", name)
+            failed.append(name)
+    return failed
+
+
+def check_reachable(storage: Storage) -> None:
+    """Raise StorageUnavailable unless the storage answers (used by /healthz)."""
+    try:
+        if is_s3(storage):
+            storage.bucket.meta.client.head_bucket(Bucket=storage.bucket_name)
+        elif isinstance(storage, FileSystemStorage):
+            root = storage.location
+            if os.path.exists(root) and not os.access(root, os.W_OK):
+                raise OSError(f"{root} is not writable")
+        else:
+            storage.listdir("")
+    except (OSError, BotoCoreError, ClientError) as error:
+        raise StorageUnavailable(str(error)) from error
+
+
+def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]:
+    try:
+        entries = os.scandir(storage.path(prefix))
+    except FileNotFoundError:
+        return  # an empty (or wiped) media directory: no files, not an outage
+    with entries:
+        for entry in entries:
+            if entry.is_file():
+                modified = datetime.fromtimestamp(entry.stat().st_mtime, tz=UTC)
+                yield StoredFile(posixpath.join(prefix, entry.name), modified)
+
+
+def _s3_key(storage: Storage, name: str) -> str:
+    return posixpath.join(storage.location, name) if storage.location else name
+
+
+def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:
+    key_prefix = _s3_key(storage, prefix)
+    strip = len(_s3_key(storage, ""))
+    # One ListObjectsV2 request per 1000 keys; "Delimiter" keeps it to this level.
+    for summary in storage.bucket.objects.filter(Prefix=key_prefix, Delimiter="/"):
+        yield StoredFile(summary.key[strip:], summary.last_modified)
+
+
+def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
+    failed = []
+    client = storage.bucket.meta.client
+    for start in range(0, len(names), S3_DELETE_BATCH):
+        batch = names[start : start + S3_DELETE_BATCH]
+        objects = [{"Key": _s3_key(storage, name)} for name in batch]
+        try:
+            response = client.delete_objects(
+                Bucket=storage.bucket_name, Delete={"Objects": objects, "Quiet": True}
+            )
+        except (BotoCoreError, ClientError):
+            logger.exception("could not delete %d objects", len(batch))
+            failed.extend(batch)
+            continue
+        strip = len(_s3_key(storage, ""))
+        failed.extend(error["Key"][strip:] for error in response.get("Errors", []))
+    return failed

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "uploads"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("images/", views.image_upload, name="upload"),
+    path("images/delete-all/", views.images_delete_all, name="delete_all"),
+    path("healthz", views.healthz, name="healthz"),
+    path("media/<path:name>", views.media, name="media"),
+]

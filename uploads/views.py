@@ -1,0 +1,160 @@
+"""HTTP for the public page: thin views over services and selectors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+)
+from django.utils.http import http_date, quote_etag
+from django.views.decorators.http import require_POST, require_safe
+
+from . import selectors, services
+from .forms import UploadForm
+from .storage import StorageUnavailable
+
+# Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.webp): nothing else is served.
+MEDIA_NAME = re.compile(
+    r"(images|thumbs)/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.(jpg|png|webp)"
+)
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+STORAGE_DOWN = "The image could not be stored because storage is unavailable. Please try again."
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
+def can_upload(user) -> bool:
+    return user.is_staff or settings.PUBLIC_UPLOADS
+
+
+@require_safe
+def index(request):
+    """The hero, the newest images and, for those allowed, the upload form."""
+    page = selectors.shelf_page()
+    if request.user.is_authenticated or can_upload(request.user) or messages.get_messages(request):
+        form = UploadForm() if can_upload(request.user) else None
+        response = _render_index(request, page, form=form)
+        add_never_cache_headers(response)
+        return response
+    return _public_index(request, page)
+
+
+def _public_index(request, page: selectors.ShelfPage) -> HttpResponse:
+    """What visitors see: cached per shelf state, and 304 when they already have it."""
+    etag = quote_etag(page.etag)
+    last_modified = page.changed_at.timestamp() if page.changed_at else None
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        key = f"page:public:{page.etag}"
+        html = cache.get(key)
+        if html is None:
+            html = _render_index(request, page, form=None).content
+            cache.set(key, html, timeout=3600)
+        response = HttpResponse(html)
+    response["ETag"] = etag
+    if last_modified:
+        response["Last-Modified"] = http_date(last_modified)
+    # Revalidated on every visit: a repeat visit costs one 304, and never shows a deleted image.
+    patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+    return response
+
+
+def _render_index(request, page, *, form, status: int = 200) -> HttpResponse:
+    context = {
+        "page": page,
+        "images": page.images,
+        "form": form,
+        "can_delete": request.user.is_staff,
+    }
+    return render(request, "uploads/index.html", context, status=status)
+
+
+@require_POST
+def image_upload(request):
+    """Store one image through services.image_ingest; 400 with the reason when refused."""
+    if not can_upload(request.user):
+        raise PermissionDenied("Only staff can add images.")
+    form = UploadForm(request.POST, request.FILES)
+    status = 400
+    if "image" in getattr(request, "oversized_uploads", ()):
+        form.add_error("image", services.too_large_message())
+    elif form.is_valid():
+        try:
+            image = services.image_ingest(
+                form.cleaned_data["image"], user=request.user, title=form.cleaned_data["title"]
+            )
+        except services.UploadRejected as rejection:
+            form.add_error("image", rejection)
+        except StorageUnavailable:
+            form.add_error(None, STORAGE_DOWN)
+            status = 503
+        else:
+            messages.success(request, f"Added “{image}” to the shelf.")
+            return HttpResponseSeeOther(reverse("uploads:index"))
+    response = _render_index(request, selectors.shelf_page(), form=form, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_POST
+def images_delete_all(request):
+    """Staff only; asks for confirmation unless the form already carried it."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can delete images.")
+    if request.POST.get("confirm") != "yes":
+        page = selectors.shelf_page()
+        return render(request, "uploads/delete_all_confirm.html", {"count": len(page.images)})
+    deleted = services.images_delete_all(user=request.user)
+    messages.success(request, f"Deleted {deleted} image{'' if deleted == 1 else 's'}.")
+    return HttpResponseSeeOther(reverse("uploads:index"))
+
+
+@require_safe
+def healthz(request):
+    """Database and storage reachability as JSON; 503 when either fails."""
+    health = selectors.health()
+    status = 200 if all(value == "ok" for value in health.values()) else 503
+    response = JsonResponse(health, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_safe
+def media(request, name: str):
+    """Serve a stored image from local storage, inertly: nosniff, sandboxed, cached for good."""
+    storage = services.media_storage()
+    if not isinstance(storage, FileSystemStorage) or not MEDIA_NAME.fullmatch(name):
+        raise Http404("No such image.")
+    path = storage.path(name)
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise Http404("No such image.") from None
+    etag = quote_etag(hashlib.blake2b(f"{name}:{stat.st_size}".encode(), digest_size=8).hexdigest())
+    response = get_conditional_response(request, etag=etag, last_modified=stat.st_mtime)
+    if response is None:
+        content_type = MEDIA_TYPES[name.rsplit(".", 1)[1]]
+        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(stat.st_mtime)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CSP
+    # Names are never reused, so a stored file can be cached forever.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -53,7 +53,7 @@ def image_ingest(file: File, *, user=None, title: str = "") -> Image:
             max_edge=settings.IMAGE_MAX_EDGE,
             thumb_edge=settings.THUMBNAIL_EDGE,
         )
-        if Image.objects.filter(sha256=processed.sha256).exists():
+        if already_shelved(processed.sha256):
             raise imaging.ImageRejected(_DUPLICATE, "duplicate")
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
@@ -64,6 +64,10 @@ def image_ingest(file: File, *, user=None, title: str = "") -> Image:
 
 
 _DUPLICATE = "This image is already on the shelf."
+
+
+def already_shelved(sha256: str) -> bool:
+    return Image.objects.filter(sha256=sha256).exists()
 
 
 def _read_upload(file: File) -> bytes:

@@ -36,3 +36,6 @@ format: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+bench: $(INSTALLED)
+	$(PY) bench/ingest.py

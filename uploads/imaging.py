@@ -24,9 +24,10 @@ _MARKUP = re.compile(
 # Thumbnails and large resizes run on two threads: Pillow releases the GIL while it works.
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="imageshelf-imaging")
 _BANDED_RESIZE_MIN_PIXELS = 2_000_000
-# Bicubic with Pillow's antialiasing: indistinguishable from Lanczos when scaling down by
-# less than 2x (the usual cap), and about 30 % faster.
-_RESAMPLE = Image.Resampling.BICUBIC
+_BAND_ROWS = 64
+# Hamming: Pillow's antialiased windowed filter, sharper than bilinear at its speed; for
+# the usual cap (scaling down by less than 2x) about twice as fast as Lanczos.
+_RESAMPLE = Image.Resampling.HAMMING
 
 # EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
 _ORIENTATION_TRANSPOSE = {
@@ -232,21 +233,27 @@ def _decode(img: Image.Image) -> None:
 
 
 def _resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """High-quality resize; large images are done as two bands in parallel, pasted in place."""
+    """Resize; large images go in bands on two threads, pasted in place as they finish.
+
+    Bands keep Pillow's intermediate (source rows x new width) small, and the GIL is
+    released while each band is resampled, so two cores share the work.
+    """
     width, height = size
     if width * height < _BANDED_RESIZE_MIN_PIXELS:
         return img.resize(size, _RESAMPLE)
-    out = Image.new(img.mode, size)
+    out = Image.new(img.mode, size, None)  # uninitialised: every row is pasted below
     scale = img.height / height
+    edges = list(range(0, height, _BAND_ROWS)) + [height]
 
     def resize_band(rows: tuple[int, int]) -> None:
         top, bottom = rows
-        # `box` samples the source band with its neighbours, so the seam is invisible.
+        # `box` samples the source band with its neighbours, so seams are invisible.
         box = (0, top * scale, img.width, bottom * scale)
         band = img.resize((width, bottom - top), _RESAMPLE, box=box)
         out.paste(band, (0, top))  # disjoint rows: safe from two threads
+        band.close()
 
-    list(_POOL.map(resize_band, [(0, height // 2), (height // 2, height)]))
+    list(_POOL.map(resize_band, zip(edges, edges[1:], strict=False)))
     return out
 
 

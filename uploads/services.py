@@ -196,7 +196,7 @@ def image_regenerate_thumbnail(image: Image) -> None:
         with storage.open(image.file.name, "rb") as stored:
             data = stored.read()
     except FileNotFoundError:
-        raise
+        raise  # the image itself is gone: a missing file, not an outage
     except Exception as error:
         raise StorageUnavailable(f"could not read {image.file.name}: {error}") from error
     thumbnail = imaging.make_thumbnail(data, image.format, image.thumbnail_size)

@@ -16,19 +16,42 @@ from datetime import UTC, datetime
 from django.core.files.storage import FileSystemStorage, Storage
 
 try:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
     from storages.backends.s3 import S3Storage
 except ImportError:  # pragma: no cover - django-storages is a production dependency
     S3Storage = None
-    BotoCoreError = ClientError = OSError
+    BotoCoreError = ClientError = NoCredentialsError = OSError
 
 logger = logging.getLogger(__name__)
 
 S3_DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
 
 
+# S3 answers that mean the settings are wrong, not that the service is down.
+_CONFIGURATION_ERRORS = {
+    "AccessDenied",
+    "AllAccessDisabled",
+    "InvalidAccessKeyId",
+    "InvalidBucketName",
+    "NoSuchBucket",
+    "SignatureDoesNotMatch",
+}
+
+
 class StorageUnavailable(Exception):
     """The storage could not be reached or refused us: nothing can be concluded about files."""
+
+
+class StorageMisconfigured(StorageUnavailable):
+    """The storage answered, but says our bucket, credentials or permissions are wrong."""
+
+
+def storage_error(error: Exception, doing: str) -> StorageUnavailable:
+    """Classify a storage exception: misconfigured (fix the settings) or unavailable."""
+    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+    if code in _CONFIGURATION_ERRORS or isinstance(error, NoCredentialsError):
+        return StorageMisconfigured(f"{doing}: {error}")
+    return StorageUnavailable(f"{doing}: {error}")
 
 
 @dataclass(frozen=True)
@@ -54,7 +77,7 @@ def list_files(storage: Storage, prefix: str) -> Iterator[StoredFile]:
                 path = posixpath.join(prefix, name)
                 yield StoredFile(path, storage.get_modified_time(path))
     except (OSError, BotoCoreError, ClientError) as error:
-        raise StorageUnavailable(f"could not list {prefix!r}: {error}") from error
+        raise storage_error(error, f"could not list {prefix!r}") from error
 
 
 def files_present(storage: Storage, names: Iterable[str]) -> dict[str, bool]:
@@ -98,7 +121,7 @@ def check_reachable(storage: Storage) -> None:
         else:
             storage.listdir("")
     except (OSError, BotoCoreError, ClientError) as error:
-        raise StorageUnavailable(str(error)) from error
+        raise storage_error(error, "storage check failed") from error
 
 
 def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]:

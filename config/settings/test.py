@@ -1,8 +1,10 @@
 """Test settings: fast hashers, a throwaway MEDIA_ROOT, local storage, pinned shelf values."""
 
+import os
 import tempfile
 
 from .base import *  # noqa: F403
+from .base import DATABASES
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789abcdef"
@@ -22,3 +24,9 @@ MAX_UPLOAD_MB = 10
 MAX_IMAGE_PIXELS = 50_000_000
 IMAGE_MAX_EDGE = 4096
 PUBLIC_UPLOADS = False
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not shared memory: concurrency tests need SQLite's real locking (busy timeout).
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"imageshelf-test-{os.getpid()}.sqlite3")
+    }

@@ -1,0 +1,106 @@
+"""manage.py reconcile_media: make rows and stored files agree, on local disk or S3."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from uploads.reconcile import ReconcileReport, media_reconcile
+from uploads.storage import StorageMisconfigured, StorageUnavailable
+
+EXIT_STORAGE_UNAVAILABLE = 2
+SHOWN_NAMES = 10
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete rows whose image file is missing, regenerate missing thumbnails, delete "
+        "unreferenced files under images/ and thumbs/, and delete rows beyond the limit. "
+        "Exit status: 0 clean or repaired, 1 bad arguments or configuration, "
+        "2 storage unavailable (nothing was deleted)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="Report; change nothing.")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        parser.add_argument("--limit", type=int, help="Images to keep (default: IMAGE_LIMIT).")
+        parser.add_argument(
+            "--skip-orphans", action="store_true", help="Leave unreferenced files alone."
+        )
+        parser.add_argument(
+            "--orphan-grace",
+            type=float,
+            metavar="MINUTES",
+            help="Spare unreferenced files younger than this (default: ORPHAN_GRACE_MINUTES).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        limit = settings.IMAGE_LIMIT if options["limit"] is None else options["limit"]
+        grace = options["orphan_grace"]
+        grace = settings.ORPHAN_GRACE_MINUTES if grace is None else grace
+        if limit < 0 or grace < 0:
+            raise CommandError("--limit and --orphan-grace (and IMAGE_LIMIT) must be >= 0.")
+        show_progress = options["verbosity"] >= 1 and not options["json"]
+        try:
+            report = media_reconcile(
+                dry_run=options["dry_run"],
+                limit=limit,
+                skip_orphans=options["skip_orphans"],
+                grace=timedelta(minutes=grace),
+                progress=(lambda line: self.stderr.write(line)) if show_progress else None,
+            )
+        except StorageMisconfigured as error:
+            raise CommandError(f"Storage is misconfigured; nothing was changed. {error}") from None
+        except StorageUnavailable as error:
+            self._fail(f"Storage is unavailable; nothing was changed. {error}", options)
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+        else:
+            self._print(report)
+        if report.errors:
+            raise CommandError(
+                f"{len(report.errors)} storage operation(s) failed; run again once storage "
+                "answers.",
+                returncode=EXIT_STORAGE_UNAVAILABLE,
+            )
+
+    def _fail(self, message: str, options) -> None:
+        if options["json"]:
+            self.stdout.write(json.dumps({"dry_run": options["dry_run"], "error": message}))
+        raise CommandError(message, returncode=EXIT_STORAGE_UNAVAILABLE)
+
+    def _print(self, report: ReconcileReport) -> None:
+        verb = "Would delete" if report.dry_run else "Deleted"
+        regenerate = "Would regenerate" if report.dry_run else "Regenerated"
+        self.stdout.write(
+            f"Listed {report.files_listed} files under images/ and thumbs/; "
+            f"checked {report.rows_checked} rows."
+        )
+        lines = [
+            (report.missing_image, f"{verb} {{n}} row(s) whose image file is missing"),
+            (report.thumbnails_regenerated, f"{regenerate} {{n}} missing thumbnail(s)"),
+            (report.orphans_deleted, f"{verb} {{n}} unreferenced file(s)"),
+            (
+                report.orphans_spared,
+                f"Spared {{n}} unreferenced file(s) younger than {report.grace_minutes:g} "
+                "minutes (perhaps uploads in progress)",
+            ),
+            (report.beyond_limit, f"{verb} {{n}} row(s) beyond the limit of {report.limit}"),
+        ]
+        for names, template in lines:
+            if names:
+                self.stdout.write(template.format(n=len(names)) + ": " + _shorten(names))
+        for error in report.errors:
+            self.stderr.write(self.style.ERROR(error))
+        if report.clean:
+            self.stdout.write(self.style.SUCCESS("Nothing to repair: rows and files agree."))
+        elif report.dry_run:
+            self.stdout.write("Dry run: nothing was changed.")
+
+
+def _shorten(names: list[str]) -> str:
+    shown = ", ".join(names[:SHOWN_NAMES])
+    return shown + (f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else "")

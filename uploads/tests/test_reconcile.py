@@ -1,0 +1,272 @@
+"""manage.py reconcile_media on local storage: each category, dry runs, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from uploads import services
+from uploads.models import Image
+from uploads.storage import StorageMisconfigured, StorageUnavailable
+from uploads.tests.factories import distinct_png, upload_file
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def ingest(index: int) -> Image:
+    return services.image_ingest(upload_file(distinct_png(index)), user=None)
+
+
+def reconcile(*args: str, capsys) -> tuple[int, str, str]:
+    """Run the command as manage.py would; returns (exit status, stdout, stderr)."""
+    from uploads.management.commands.reconcile_media import Command
+
+    try:
+        Command().run_from_argv(["manage.py", "reconcile_media", *args])
+        status = 0
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def age(path, minutes: int = 60) -> None:
+    """Make a file look older than the orphan grace period."""
+    old = time.time() - minutes * 60
+    os.utime(path, (old, old))
+
+
+def write_orphan(media_root, name: str = "images/00000000-0000-4000-8000-000000000000.jpg"):
+    path = media_root / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"left behind")
+    age(path)
+    return name
+
+
+def test_a_consistent_shelf_needs_nothing(capsys):
+    ingest(1)
+
+    status, out, _ = reconcile(capsys=capsys)
+
+    assert status == 0
+    assert "Listed 2 files under images/ and thumbs/; checked 1 rows." in out
+    assert "Nothing to repair: rows and files agree." in out
+
+
+def test_dry_run_reports_a_missing_image_and_changes_nothing(media_root, capsys):
+    image = ingest(1)
+    os.remove(media_root / image.file.name)
+
+    status, out, _ = reconcile("--dry-run", capsys=capsys)
+
+    assert status == 0
+    assert f"Would delete 1 row(s) whose image file is missing: {image.file.name}" in out
+    assert "Dry run: nothing was changed." in out
+    assert Image.objects.filter(pk=image.pk).exists()
+    assert (media_root / image.thumbnail.name).exists()
+
+
+def test_a_row_whose_image_is_missing_is_deleted_with_its_thumbnail(media_root, capsys, files):
+    kept, lost = ingest(1), ingest(2)
+    os.remove(media_root / lost.file.name)
+
+    status, out, _ = reconcile(capsys=capsys)
+
+    assert status == 0
+    assert f"Deleted 1 row(s) whose image file is missing: {lost.file.name}" in out
+    assert list(Image.objects.all()) == [kept]
+    assert files() == sorted([kept.file.name, kept.thumbnail.name])
+
+
+def test_a_missing_thumbnail_is_reported_then_regenerated(media_root, capsys, files):
+    image = ingest(1)
+    os.remove(media_root / image.thumbnail.name)
+
+    dry_status, dry_out, _ = reconcile("--dry-run", capsys=capsys)
+    status, out, _ = reconcile(capsys=capsys)
+
+    assert (dry_status, status) == (0, 0)
+    assert f"Would regenerate 1 missing thumbnail(s): {image.file.name}" in dry_out
+    assert f"Regenerated 1 missing thumbnail(s): {image.file.name}" in out
+    image.refresh_from_db()
+    assert image.thumbnail.name.startswith("thumbs/")
+    assert (media_root / image.thumbnail.name).exists()
+    assert files() == sorted([image.file.name, image.thumbnail.name])
+
+
+def test_an_orphan_file_is_reported_by_a_dry_run_and_deleted_by_a_real_run(media_root, capsys):
+    ingest(1)
+    orphan = write_orphan(media_root)
+
+    dry_status, dry_out, _ = reconcile("--dry-run", capsys=capsys)
+    assert (media_root / orphan).exists()
+    status, out, _ = reconcile(capsys=capsys)
+
+    assert (dry_status, status) == (0, 0)
+    assert f"Would delete 1 unreferenced file(s): {orphan}" in dry_out
+    assert f"Deleted 1 unreferenced file(s): {orphan}" in out
+    assert not (media_root / orphan).exists()
+
+
+def test_a_young_orphan_is_spared_as_a_possible_upload_in_flight(media_root, capsys):
+    orphan = write_orphan(media_root)
+    age(media_root / orphan, minutes=1)
+
+    status, out, _ = reconcile(capsys=capsys)
+
+    assert status == 0
+    assert "Spared 1 unreferenced file(s) younger than 15 minutes" in out
+    assert (media_root / orphan).exists()
+
+
+def test_orphan_grace_can_be_set_on_the_command_line(media_root, capsys):
+    orphan = write_orphan(media_root)
+    age(media_root / orphan, minutes=1)
+
+    reconcile("--orphan-grace", "0", capsys=capsys)
+
+    assert not (media_root / orphan).exists()
+
+
+def test_skip_orphans_leaves_unreferenced_files_alone(media_root, capsys):
+    orphan = write_orphan(media_root)
+
+    status, out, _ = reconcile("--skip-orphans", capsys=capsys)
+
+    assert status == 0
+    assert "Nothing to repair" in out
+    assert (media_root / orphan).exists()
+
+
+def test_rows_beyond_the_limit_are_deleted_with_their_files(settings, capsys, files):
+    settings.IMAGE_LIMIT = 10  # upload five without the signal trimming them
+    images = [ingest(index) for index in range(5)]
+    settings.IMAGE_LIMIT = 3
+
+    dry_status, dry_out, _ = reconcile("--dry-run", capsys=capsys)
+    assert Image.objects.count() == 5
+    status, out, _ = reconcile(capsys=capsys)
+
+    oldest = f"{images[1].file.name}, {images[0].file.name}"
+    assert (dry_status, status) == (0, 0)
+    assert f"Would delete 2 row(s) beyond the limit of 3: {oldest}" in dry_out
+    assert f"Deleted 2 row(s) beyond the limit of 3: {oldest}" in out
+    assert list(Image.objects.order_by("pk")) == images[2:]
+    assert files() == sorted(n for i in images[2:] for n in (i.file.name, i.thumbnail.name))
+
+
+def test_limit_on_the_command_line_overrides_image_limit(capsys):
+    images = [ingest(index) for index in range(3)]
+
+    status, out, _ = reconcile("--limit", "1", capsys=capsys)
+
+    assert status == 0
+    assert "Deleted 2 row(s) beyond the limit of 1" in out
+    assert list(Image.objects.all()) == [images[2]]
+
+
+def test_json_output_counts_and_names_every_category(media_root, capsys):
+    missing = ingest(1)
+    no_thumb = ingest(2)
+    os.remove(media_root / missing.file.name)
+    os.remove(media_root / no_thumb.thumbnail.name)
+    orphan = write_orphan(media_root)
+
+    status, out, _ = reconcile("--dry-run", "--json", capsys=capsys)
+
+    report = json.loads(out)
+    assert status == 0
+    assert report["dry_run"] is True
+    assert report["limit"] == 3
+    assert report["rows_checked"] == 2
+    assert report["missing_image"] == {"count": 1, "names": [missing.file.name]}
+    assert report["thumbnails_regenerated"] == {"count": 1, "names": [no_thumb.file.name]}
+    assert report["orphans_deleted"] == {"count": 1, "names": [orphan]}
+    assert report["beyond_limit"] == {"count": 0, "names": []}
+    assert report["errors"] == []
+
+
+def test_an_unreachable_storage_exits_2_and_deletes_nothing(media_root, capsys, monkeypatch):
+    image = ingest(1)
+    os.remove(media_root / image.file.name)
+
+    def unreachable(storage, prefix):
+        raise StorageUnavailable("could not list 'images/': connection refused")
+
+    monkeypatch.setattr("uploads.storage.list_files", unreachable)
+
+    status, out, err = reconcile("--json", capsys=capsys)
+
+    assert status == 2
+    assert "Storage is unavailable; nothing was changed." in err
+    assert json.loads(out)["error"].startswith("Storage is unavailable")
+    assert Image.objects.filter(pk=image.pk).exists()
+
+
+def test_a_misconfigured_storage_exits_1(capsys, monkeypatch):
+    def misconfigured(storage, prefix):
+        raise StorageMisconfigured("NoSuchBucket")
+
+    monkeypatch.setattr("uploads.storage.list_files", misconfigured)
+
+    status, _, err = reconcile(capsys=capsys)
+
+    assert status == 1
+    assert "Storage is misconfigured; nothing was changed." in err
+
+
+def test_bad_arguments_exit_1(capsys):
+    status, _, err = reconcile("--limit", "-1", capsys=capsys)
+
+    assert status == 1
+    assert "--limit and --orphan-grace (and IMAGE_LIMIT) must be >= 0." in err
+
+
+def test_files_of_a_rolled_back_upload_are_swept(media_root, capsys, files):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ingest(1)
+        raise RuntimeError("the request failed after the upload")
+    assert Image.objects.count() == 0
+    leftovers = files()
+    assert len(leftovers) == 2
+    for name in leftovers:
+        age(media_root / name)
+
+    status, out, _ = reconcile(capsys=capsys)
+
+    assert status == 0
+    assert "Deleted 2 unreferenced file(s)" in out
+    assert files() == []
+
+
+def test_progress_lines_go_to_stderr_at_verbosity_1_only(capsys):
+    ingest(1)
+
+    _, _, chatty = reconcile(capsys=capsys)
+    _, _, quiet = reconcile("--verbosity", "0", capsys=capsys)
+
+    assert "Listed 2 files so far (through thumbs/)." in chatty
+    assert quiet == ""
+
+
+def test_the_service_returns_a_report_usable_without_the_command():
+    from uploads.reconcile import media_reconcile
+
+    ingest(1)
+
+    report = media_reconcile(dry_run=True)
+
+    assert report.clean
+    assert (report.rows_checked, report.files_listed) == (1, 2)
+
+
+def test_a_bad_limit_through_call_command_raises_command_error():
+    with pytest.raises(CommandError):
+        call_command("reconcile_media", "--limit", "-5")

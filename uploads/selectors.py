@@ -134,6 +134,18 @@ def _url_epoch() -> int:
     return 0
 
 
+def present_image_names() -> set[str]:
+    """Names under images/ that exist in storage: one listing, for filters and exports."""
+    return {stored.name for stored in storage.list_files(services.media_storage(), "images/")}
+
+
+def files_status(images) -> dict[int, bool]:
+    """Whether each image's file exists (one stat each locally, one listing on S3)."""
+    images = list(images)
+    present = storage.files_present(services.media_storage(), [i.file.name for i in images])
+    return {image.pk: present.get(image.file.name, False) for image in images}
+
+
 def health() -> dict[str, str]:
     """ "ok" or "unavailable" for the database and the media storage."""
     result = {"database": "ok", "storage": "ok"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import imaging
+from . import storage as storage_ops
 from .models import Image, ShelfVersion
 from .storage import StorageUnavailable
 
@@ -64,6 +66,30 @@ def image_ingest(file: File, *, user=None, title: str = "") -> Image:
 
 
 _DUPLICATE = "This image is already on the shelf."
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """One file of a bulk upload: the image stored, or why it was refused."""
+
+    filename: str
+    image: Image | None = None
+    error: str = ""
+
+
+def images_ingest_many(files: Iterable[File], *, user=None) -> list[IngestOutcome]:
+    """Ingest several uploads one by one; a refusal does not stop the others."""
+    outcomes = []
+    for file in files:
+        try:
+            image = image_ingest(file, user=user)
+        except UploadRejected as rejection:
+            outcomes.append(IngestOutcome(file.name, error=" ".join(rejection.messages)))
+        except StorageUnavailable:
+            outcomes.append(IngestOutcome(file.name, error="Storage is unavailable; try again."))
+        else:
+            outcomes.append(IngestOutcome(file.name, image=image))
+    return outcomes
 
 
 def already_shelved(sha256: str) -> bool:
@@ -153,6 +179,18 @@ def images_delete(pks: Iterable[int], *, reason: str, user=None) -> int:
     return deleted
 
 
+def images_remove_missing(pks: Iterable[int], *, user=None) -> list[str]:
+    """Delete the images among `pks` whose file is gone; returns their file names.
+
+    Raises StorageUnavailable when storage cannot answer: then nothing is deleted.
+    """
+    rows = list(Image.objects.filter(pk__in=list(pks)).values_list("pk", "file"))
+    present = storage_ops.files_present(media_storage(), [name for _, name in rows])
+    missing = [(pk, name) for pk, name in rows if not present.get(name)]
+    images_delete([pk for pk, _ in missing], reason="file missing", user=user)
+    return [name for _, name in missing]
+
+
 def images_enforce_limit(*, limit: int | None = None, user=None) -> int:
     """Delete the oldest images beyond the limit; safe to run from many processes at once."""
     limit = settings.IMAGE_LIMIT if limit is None else limit
@@ -187,6 +225,20 @@ def lock_shelf() -> None:
 
 
 # --- Thumbnails -------------------------------------------------------------
+
+
+def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], list[str]]:
+    """Regenerate each thumbnail; returns (done, failed) as image file names."""
+    done, failed = [], []
+    for image in images:
+        try:
+            image_regenerate_thumbnail(image)
+        except Exception:  # one unreadable image must not stop the others
+            logger.exception("event=thumbnail.failed image=%s", image.pk)
+            failed.append(image.file.name)
+        else:
+            done.append(image.file.name)
+    return done, failed
 
 
 def image_regenerate_thumbnail(image: Image) -> None:

@@ -1,0 +1,165 @@
+"""The public page is cached per shelf version: one query when warm, stale never."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from uploads import services
+from uploads.models import Image
+from uploads.tests.factories import distinct_png, upload_file
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def ingest(index: int, title: str) -> Image:
+    return services.image_ingest(upload_file(distinct_png(index)), user=None, title=title)
+
+
+def warm_page(client) -> str:
+    """Two visits: the first fills the cache, the second proves it is used."""
+    client.get("/")
+    return client.get("/").content.decode()
+
+
+def test_a_warm_page_costs_at_most_one_query(client):
+    for index in range(3):
+        ingest(index, f"image {index}")
+    client.get("/")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+
+    assert response.status_code == 200
+    assert "image 2" in response.content.decode()
+    assert len(queries) <= 1
+
+
+def test_a_repeat_visit_with_the_etag_gets_304_without_a_body(client):
+    ingest(1, "first")
+    first = client.get("/")
+
+    repeat = client.get("/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.status_code == 200
+    assert first["ETag"].startswith('"')
+    assert "Last-Modified" in first
+    assert repeat.status_code == 304
+    assert repeat.content == b""
+
+
+def test_a_stale_etag_gets_the_new_page(client):
+    ingest(1, "first")
+    old = client.get("/")["ETag"]
+    ingest(2, "second")
+
+    response = client.get("/", HTTP_IF_NONE_MATCH=old)
+
+    assert response.status_code == 200
+    assert "second" in response.content.decode()
+
+
+def test_the_public_page_is_revalidated_on_every_visit(client):
+    response = client.get("/")
+
+    assert response["Cache-Control"] == "public, max-age=0, must-revalidate"
+
+
+def test_pages_for_staff_are_never_cached(staff_client):
+    response = staff_client.get("/")
+
+    assert "ETag" not in response
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_an_upload_invalidates_the_cached_page(client):
+    ingest(1, "first")
+    warm_page(client)
+
+    ingest(2, "second")
+
+    assert "second" in client.get("/").content.decode()
+
+
+def test_a_deletion_invalidates_the_cached_page(client):
+    ingest(1, "first")
+    doomed = ingest(2, "doomed")
+    assert "doomed" in warm_page(client)
+
+    services.images_delete([doomed.pk], reason="test")
+
+    assert "doomed" not in client.get("/").content.decode()
+
+
+def test_delete_all_invalidates_the_cached_page(client, staff_client):
+    ingest(1, "first")
+    assert "first" in warm_page(client)
+
+    staff_client.post("/images/delete-all/", {"confirm": "yes"})
+
+    assert "The shelf is empty." in client.get("/").content.decode()
+
+
+def test_the_limit_invalidates_the_cached_page(client, settings):
+    settings.IMAGE_LIMIT = 10
+    for index in range(3):
+        ingest(index, f"image {index}")
+    settings.IMAGE_LIMIT = 3
+    assert "image 0" in warm_page(client)
+
+    services.images_enforce_limit(limit=1)
+
+    html = client.get("/").content.decode()
+    assert "image 2" in html and "image 0" not in html
+
+
+def test_reconcile_invalidates_the_cached_page(client):
+    older = ingest(1, "older")
+    ingest(2, "newest")
+    assert "older" in warm_page(client)
+
+    call_command("reconcile_media", "--limit", "1", verbosity=0)
+
+    html = client.get("/").content.decode()
+    assert "newest" in html and "older" not in html
+    assert not Image.objects.filter(pk=older.pk).exists()
+
+
+def test_an_admin_title_edit_invalidates_the_cached_page(client, admin_client):
+    image = ingest(1, "old title")
+    assert "old title" in warm_page(client)
+
+    admin_client.post(f"/admin/uploads/image/{image.pk}/change/", {"title": "new title"})
+
+    assert "new title" in client.get("/").content.decode()
+
+
+def test_an_admin_action_invalidates_the_cached_page(client, admin_client):
+    image = ingest(1, "pictured")
+    old_thumbnail = image.thumbnail.url
+    assert old_thumbnail in warm_page(client)
+
+    admin_client.post(
+        "/admin/uploads/image/",
+        {"action": "regenerate_thumbnails", "_selected_action": [image.pk]},
+    )
+
+    image.refresh_from_db()
+    html = client.get("/").content.decode()
+    assert old_thumbnail not in html
+    assert image.thumbnail.url in html
+
+
+def test_the_version_is_shared_through_the_database_not_process_memory(client):
+    """Another worker's change is seen: the version comes from the database each time."""
+    ingest(1, "first")
+    warm_page(client)
+
+    with connection.cursor() as cursor:  # as another process would, bypassing this one
+        cursor.execute("UPDATE uploads_image SET title = 'renamed elsewhere'")
+        cursor.execute("UPDATE uploads_shelfversion SET version = version + 1")
+
+    assert "renamed elsewhere" in client.get("/").content.decode()

@@ -62,9 +62,9 @@ def shelf_version() -> tuple[int, datetime | None]:
 
 def shelf_page() -> ShelfPage:
     """The newest images whose files exist; rows whose image file is gone are removed."""
+    version, changed_at = shelf_version()
+    images = _newest_images(version)
     for _ in range(_MAX_REPAIR_ROUNDS):
-        version, changed_at = shelf_version()
-        images = _newest_images(version)
         try:
             present = _files_present(version, images)
         except storage.StorageUnavailable:
@@ -80,13 +80,15 @@ def shelf_page() -> ShelfPage:
             ]
             return ShelfPage(version, changed_at, shown)
         services.images_delete(missing, reason="file missing")
+        version, changed_at = shelf_version()
+        images = _newest_images(version, fresh=True)  # the cached list may be stale
     return ShelfPage(version, changed_at, [], unavailable=True)
 
 
-def _newest_images(version: int) -> list[ShelfImage]:
+def _newest_images(version: int, *, fresh: bool = False) -> list[ShelfImage]:
     """Cached per shelf version (and URL lifetime, for signed S3 links)."""
     key = f"shelf:{version}:{settings.IMAGE_LIMIT}:{_url_epoch()}:images"
-    images = cache.get(key)
+    images = None if fresh else cache.get(key)
     if images is None:
         rows = Image.objects.order_by("-uploaded_at", "-id")[: settings.IMAGE_LIMIT]
         images = [_shelf_image(row) for row in rows]

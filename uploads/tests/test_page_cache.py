@@ -128,6 +128,17 @@ def test_reconcile_invalidates_the_cached_page(client):
     assert not Image.objects.filter(pk=older.pk).exists()
 
 
+def test_a_regenerated_thumbnail_replaces_the_fallback_on_the_cached_page(client, media_root):
+    image = ingest(1, "pictured")
+    (media_root / image.thumbnail.name).unlink()
+    assert f'src="{image.file.url}"' in warm_page(client)  # the fallback
+
+    call_command("reconcile_media", verbosity=0)
+
+    image.refresh_from_db()
+    assert f'src="{image.thumbnail.url}"' in client.get("/").content.decode()
+
+
 def test_an_admin_title_edit_invalidates_the_cached_page(client, admin_client):
     image = ingest(1, "old title")
     assert "old title" in warm_page(client)

@@ -21,8 +21,9 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_POST, require_safe
+from django_ratelimit.decorators import ratelimit
 
-from . import selectors, services
+from . import selectors, services, throttling
 from .forms import UploadForm
 from .storage import StorageUnavailable
 
@@ -33,6 +34,7 @@ MEDIA_NAME = re.compile(
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 STORAGE_DOWN = "The image could not be stored because storage is unavailable. Please try again."
+RATE_LIMITED = "You have added many images in a short time. Please wait a while, then try again."
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -86,13 +88,17 @@ def _render_index(request, page, *, form, status: int = 200) -> HttpResponse:
 
 
 @require_POST
+@ratelimit(key="ip", rate=throttling.upload_rate, block=False)  # "ip": throttling.client_ip
 def image_upload(request):
     """Store one image through services.image_ingest; 400 with the reason when refused."""
     if not can_upload(request.user):
         raise PermissionDenied("Only staff can add images.")
     form = UploadForm(request.POST, request.FILES)
     status = 400
-    if "image" in getattr(request, "oversized_uploads", ()):
+    if request.limited:
+        form.add_error(None, RATE_LIMITED)
+        status = 429
+    elif "image" in getattr(request, "oversized_uploads", ()):
         form.add_error("image", services.too_large_message())
     elif form.is_valid():
         try:

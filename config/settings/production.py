@@ -7,6 +7,8 @@ DEBUG = env.bool("DEBUG", default=False)
 # No default: a missing key stops startup with "Set the SECRET_KEY environment variable".
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[".herokuapp.com"])
+# Heroku's router appends the client's address to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
 # --- Database ---------------------------------------------------------------
 
@@ -44,4 +46,3 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,87 @@
+"""Settings modules read the environment as documented (loaded in a clean subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(module: str, **environ: str) -> dict:
+    """Import a settings module with exactly this environment and return its JSON-able values."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DJANGO_", "DATABASE"))}
+    env.update(environ)
+    code = (
+        "import importlib, json, sys\n"
+        f"m = importlib.import_module({module!r})\n"
+        "values = {k: getattr(m, k) for k in dir(m) if k.isupper()}\n"
+        "print(json.dumps(values, default=str))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_development_defaults_need_no_environment():
+    values = load_settings("config.settings.development")
+
+    assert values["DEBUG"] is True
+    assert values["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"]
+    assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
+    assert values["IMAGE_LIMIT"] == 3
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" not in values["MIDDLEWARE"]
+
+
+def test_production_puts_whitenoise_right_after_the_security_middleware():
+    values = load_settings(
+        "config.settings.production", SECRET_KEY="x" * 50, DATABASE_URL="postgres://u:p@h/db"
+    )
+
+    assert values["MIDDLEWARE"][:2] == [
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    ]
+    assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+    assert Path(values["STATIC_ROOT"]).is_absolute()
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == [".herokuapp.com"]
+    assert values["DATABASES"]["default"]["OPTIONS"]["sslmode"] == "require"
+    assert values["DATABASES"]["default"]["CONN_HEALTH_CHECKS"] is True
+    assert values["INSTALLED_APPS"][-1] == "django_cleanup.apps.CleanupConfig"
+
+
+def test_a_bucket_name_switches_media_to_s3():
+    values = load_settings(
+        "config.settings.development",
+        AWS_STORAGE_BUCKET_NAME="shelf",
+        AWS_S3_CUSTOM_DOMAIN="media.example.com",
+    )
+
+    media = values["STORAGES"]["default"]
+    assert media["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert media["OPTIONS"]["bucket_name"] == "shelf"
+    assert media["OPTIONS"]["file_overwrite"] is False
+    assert media["OPTIONS"]["default_acl"] is None
+    assert media["OPTIONS"]["querystring_auth"] is False  # a public custom domain
+    assert values["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == [
+        "'self'",
+        "https://media.example.com",
+    ]
+
+
+def test_redis_url_switches_the_cache_to_redis():
+    values = load_settings("config.settings.development", REDIS_URL="redis://127.0.0.1:6379/1")
+
+    assert values["CACHES"]["default"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/1",
+    }

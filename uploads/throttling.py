@@ -1,0 +1,27 @@
+"""Who is asking, for rate limits and login lockouts, without trusting what clients claim."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, or the entry our own proxies added to X-Forwarded-For.
+
+    Proxies append, so the right-most TRUSTED_PROXY_COUNT entries were written by proxies
+    we trust (Heroku's router); anything further left came from the client and is ignored.
+    """
+    hops = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops and forwarded:
+        entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+        if len(entries) >= hops:
+            return entries[-hops]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def upload_rate(group: str, request) -> str | None:
+    """Anonymous uploads (PUBLIC_UPLOADS) are rate-limited per address; staff are not."""
+    if request.user.is_staff or not settings.PUBLIC_UPLOADS:
+        return None
+    return settings.PUBLIC_UPLOAD_RATE

@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "uploads.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns lockouts into a friendly 429 page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,0 +1,96 @@
+"""Faults lose nothing: failed writes, a lost database, rollbacks, a wiped media directory."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.db import OperationalError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from uploads import services
+from uploads.models import Image
+from uploads.tests.factories import distinct_png, upload_file
+
+
+def ingest(index: int) -> Image:
+    return services.image_ingest(upload_file(distinct_png(index)), user=None)
+
+
+@pytest.mark.django_db
+def test_a_write_that_fails_half_way_leaves_no_partial_file(staff_client, files, monkeypatch):
+    def chunks_then_fail(self, chunk_size=None):
+        yield self.read(10)  # the file now exists on disk, ten bytes long
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(ContentFile, "chunks", chunks_then_fail)
+
+    response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
+
+    assert response.status_code == 503
+    assert "storage is unavailable" in response.content.decode()
+    assert Image.objects.count() == 0
+    assert files() == []
+
+
+@pytest.mark.django_db
+def test_a_lost_database_gives_the_friendly_503_page(client, monkeypatch):
+    def refuse(self):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
+
+    response = client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "The shelf is resting for a moment" in html
+    assert "Traceback" not in html and "OperationalError" not in html
+    assert "SECRET_KEY" not in html and "Connection refused" not in html
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_database_when_it_is_lost(client, monkeypatch):
+    def refuse(self):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "unavailable", "storage": "ok"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_upload_is_never_shown_and_reconcile_sweeps_its_files(
+    client, media_root, files
+):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ingest(1)
+        raise RuntimeError("the request failed after the file was written")
+    leftovers = files()
+
+    html = client.get("/").content.decode()
+    call_command("reconcile_media", "--orphan-grace", "0", verbosity=0)
+
+    assert len(leftovers) == 2
+    assert not any(name in html for name in leftovers)
+    assert files() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_media_directory_is_wiped_reconcile_cleans_up(client, media_root, files):
+    import shutil
+
+    for index in range(3):
+        ingest(index)
+    shutil.rmtree(media_root)  # a dyno restart: the whole directory is gone
+
+    page = client.get("/")
+    call_command("reconcile_media", verbosity=0)
+
+    assert page.status_code == 200
+    assert "The shelf is empty." in page.content.decode()
+    assert Image.objects.count() == 0

@@ -117,10 +117,18 @@ def build_slug(source: Path, into: Path) -> Slug:
     python_home = into / "python"
     subprocess.run([sys.executable, "-m", "venv", str(python_home)], check=True)
     slug = Slug(app=app, python_home=python_home)
+    # The build machine's own pip and network settings (index, proxy, certificates) apply.
+    network = {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith("PIP_")
+        or name.lower().endswith("_proxy")
+        or name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE")
+    }
     slug.check(
         "Installing requirements.txt",
         "python -m pip install --quiet --disable-pip-version-check -r requirements.txt",
-        slug.environ({}),
+        slug.environ({}, **network),
     )
     return slug
 

@@ -63,7 +63,9 @@ S3_VARS = (
 
 @pytest.fixture(scope="module")
 def slug(tmp_path_factory):
-    return build_slug(ROOT, tmp_path_factory.mktemp("heroku-build"))
+    into = tmp_path_factory.mktemp("heroku-build")
+    yield build_slug(ROOT, into)
+    shutil.rmtree(into, ignore_errors=True)  # a virtualenv per run: not worth keeping
 
 
 @pytest.fixture(scope="module")

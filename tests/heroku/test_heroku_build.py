@@ -14,23 +14,19 @@ commit 814d07277a32e6a37cefe5db457c02a4a8397f6e.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import jsonschema
-import psycopg2
 import pytest
 
 from tests.heroku.rehearsal import (
     ProcfileError,
     RehearsalFailed,
-    build_slug,
-    config_vars,
     free_port,
     parse_procfile,
     start_web,
@@ -38,16 +34,7 @@ from tests.heroku.rehearsal import (
 
 pytestmark = pytest.mark.heroku
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("app-json.schema.json")
-POSTGRES = os.environ.get(
-    "HEROKU_REHEARSAL_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"
-)
-# Heroku's build has the config vars but no reachable database: nothing listens on port 1.
-UNREACHABLE_DATABASE = "postgres://build:build@127.0.0.1:1/not-there-at-build-time"
-APP_HOST = "imageshelf-rehearsal.herokuapp.com"  # matches app.json's ALLOWED_HOSTS
-ADMIN_PASSWORD = "Rehearsal-admin-4-green-teapots"
-COLLECTSTATIC = "python manage.py collectstatic --noinput"  # what the Python buildpack runs
 S3_VARS = (
     "AWS_STORAGE_BUCKET_NAME",
     "AWS_S3_ENDPOINT_URL",
@@ -56,109 +43,6 @@ S3_VARS = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_S3_CUSTOM_DOMAIN",
 )
-
-
-# --- The build --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def slug(tmp_path_factory):
-    into = tmp_path_factory.mktemp("heroku-build")
-    yield build_slug(ROOT, into)
-    shutil.rmtree(into, ignore_errors=True)  # a virtualenv per run: not worth keeping
-
-
-@pytest.fixture(scope="module")
-def manifest(slug) -> dict:
-    return json.loads((slug.app / "app.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def procfile(slug) -> dict[str, str]:
-    return parse_procfile((slug.app / "Procfile").read_text())
-
-
-@pytest.fixture(scope="module")
-def config(manifest) -> dict[str, str]:
-    """The Deploy button's config vars: app.json's values, a generated key, a typed password."""
-    return config_vars(manifest, DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD)
-
-
-def collectstatic(slug, config: dict[str, str]):
-    """The buildpack's last step: config vars set, no database; a failure fails the build."""
-    env = slug.environ(config, DATABASE_URL=UNREACHABLE_DATABASE)
-    return slug.check("collectstatic", COLLECTSTATIC, env)
-
-
-@pytest.fixture(scope="module")
-def collected(slug, config):
-    return collectstatic(slug, config)
-
-
-# --- Postgres, as the heroku-postgresql add-on provides it ------------------
-
-
-def _as_admin(*statements: str) -> None:
-    # DROP/CREATE DATABASE cannot run in a transaction: autocommit, outside `with connection`.
-    connection = psycopg2.connect(POSTGRES)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        connection.close()
-
-
-@pytest.fixture(scope="module")
-def new_database():
-    """Call it for a fresh, empty database URL; every one is dropped at the end."""
-    names = []
-
-    def create() -> str:
-        name = f"imageshelf_rehearsal_{os.getpid()}_{len(names)}"
-        _as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return urlsplit(POSTGRES)._replace(path=f"/{name}").geturl()
-
-    yield create
-    _as_admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names))
-
-
-def tables(database_url: str) -> set[str]:
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-            )
-            return {name for (name,) in cursor.fetchall()}
-    finally:
-        connection.close()
-
-
-@pytest.fixture(scope="module")
-def runtime(config, new_database) -> dict[str, str]:
-    """Config vars on every dyno: the button's, plus the add-on's DATABASE_URL."""
-    # Heroku Postgres requires TLS; the local server has none.
-    return {**config, "DATABASE_URL": new_database(), "DATABASE_SSL_REQUIRE": "False"}
-
-
-@pytest.fixture(scope="module")
-def released(slug, procfile, runtime, collected):
-    """The release phase: a one-off dyno runs the Procfile's release command."""
-    return slug.check("release", procfile["release"], slug.environ(runtime, DYNO="release.1"))
-
-
-@pytest.fixture(scope="module")
-def web(slug, procfile, runtime, released, tmp_path_factory):
-    """The web dyno, started only once the release succeeded, as Heroku does."""
-    env = slug.environ(runtime, DYNO="web.1", PORT=str(free_port()), WEB_CONCURRENCY="2")
-    dyno = start_web(
-        slug, procfile["web"], env, logs=tmp_path_factory.mktemp("web-logs"), host=APP_HOST
-    )
-    yield dyno
-    dyno.stop()
 
 
 # --- The checkout and its manifests -----------------------------------------
@@ -252,13 +136,13 @@ def test_collectstatic_at_build_writes_the_manifest_with_no_database(slug, colle
     assert re.fullmatch(r"css/site\.[0-9a-f]{12}\.css", manifest["paths"]["css/site.css"])
 
 
-def test_a_broken_static_file_fails_the_build(slug, config, tmp_path):
+def test_a_broken_static_file_fails_the_build(slug, collectstatic, tmp_path):
     checkout = tmp_path / "app"
     shutil.copytree(slug.app, checkout, ignore=shutil.ignore_patterns("staticfiles"))
     (checkout / "static" / "css" / "broken.css").write_text('body { background: url("gone.png") }')
 
     with pytest.raises(RehearsalFailed, match="collectstatic failed") as failure:
-        collectstatic(replace(slug, app=checkout), config)
+        collectstatic(replace(slug, app=checkout))
 
     assert "gone.png" in str(failure.value)
 
@@ -266,7 +150,7 @@ def test_a_broken_static_file_fails_the_build(slug, config, tmp_path):
 # --- Release ----------------------------------------------------------------
 
 
-def test_the_release_migrates_and_shows_the_deploy_warnings(released, runtime):
+def test_the_release_migrates_and_shows_the_deploy_warnings(released, runtime, tables):
     assert "imageshelf.W001" in released.stderr  # local media on a dyno: shown, not fatal
     assert "System check identified 1 issue" in released.stderr
     assert "Applying uploads.0001" in released.stdout
@@ -280,7 +164,7 @@ def test_the_release_runs_again_on_the_next_deploy(slug, procfile, runtime, rele
 
 
 def test_a_release_without_collectstatic_fails_before_touching_the_database(
-    slug, procfile, config, new_database, collected, tmp_path
+    slug, procfile, config, new_database, tables, collected, tmp_path
 ):
     database_url = new_database()
     env = slug.environ(
@@ -313,7 +197,7 @@ def test_plain_http_is_redirected_to_https(web):
     answer = web.get("/", **{"X-Forwarded-Proto": "http"})
 
     assert answer.status == 301
-    assert answer.headers["Location"] == f"https://{APP_HOST}/"
+    assert answer.headers["Location"] == f"https://{web.host}/"
 
 
 def test_healthz_answers_200_with_database_and_storage_ok(web):
@@ -374,14 +258,15 @@ def sign_in(web, username: str, password: str):
         "/admin/login/",
         body,
         Cookie=f"csrftoken={form.cookies()['csrftoken']}",
-        Origin=f"https://{APP_HOST}",
-        Referer=f"https://{APP_HOST}/admin/login/",
+        Origin=f"https://{web.host}",
+        Referer=f"https://{web.host}/admin/login/",
         **{"Content-Type": "application/x-www-form-urlencoded"},
     )
 
 
 def test_postdeploy_creates_the_first_admin_once(slug, manifest, runtime, web):
     postdeploy = manifest["scripts"]["postdeploy"]
+    password = runtime["DJANGO_SUPERUSER_PASSWORD"]  # typed into the Deploy button's form
     first = slug.check("postdeploy", postdeploy, slug.environ(runtime, DYNO="run.1"))
     changed = {**runtime, "DJANGO_SUPERUSER_PASSWORD": "Another-password-9-blue-kettles"}
 
@@ -390,8 +275,8 @@ def test_postdeploy_creates_the_first_admin_once(slug, manifest, runtime, web):
     assert "Created superuser 'admin'" in first.stdout
     assert "User 'admin' already exists; nothing changed." in second.stdout
     for result in (first, second):
-        assert ADMIN_PASSWORD not in result.stdout + result.stderr
-    signed_in = sign_in(web, "admin", ADMIN_PASSWORD)
+        assert password not in result.stdout + result.stderr
+    signed_in = sign_in(web, "admin", password)
     assert signed_in.status == 302
     assert signed_in.headers["Location"] == "/admin/"
     assert "sessionid" in signed_in.cookies()
@@ -410,7 +295,7 @@ def test_a_web_command_that_cannot_load_the_app_fails(slug, procfile, runtime, r
     env = slug.environ(runtime, DYNO="web.2", PORT=str(free_port()))
 
     with pytest.raises(RehearsalFailed, match="web exited with status"):
-        start_web(slug, broken, env, logs=tmp_path, host=APP_HOST)
+        start_web(slug, broken, env, logs=tmp_path, host="broken.herokuapp.com")
 
 
 def test_a_web_command_that_ignores_port_fails(slug, procfile, runtime, released, tmp_path):
@@ -418,4 +303,4 @@ def test_a_web_command_that_ignores_port_fails(slug, procfile, runtime, released
     env = slug.environ(runtime, DYNO="web.3", PORT=str(free_port()))
 
     with pytest.raises(RehearsalFailed, match="did not answer on PORT"):
-        start_web(slug, broken, env, logs=tmp_path, host=APP_HOST, boot_timeout=5)
+        start_web(slug, broken, env, logs=tmp_path, host="broken.herokuapp.com", boot_timeout=5)

@@ -195,7 +195,7 @@ class WebDyno:
 def start_web(
     slug: Slug, command: str, env: dict[str, str], *, logs: Path, host: str, boot_timeout=60
 ) -> WebDyno:
-    """Start the web command; fail unless it answers on $PORT within 60 s, as Heroku's R10."""
+    """Start the web command; fail unless it answers on $PORT in time (Heroku's R10: 60 s)."""
     logs.mkdir(parents=True, exist_ok=True)
     stdout, stderr = logs / "web.stdout.log", logs / "web.stderr.log"
     with stdout.open("w") as out, stderr.open("w") as err:

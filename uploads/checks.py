@@ -1,3 +1,61 @@
 """System checks for deployment mistakes that would otherwise show up as lost files or 500s."""
 
 from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
+from django.core import checks
+from django.core.files.storage import FileSystemStorage, storages
+from django.utils.module_loading import import_string
+
+# Deploy checks only: they run in `check --deploy` (the Procfile's release command) and never
+# in `collectstatic`, which runs at build time, before the manifest exists.
+
+
+@checks.register(deploy=True)
+def check_media_survives_restarts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """On a Heroku dyno (DYNO is set), local media is lost on every restart."""
+    backend = import_string(settings.STORAGES["default"]["BACKEND"])
+    if not os.environ.get("DYNO") or not issubclass(backend, FileSystemStorage):
+        return []
+    return [
+        checks.Warning(
+            "Media is stored on the dyno's own disk: files vanish on every restart "
+            "(at least once a day) and each dyno sees only its own.",
+            hint=(
+                "Set AWS_STORAGE_BUCKET_NAME (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                "plus AWS_S3_ENDPOINT_URL for a store other than Amazon S3) to keep media in "
+                "S3 or any S3-compatible store."
+            ),
+            id="imageshelf.W001",
+        )
+    ]
+
+
+@checks.register(deploy=True)
+def check_static_manifest_exists(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """With hashed static names, a missing manifest turns every page into a 500."""
+    params = settings.STORAGES.get("staticfiles", {})
+    backend = import_string(params.get("BACKEND", "")) if params else None
+    if backend is None or not issubclass(backend, ManifestStaticFilesStorage):
+        return []
+    if not settings.STATIC_ROOT:
+        return []  # Django's own checks and collectstatic name that mistake
+    # A fresh instance: the shared one caches the manifest it read, or did not find.
+    storage = storages.create_storage(params)
+    if storage.manifest_storage.exists(storage.manifest_name):
+        return []
+    path = storage.manifest_storage.path(storage.manifest_name)
+    return [
+        checks.Error(
+            f"The static files manifest {path} does not exist: every page that links a "
+            "static file would answer 500.",
+            hint=(
+                "Run `python manage.py collectstatic --noinput` when building (Heroku's Python "
+                "buildpack does, unless DISABLE_COLLECTSTATIC is set: unset it)."
+            ),
+            id="imageshelf.E001",
+        )
+    ]

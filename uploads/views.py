@@ -153,12 +153,14 @@ def media(request, name: str):
     except FileNotFoundError:
         raise Http404("No such image.") from None
     etag = quote_etag(hashlib.blake2b(f"{name}:{stat.st_size}".encode(), digest_size=8).hexdigest())
-    response = get_conditional_response(request, etag=etag, last_modified=stat.st_mtime)
+    # Whole seconds, as HTTP dates carry: a fractional mtime would never match If-Modified-Since.
+    last_modified = int(stat.st_mtime)
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
         content_type = MEDIA_TYPES[name.rsplit(".", 1)[1]]
         response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(stat.st_mtime)
+    response["Last-Modified"] = http_date(last_modified)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = MEDIA_CSP
     # Names are never reused, so a stored file can be cached forever.

@@ -1,0 +1,64 @@
+"""Create the first admin from DJANGO_SUPERUSER_* config vars; run again, it changes nothing."""
+
+from __future__ import annotations
+
+import os
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError, transaction
+
+USERNAME, EMAIL, PASSWORD = (
+    "DJANGO_SUPERUSER_USERNAME",
+    "DJANGO_SUPERUSER_EMAIL",
+    "DJANGO_SUPERUSER_PASSWORD",
+)
+
+
+class Command(BaseCommand):
+    help = (
+        f"Create a superuser from {USERNAME}, {PASSWORD} and (optionally) {EMAIL} unless a "
+        "user with that name exists; an existing user is never changed. The password is "
+        "never printed. Heroku runs it once after the first deploy (app.json postdeploy)."
+    )
+
+    def handle(self, *args, **options) -> None:
+        username = os.environ.get(USERNAME, "").strip()
+        password = os.environ.get(PASSWORD, "")
+        email = os.environ.get(EMAIL, "").strip()
+        given = {USERNAME: username, PASSWORD: password}
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            raise CommandError(
+                f"Set {' and '.join(missing)} to create the first admin "
+                f"(for example: heroku config:set {missing[0]}=...), then run this again."
+            )
+        users = get_user_model()
+        if users._default_manager.filter(**{users.USERNAME_FIELD: username}).exists():
+            self.stdout.write(f"User {username!r} already exists; nothing changed.")
+            return
+        user = users(**{users.USERNAME_FIELD: username, "email": email})
+        user.is_staff = user.is_superuser = True
+        try:
+            user.full_clean(exclude=["password"])
+            # Validators' messages describe the rule, never the password itself.
+            validate_password(password, user)
+        except ValidationError as error:
+            raise CommandError(
+                "The first admin was not created: " + " ".join(error.messages)
+            ) from None
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # created by a concurrent run since we looked
+            self.stdout.write(f"User {username!r} already exists; nothing changed.")
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created superuser {username!r}. Sign in at /admin/ with the password "
+                f"from {PASSWORD}, then remove that config var."
+            )
+        )

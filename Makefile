@@ -34,6 +34,18 @@ format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+test-e2e: $(INSTALLED)
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+test-s3: $(INSTALLED)
+	$(PY) -m pytest -m s3 $(PYTEST_ARGS)
+
+test-heroku: $(INSTALLED)
+	$(PY) -m pytest -m heroku $(PYTEST_ARGS)
+
+test-load: $(INSTALLED)
+	$(PY) -m pytest -m load -s $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 

@@ -53,8 +53,9 @@ def check_static_manifest_exists(app_configs=None, **kwargs) -> list[checks.Chec
             f"The static files manifest {path} does not exist: every page that links a "
             "static file would answer 500.",
             hint=(
-                "Run `python manage.py collectstatic --noinput` when building (Heroku's Python "
-                "buildpack does, unless DISABLE_COLLECTSTATIC is set: unset it)."
+                "Run `python manage.py collectstatic --noinput` when building. Heroku's Python "
+                "buildpack does it, unless a config var tells it to skip collectstatic: "
+                "remove that config var."
             ),
             id="imageshelf.E001",
         )

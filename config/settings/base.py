@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import environ
@@ -137,19 +138,31 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
+    # A config var left empty (as the Deploy button may leave it) counts as unset.
+    _s3 = {
+        name: env(name, default="") or None
+        for name in (
+            "AWS_S3_ENDPOINT_URL",
+            "AWS_S3_REGION_NAME",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_S3_CUSTOM_DOMAIN",
+            "AWS_S3_ADDRESSING_STYLE",
+        )
+    }
     MEDIA_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
-            "region_name": env("AWS_S3_REGION_NAME", default=None),
-            "access_key": env("AWS_ACCESS_KEY_ID", default=None),
-            "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
-            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=None),
-            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=None),
+            "endpoint_url": _s3["AWS_S3_ENDPOINT_URL"],
+            "region_name": _s3["AWS_S3_REGION_NAME"],
+            "access_key": _s3["AWS_ACCESS_KEY_ID"],
+            "secret_key": _s3["AWS_SECRET_ACCESS_KEY"],
+            "custom_domain": _s3["AWS_S3_CUSTOM_DOMAIN"],
+            "addressing_style": _s3["AWS_S3_ADDRESSING_STYLE"],
             # A custom domain serves public objects; otherwise links are signed.
             "querystring_auth": env.bool(
-                "AWS_QUERYSTRING_AUTH", default=not env("AWS_S3_CUSTOM_DOMAIN", default="")
+                "AWS_QUERYSTRING_AUTH", default=not _s3["AWS_S3_CUSTOM_DOMAIN"]
             ),
             # Names are fresh UUIDs: never overwrite, never set ACLs (buckets own them).
             "file_overwrite": False,
@@ -158,11 +171,10 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
     # Where media links point, for the Content-Security-Policy's img-src.
-    _custom_domain = env("AWS_S3_CUSTOM_DOMAIN", default="")
-    _endpoint_host = env.url("AWS_S3_ENDPOINT_URL", default="https://amazonaws.com").hostname
+    _endpoint_host = urlsplit(_s3["AWS_S3_ENDPOINT_URL"] or "https://amazonaws.com").hostname
     MEDIA_ORIGINS = (
-        [f"https://{_custom_domain}"]
-        if _custom_domain
+        [f"https://{_s3['AWS_S3_CUSTOM_DOMAIN']}"]
+        if _s3["AWS_S3_CUSTOM_DOMAIN"]
         else [f"https://{_endpoint_host}", f"https://*.{_endpoint_host}"]
     )
 else:

@@ -66,10 +66,10 @@ def test_bulk_upload_previews_and_verify_files_removes_the_entry_whose_file_is_g
 @pytest.mark.parametrize(
     ("path", "heading"),
     [
-        ("/admin/uploads/image/add/", "Add image"),
-        ("/admin/uploads/image/{pk}/change/", "Change image"),
-        ("/admin/uploads/image/import/", "Import"),
-        ("/admin/uploads/image/export/", "Export"),
+        pytest.param("/admin/uploads/image/add/", "Add image", id="add"),
+        pytest.param("/admin/uploads/image/{pk}/change/", "Change image", id="change"),
+        pytest.param("/admin/uploads/image/import/", "Import", id="import"),
+        pytest.param("/admin/uploads/image/export/", "Export", id="export"),
     ],
 )
 def test_other_admin_pages_render_cleanly(page, staff, three_on_the_shelf, path, heading):

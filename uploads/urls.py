@@ -10,4 +10,6 @@ urlpatterns = [
     path("images/delete-all/", views.images_delete_all, name="delete_all"),
     path("healthz", views.healthz, name="healthz"),
     path("media/<path:name>", views.media, name="media"),
+    # Browsers ask for /favicon.ico on pages that name no icon (an image opened on its own).
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -11,8 +11,16 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import (
     add_never_cache_headers,
@@ -129,6 +137,11 @@ def images_delete_all(request):
     deleted = services.images_delete_all(user=request.user)
     messages.success(request, f"Deleted {deleted} image{'' if deleted == 1 else 's'}.")
     return HttpResponseSeeOther(reverse("uploads:index"))
+
+
+@require_safe
+def favicon(request):
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 @require_safe

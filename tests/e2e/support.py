@@ -21,42 +21,7 @@ class KnownGap:
     why: str
 
 
-EXPORT_PAGE = r"^/admin/uploads/image/export/$"
-EXPORT_TEMPLATE = "django-import-export 4.4.3, admin/import_export/export.html"
-
-
-def blocked_inline_style(sha256: str) -> str:
-    """Chromium's CSP message for one inline style, identified by the hash it quotes."""
-    return r"inline style violates .*'style-src 'self''.*" + re.escape(f"'sha256-{sha256}'")
-
-
-KNOWN_GAPS = [
-    # Django's admin templates declare no icon, so Chromium asks for /favicon.ico there, and
-    # the project has no such route.
-    KnownGap(
-        pattern=r"status of 404 .*\[http://[^/]+/favicon\.ico\]$",
-        pages=r"^/admin/",
-        why="Django's admin links no icon, so Chromium requests /favicon.ico: a 404",
-    ),
-    # Our CSP blocks these, as it should.
-    KnownGap(
-        pattern=blocked_inline_style("mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA="),
-        pages=EXPORT_PAGE,
-        why=f'CSP blocks style="padding: 0;" on a <p> ({EXPORT_TEMPLATE}, line 53)',
-    ),
-    KnownGap(
-        pattern=blocked_inline_style("+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs="),
-        pages=EXPORT_PAGE,
-        why='CSP blocks style="font-weight: bold;" on the "Select all" <label> '
-        f"({EXPORT_TEMPLATE}, line 58)",
-    ),
-    KnownGap(
-        pattern=r"inline event handler violates .*'script-src 'self''",
-        pages=EXPORT_PAGE,
-        why='CSP blocks onchange="onSelectToggleChange(event)" on the "Select all" checkbox, '
-        f"so that toggle does nothing ({EXPORT_TEMPLATE}, line 57)",
-    ),
-]
+KNOWN_GAPS: list[KnownGap] = []  # none left: add one only with the reason it cannot be fixed
 
 
 class BrowserGuard:

@@ -173,3 +173,10 @@ def test_error_templates_render_without_a_request_context():
     assert not_found.status_code == 404
     assert failure.status_code == 500
     assert "Something went wrong" in failure.content.decode()
+
+
+def test_favicon_ico_points_at_the_static_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/static/favicon.ico"

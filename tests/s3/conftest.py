@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -181,6 +182,7 @@ class StorageRequests:
 
     def __init__(self, storage) -> None:
         self.operations: list[str] = []
+        self._actions: dict[tuple[str, int], Callable[[], None]] = {}
         # S3Storage keeps one client per thread and caches the Bucket built on the first
         # one: watch both (they are the same client when everything runs in this thread).
         clients = {id(c): c for c in (storage.connection.meta.client, storage.bucket.meta.client)}
@@ -189,7 +191,16 @@ class StorageRequests:
             client.meta.events.register("before-send.s3", self._record, unique_id="shelf-count")
 
     def _record(self, event_name: str, **kwargs) -> None:
-        self.operations.append(event_name.rsplit(".", 1)[-1])  # None: send it for real
+        operation = event_name.rsplit(".", 1)[-1]
+        self.operations.append(operation)
+        action = self._actions.pop((operation, self.operations.count(operation)), None)
+        if action:
+            action()
+        # Returning None lets botocore send the request for real.
+
+    def before(self, operation: str, occurrence: int, action: Callable[[], None]) -> None:
+        """Run `action` just before the storage sends that request (e.g. stop the server)."""
+        self._actions[(operation, occurrence)] = action
 
     def clear(self) -> None:
         self.operations.clear()

@@ -1,5 +1,6 @@
-"""What reconcile_media costs on S3: a few listing pages and batched deletes, never a
-request per row. Requests are counted as the storage's own S3 client sends them."""
+"""reconcile_media over many rows on S3: a few listing pages and batched deletes, never a
+request per row, and a listing cut short is never taken for a complete one. Requests are
+counted (and interrupted) as the storage's own S3 client sends them."""
 
 from __future__ import annotations
 
@@ -83,3 +84,36 @@ def test_rows_listed_on_a_second_page_are_not_taken_for_missing(
     assert report["thumbnails_regenerated"]["count"] == 0
     assert report["orphans_deleted"]["count"] == 990
     assert Image.objects.count() == len(rows)
+
+
+def test_an_outage_between_listing_pages_deletes_nothing(
+    bucket, shelf_rows, storage_requests, s3_server, capsys
+):
+    rows = shelf_rows(20)  # their images sort after the orphans: on the second page
+    bucket.put_many(orphans(990))
+    storage_requests.before("ListObjects", 2, s3_server.stop)
+
+    status, _, err = reconcile("--orphan-grace", "0", capsys=capsys)
+
+    assert status == 2
+    assert "Storage is unavailable; nothing was changed." in err
+    assert "could not list 'images/'" in err  # the first page had answered
+    assert list(Image.objects.all()) == rows
+
+
+def test_an_outage_after_the_listing_keeps_the_rows_whose_files_exist_and_exits_2(
+    bucket, shelf_rows, storage_requests, s3_server, capsys
+):
+    rows = shelf_rows(5)
+    lost = rows[2]
+    bucket.delete(lost.file.name)
+    bucket.put_many(orphans(3))
+    storage_requests.before("DeleteObjects", 1, s3_server.stop)
+
+    status, out, err = reconcile("--orphan-grace", "0", "--limit", "5", capsys=capsys)
+
+    assert status == 2
+    assert f"Deleted 1 row(s) whose image file is missing: {lost.file.name}" in out
+    assert f"could not delete {lost.thumbnail.name}" in err
+    assert "5 storage operation(s) failed; run again once storage answers." in err
+    assert list(Image.objects.all()) == [row for row in rows if row != lost]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import transaction
 
 from uploads import services
 from uploads.models import Image
@@ -146,6 +147,20 @@ def test_json_output_counts_and_names_every_category(bucket, capsys):
     assert report["orphans_deleted"] == {"count": 1, "names": [ORPHAN]}
     assert report["beyond_limit"] == {"count": 0, "names": []}
     assert report["errors"] == []
+
+
+def test_objects_of_a_rolled_back_upload_are_swept(bucket, capsys):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ingest(1)
+        raise RuntimeError("the request failed after the upload")
+    assert Image.objects.count() == 0
+    assert len(bucket.names()) == 2
+
+    status, out, _ = reconcile("--orphan-grace", "0", capsys=capsys)
+
+    assert status == 0
+    assert "Deleted 2 unreferenced file(s)" in out
+    assert bucket.names() == []
 
 
 def test_s3_down_exits_2_and_deletes_no_row(bucket, capsys, s3_server):

@@ -32,6 +32,7 @@ import io
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -378,6 +379,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def die_with_parent() -> None:
+    """Linux: moto_server goes when the bench goes, even when the bench is killed."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_moto(log) -> tuple[subprocess.Popen, str]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
@@ -385,6 +394,7 @@ def start_moto(log) -> tuple[subprocess.Popen, str]:
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,  # a file: moto logs every request, and a full pipe would block it
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:

@@ -7,6 +7,7 @@ stopped server has lost them, and the next test's fixture starts a fresh one.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +37,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def die_with_parent() -> None:
+    """Linux: the server goes when the test run goes, even when the run is killed."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class S3Server:
@@ -68,6 +77,7 @@ class S3Server:
             [str(moto_server), "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -415,7 +415,9 @@ def in_child(step: str, work: Path, size: int, endpoint: str | None) -> dict | N
         done = subprocess.run(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     if done.returncode:
         sys.stdout.write(log.read_text()[-4000:])
-        raise SystemExit(f"\nthe {step} step failed for N={size}: the figures are not printed")
+        raise SystemExit(
+            f"\nthe {step} step failed for N={size}: stopping, its figures would mean nothing"
+        )
     result = work / f"{step}.json"
     return json.loads(result.read_text()) if result.exists() else None
 

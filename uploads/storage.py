@@ -143,7 +143,8 @@ def _s3_key(storage: Storage, name: str) -> str:
 def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:
     key_prefix = _s3_key(storage, prefix)
     strip = len(_s3_key(storage, ""))
-    # One ListObjectsV2 request per 1000 keys; "Delimiter" keeps it to this level.
+    # One ListObjects request per 1000 keys (boto3 pages Bucket.objects with ListObjects,
+    # not V2; the tests count them); "Delimiter" keeps it to this level.
     for summary in storage.bucket.objects.filter(Prefix=key_prefix, Delimiter="/"):
         yield StoredFile(summary.key[strip:], summary.last_modified)
 

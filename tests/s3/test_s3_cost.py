@@ -1,0 +1,119 @@
+"""reconcile_media over many rows on S3: a few listing pages and batched deletes, never a
+request per row, and a listing cut short is never taken for a complete one. Requests are
+counted (and interrupted) as the storage's own S3 client sends them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from uploads.models import Image
+
+from .test_s3_reconcile import reconcile
+
+pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
+
+
+def orphans(count: int) -> list[str]:
+    # All zeros: they sort before every uuid4 name, so a listing returns them first.
+    return [f"images/00000000-0000-4000-8000-{index:012d}.jpg" for index in range(count)]
+
+
+def test_a_dry_run_over_60_rows_lists_each_prefix_once(
+    bucket, shelf_rows, storage_requests, capsys
+):
+    rows = shelf_rows(60)
+    for row in rows[10:16]:
+        bucket.delete(row.file.name)
+    bucket.put_many(orphans(10))
+    storage_requests.clear()
+
+    status, out, _ = reconcile("--dry-run", "--json", "--orphan-grace", "0", capsys=capsys)
+
+    report = json.loads(out)
+    assert status == 0
+    assert storage_requests.operations == ["ListObjects", "ListObjects"]
+    assert (report["rows_checked"], report["files_listed"]) == (60, 124)
+    assert report["missing_image"]["count"] == 6
+    assert report["orphans_deleted"]["count"] == 10
+    assert report["beyond_limit"]["count"] == 54 - 3
+
+
+def test_a_real_run_deletes_rows_files_and_orphans_in_two_batched_requests(
+    bucket, shelf_rows, storage_requests, capsys
+):
+    rows = shelf_rows(60)
+    missing, beyond = rows[10:16], rows[-4:]
+    for row in missing:
+        bucket.delete(row.file.name)
+    bucket.put_many(orphans(10))
+    storage_requests.clear()
+
+    status, out, _ = reconcile("--json", "--orphan-grace", "0", "--limit", "50", capsys=capsys)
+
+    report = json.loads(out)
+    kept = [row for row in rows if row not in missing and row not in beyond]
+    assert status == 0
+    assert sorted(storage_requests.operations) == [
+        "DeleteObjects",  # the files of the 6 + 4 deleted rows
+        "DeleteObjects",  # the 10 orphans
+        "ListObjects",
+        "ListObjects",
+    ]
+    assert (report["missing_image"]["count"], report["beyond_limit"]["count"]) == (6, 4)
+    assert report["orphans_deleted"]["count"] == 10
+    assert list(Image.objects.all()) == kept
+    assert bucket.names() == sorted(n for row in kept for n in (row.file.name, row.thumbnail.name))
+
+
+def test_rows_listed_on_a_second_page_are_not_taken_for_missing(
+    bucket, shelf_rows, storage_requests, capsys
+):
+    rows = shelf_rows(20)
+    bucket.put_many(orphans(990))  # images/ now holds 1010 keys: S3 lists 1000 per page
+    storage_requests.clear()
+
+    status, out, _ = reconcile("--dry-run", "--json", "--orphan-grace", "0", capsys=capsys)
+
+    report = json.loads(out)
+    assert status == 0
+    assert storage_requests.operations == ["ListObjects", "ListObjects", "ListObjects"]
+    assert (report["rows_checked"], report["files_listed"]) == (20, 1030)
+    assert report["missing_image"]["count"] == 0
+    assert report["thumbnails_regenerated"]["count"] == 0
+    assert report["orphans_deleted"]["count"] == 990
+    assert Image.objects.count() == len(rows)
+
+
+def test_an_outage_between_listing_pages_deletes_nothing(
+    bucket, shelf_rows, storage_requests, s3_server, capsys
+):
+    rows = shelf_rows(20)  # their images sort after the orphans: on the second page
+    bucket.put_many(orphans(990))
+    storage_requests.before("ListObjects", 2, s3_server.stop)
+
+    status, _, err = reconcile("--orphan-grace", "0", capsys=capsys)
+
+    assert status == 2
+    assert "Storage is unavailable; nothing was changed." in err
+    assert "could not list 'images/'" in err  # the first page had answered
+    assert list(Image.objects.all()) == rows
+
+
+def test_an_outage_after_the_listing_keeps_the_rows_whose_files_exist_and_exits_2(
+    bucket, shelf_rows, storage_requests, s3_server, capsys
+):
+    rows = shelf_rows(5)
+    lost = rows[2]
+    bucket.delete(lost.file.name)
+    bucket.put_many(orphans(3))
+    storage_requests.before("DeleteObjects", 1, s3_server.stop)
+
+    status, out, err = reconcile("--orphan-grace", "0", "--limit", "5", capsys=capsys)
+
+    assert status == 2
+    assert f"Deleted 1 row(s) whose image file is missing: {lost.file.name}" in out
+    assert f"could not delete {lost.thumbnail.name}" in err
+    assert "5 storage operation(s) failed; run again once storage answers." in err
+    assert list(Image.objects.all()) == [row for row in rows if row != lost]

@@ -51,3 +51,4 @@ clean:
 
 bench: $(INSTALLED)
 	$(PY) bench/ingest.py
+	$(PY) bench/reconcile.py

@@ -131,9 +131,13 @@ def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]
         return  # an empty (or wiped) media directory: no files, not an outage
     with entries:
         for entry in entries:
-            if entry.is_file():
+            try:
+                if not entry.is_file():
+                    continue
                 modified = datetime.fromtimestamp(entry.stat().st_mtime, tz=UTC)
-                yield StoredFile(posixpath.join(prefix, entry.name), modified)
+            except FileNotFoundError:
+                continue  # deleted while we listed (by the limit, say): not an outage
+            yield StoredFile(posixpath.join(prefix, entry.name), modified)
 
 
 def _s3_key(storage: Storage, name: str) -> str:

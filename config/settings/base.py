@@ -138,6 +138,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
+    from botocore.config import Config as _BotoConfig
+
     # A config var left empty (as the Deploy button may leave it) counts as unset.
     _s3 = {
         name: env(name, default="") or None
@@ -159,7 +161,14 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": _s3["AWS_ACCESS_KEY_ID"],
             "secret_key": _s3["AWS_SECRET_ACCESS_KEY"],
             "custom_domain": _s3["AWS_S3_CUSTOM_DOMAIN"],
-            "addressing_style": _s3["AWS_S3_ADDRESSING_STYLE"],
+            # Short timeouts: a store that accepts connections but never answers must not
+            # hold a page or an upload for minutes (botocore waits 60 s, three times).
+            "client_config": _BotoConfig(
+                s3={"addressing_style": _s3["AWS_S3_ADDRESSING_STYLE"]},
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
             # A custom domain serves public objects; otherwise links are signed.
             "querystring_auth": env.bool(
                 "AWS_QUERYSTRING_AUTH", default=not _s3["AWS_S3_CUSTOM_DOMAIN"]

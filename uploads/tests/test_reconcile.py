@@ -270,3 +270,32 @@ def test_the_service_returns_a_report_usable_without_the_command():
 def test_a_bad_limit_through_call_command_raises_command_error():
     with pytest.raises(CommandError):
         call_command("reconcile_media", "--limit", "-5")
+
+
+def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, monkeypatch):
+    from uploads import storage
+
+    kept = ingest(1)
+    real_scandir = os.scandir
+
+    class Vanished:
+        name = "00000000-0000-4000-8000-00000000dead.jpg"
+
+        def is_file(self):
+            raise FileNotFoundError(self.name)
+
+    class Listing:
+        def __init__(self, path):
+            self.entries = [Vanished(), *real_scandir(path)]
+
+        def __enter__(self):
+            return iter(self.entries)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(storage.os, "scandir", Listing)
+
+    names = [stored.name for stored in storage.list_files(services.media_storage(), "images/")]
+
+    assert names == [kept.file.name]

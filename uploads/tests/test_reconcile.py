@@ -288,8 +288,11 @@ def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, mon
         def __init__(self, path):
             self.entries = [Vanished(), *real_scandir(path)]
 
-        def __enter__(self):
+        def __iter__(self):
             return iter(self.entries)
+
+        def __enter__(self):
+            return self
 
         def __exit__(self, *exc):
             return False

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from uploads import services
-from uploads.models import Image
+from uploads import selectors, services
+from uploads.models import Image, ShelfVersion
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -219,3 +219,13 @@ def test_a_new_image_limit_shows_on_the_cached_page(client, settings):
     settings.IMAGE_LIMIT = 5
 
     assert "keeps only the newest 5 images" in client.get("/").content.decode()
+
+
+def test_the_shelf_version_read_in_plain_sql_matches_the_orm():
+    ingest(1, "first")
+
+    version, changed_at = selectors.shelf_version()
+
+    stored = ShelfVersion.objects.get(pk=1)
+    assert (version, changed_at) == (stored.version, stored.changed_at)
+    assert changed_at.utcoffset() is not None  # aware, as the ORM gives it

@@ -13,10 +13,15 @@ fresh database, WhiteNoise after collectstatic, a temporary MEDIA_ROOT):
 Both get the same load (wrk when it is installed, otherwise a Python load generator with
 one thread per connection), anonymous, over "HTTPS" as Heroku's router forwards it
 (X-Forwarded-Proto: https, so SECURE_SSL_REDIRECT stays on), alternating page and floor.
-Printed: requests/s, p50 and p99 latency, page/floor for 200 responses, the share of
-304 answers to repeat requests (If-None-Match with the page's ETag), and the bytes of a
-first visit (the HTML, the CSS, the favicon, the hero and every thumbnail, as sent with
-Accept-Encoding: br, gzip) and of a repeat visit (conditional requests for all of them).
+Printed: requests/s, p50 and p99 latency and the workers' CPU time per request (from
+/proc: less sensitive than requests/s to other work on the machine), page/floor for 200
+responses, the share of 304 answers to repeat requests (If-None-Match with the page's
+ETag), and the bytes of a first visit (the HTML, the CSS, the favicon, the hero and every
+thumbnail, as sent with Accept-Encoding: br, gzip) and of a repeat visit (conditional
+requests for all of them; a browser revalidates only the page, the rest is immutable).
+
+Goals: page/floor >= 0.8 for 200 responses; repeat visits answered 304; a first visit
+at most 300 KB, a repeat visit at most 2 KB (1 KB = 1000 bytes).
 
 Postgres: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) is
 used to create, and afterwards drop, a database of our own.
@@ -60,7 +65,10 @@ def postgres_database() -> Iterator[str]:
     import psycopg2
 
     name = f"imageshelf_bench_page_{os.getpid()}"
-    admin = psycopg2.connect(ADMIN_URL)
+    try:
+        admin = psycopg2.connect(ADMIN_URL, connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        raise SystemExit(f"bench/page.py needs PostgreSQL (BENCH_POSTGRES_URL): {error}") from None
     admin.autocommit = True
     try:
         with admin.cursor() as cursor:
@@ -231,6 +239,8 @@ def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> Transf
     except OSError:
         return Transfer(path, 0, 0, 0, {}, b"")
     head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    if not head:
+        return Transfer(path, 0, 0, 0, {}, b"")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     parsed = {}
     for line in header_lines:

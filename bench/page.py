@@ -470,6 +470,11 @@ def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -
     )
     print(f"load: {generator}; {args.duration:g} s per run, anonymous, X-Forwarded-Proto: https")
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the runs")
+    if not use_wrk:
+        print(
+            "note: the Python load generator needs much of a CPU itself and limits the floor"
+            " first, so its page/floor is flattering; install wrk for the real figure"
+        )
 
 
 def measure_load(args, use_wrk: bool, page: Server, floor: Server) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,6 +21,13 @@ logger = logging.getLogger(__name__)
 
 # Rows whose files vanished are repaired on the way; a few rounds at most.
 _MAX_REPAIR_ROUNDS = 3
+
+# This process's copies of the newest images and of the public page, for the latest shelf
+# state it has seen. The version is read from the database on every request, so a copy
+# is never stale; it spares each page view the shared cache (a round trip with Redis) and
+# unpickling. One entry each.
+_recent_images: dict[str, list[ShelfImage]] = {}
+_recent_html: dict[str, bytes] = {}
 
 
 @dataclass(frozen=True)
@@ -46,24 +55,45 @@ class ShelfPage:
     images: list[ShelfImage] = field(default_factory=list)
     unavailable: bool = False  # storage did not answer: some images may be hidden
 
-    @property
+    @functools.cached_property
     def etag(self) -> str:
         """Changes whenever what the page shows changes, in every process."""
         shown = ",".join(f"{image.pk}:{image.thumbnail_url}" for image in self.images)
-        digest = hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+        # The time tells a reset database's version 1 from the old one; the limit is in the text.
+        state = f"{_timestamp(self.changed_at)}:{settings.IMAGE_LIMIT}:{shown}"
+        digest = hashlib.blake2b(state.encode(), digest_size=8).hexdigest()
         return f"{self.version}-{int(self.unavailable)}-{digest}"
 
 
 def shelf_version() -> tuple[int, datetime | None]:
-    """The shelf's change counter and time: the one query a cached page costs."""
-    row = ShelfVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
-    return row or (0, None)
+    """The shelf's change counter and time: the one query a cached page costs.
+
+    Plain SQL, because every public page view runs it: building it with the ORM each time
+    cost more than the round trip to the database.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_shelf_version_sql())
+        row = cursor.fetchone()
+    if row is None:
+        return 0, None
+    version, changed_at = row
+    if changed_at is not None and changed_at.tzinfo is None:  # SQLite: UTC, stored naive
+        changed_at = changed_at.replace(tzinfo=UTC)
+    return version, changed_at
+
+
+@functools.cache
+def _shelf_version_sql() -> str:
+    quote = connection.ops.quote_name
+    meta = ShelfVersion._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("version", "changed_at"))
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = 1"
 
 
 def shelf_page() -> ShelfPage:
     """The newest images whose files exist; rows whose image file is gone are removed."""
     version, changed_at = shelf_version()
-    images = _newest_images(version)
+    images = _newest_images(version, changed_at)
     for _ in range(_MAX_REPAIR_ROUNDS):
         try:
             present = _files_present(version, images)
@@ -81,19 +111,50 @@ def shelf_page() -> ShelfPage:
             return ShelfPage(version, changed_at, shown)
         services.images_delete(missing, reason="file missing")
         version, changed_at = shelf_version()
-        images = _newest_images(version, fresh=True)  # the cached list may be stale
+        images = _newest_images(version, changed_at, fresh=True)  # the cache may be stale
     return ShelfPage(version, changed_at, [], unavailable=True)
 
 
-def _newest_images(version: int, *, fresh: bool = False) -> list[ShelfImage]:
-    """Cached per shelf version (and URL lifetime, for signed S3 links)."""
-    key = f"shelf:{version}:{settings.IMAGE_LIMIT}:{_url_epoch()}:images"
-    images = None if fresh else cache.get(key)
+def _newest_images(
+    version: int, changed_at: datetime | None, *, fresh: bool = False
+) -> list[ShelfImage]:
+    """Cached per shelf state (and URL lifetime, for signed S3 links): here, then shared."""
+    key = f"shelf:{version}:{_timestamp(changed_at)}:{settings.IMAGE_LIMIT}:{_url_epoch()}:images"
+    images = None
+    if not fresh:
+        images = _recent_images.get(key)
+        if images is None:
+            images = cache.get(key)
     if images is None:
         rows = Image.objects.order_by("-uploaded_at", "-id")[: settings.IMAGE_LIMIT]
         images = [_shelf_image(row) for row in rows]
         cache.set(key, images, timeout=3600)
+    if changed_at is not None:  # without a version row, a reset database could reuse the key
+        _remember(_recent_images, key, images)
     return images
+
+
+def public_page_html(page: ShelfPage, render: Callable[[], bytes]) -> bytes:
+    """The public page for this shelf state: this process's copy, the shared cache, or render()."""
+    key = f"page:public:{page.etag}"
+    html = _recent_html.get(key)
+    if html is None:
+        html = cache.get(key)
+        if html is None:
+            html = render()
+            cache.set(key, html, timeout=3600)
+        _remember(_recent_html, key, html)
+    return html
+
+
+def _remember(memo: dict, key: str, value) -> None:
+    """Keep only the latest shelf state: older versions are never asked for again."""
+    memo.clear()
+    memo[key] = value
+
+
+def _timestamp(moment: datetime | None) -> str:
+    return f"{moment.timestamp():.6f}" if moment else "none"
 
 
 def _shelf_image(image: Image) -> ShelfImage:

@@ -8,7 +8,6 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
 from django.http import (
@@ -25,7 +24,6 @@ from django.urls import reverse
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
-    patch_cache_control,
 )
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_POST, require_safe
@@ -71,17 +69,15 @@ def _public_index(request, page: selectors.ShelfPage) -> HttpResponse:
     last_modified = page.changed_at.timestamp() if page.changed_at else None
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
-        key = f"page:public:{page.etag}"
-        html = cache.get(key)
-        if html is None:
-            html = _render_index(request, page, form=None).content
-            cache.set(key, html, timeout=3600)
+        html = selectors.public_page_html(
+            page, render=lambda: _render_index(request, page, form=None).content
+        )
         response = HttpResponse(html)
     response["ETag"] = etag
     if last_modified:
         response["Last-Modified"] = http_date(last_modified)
     # Revalidated on every visit: a repeat visit costs one 304, and never shows a deleted image.
-    patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+    response["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response
 
 

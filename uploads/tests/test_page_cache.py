@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from uploads import services
-from uploads.models import Image
+from uploads import selectors, services
+from uploads.models import Image, ShelfVersion
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -174,3 +175,57 @@ def test_the_version_is_shared_through_the_database_not_process_memory(client):
         cursor.execute("UPDATE uploads_shelfversion SET version = version + 1")
 
     assert "renamed elsewhere" in client.get("/").content.decode()
+
+
+def test_a_warm_page_does_not_read_the_shared_cache(client, monkeypatch):
+    """With Redis every cache read is a round trip: a warm page is served from the process."""
+    for index in range(3):
+        ingest(index, f"image {index}")
+    client.get("/")
+    reads = []
+    read = LocMemCache.get
+
+    def counted_read(cache, key, *args, **kwargs):
+        reads.append(key)
+        return read(cache, key, *args, **kwargs)
+
+    monkeypatch.setattr(LocMemCache, "get", counted_read)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert "image 2" in response.content.decode()
+    assert reads == []
+
+
+def test_a_database_reset_that_reuses_a_version_number_shows_the_new_shelf(client):
+    ingest(1, "before the reset")
+    assert "before the reset" in warm_page(client)
+    with connection.cursor() as cursor:  # a restore or a flush: no signals, versions start over
+        cursor.execute("DELETE FROM uploads_image")
+        cursor.execute("DELETE FROM uploads_shelfversion")
+
+    ingest(2, "after the reset")
+
+    html = client.get("/").content.decode()
+    assert "after the reset" in html
+    assert "before the reset" not in html
+
+
+def test_a_new_image_limit_shows_on_the_cached_page(client, settings):
+    ingest(1, "pictured")
+    assert "keeps only the newest 3 images" in warm_page(client)
+
+    settings.IMAGE_LIMIT = 5
+
+    assert "keeps only the newest 5 images" in client.get("/").content.decode()
+
+
+def test_the_shelf_version_read_in_plain_sql_matches_the_orm():
+    ingest(1, "first")
+
+    version, changed_at = selectors.shelf_version()
+
+    stored = ShelfVersion.objects.get(pk=1)
+    assert (version, changed_at) == (stored.version, stored.changed_at)
+    assert changed_at.utcoffset() is not None  # aware, as the ORM gives it

@@ -1,0 +1,534 @@
+"""Public page benchmark: the page against the floor (one trivial view), under gunicorn.
+
+    python bench/page.py [--duration 5] [--connections 4] [--rounds 3] [--python-load]
+
+Two gunicorn servers run config.settings.production (2 sync workers each, Postgres in a
+fresh database, WhiteNoise after collectstatic, a temporary MEDIA_ROOT):
+
+  page   config.urls, with three images on the shelf, ingested from generated 24 MP
+         JPEGs through services.image_ingest
+  floor  bench.floor_settings: the same settings and middleware, and a URLconf with one
+         view that returns a small HttpResponse: what Django and gunicorn cost on their own
+
+Both get the same load (wrk when it is installed, otherwise a Python load generator with
+one thread per connection), anonymous, over "HTTPS" as Heroku's router forwards it
+(X-Forwarded-Proto: https, so SECURE_SSL_REDIRECT stays on), alternating page and floor.
+Printed: requests/s, p50 and p99 latency and the workers' CPU time per request (from
+/proc: less sensitive than requests/s to other work on the machine), page/floor for 200
+responses, the share of 304 answers to repeat requests (If-None-Match with the page's
+ETag), and the bytes of a first visit (the HTML, the CSS, the favicon, the hero and every
+thumbnail, as sent with Accept-Encoding: br, gzip) and of a repeat visit (conditional
+requests for all of them; a browser revalidates only the page, the rest is immutable).
+
+Goals: page/floor >= 0.8 for 200 responses; repeat visits answered 304; a first visit
+at most 300 KB, a repeat visit at most 2 KB (1 KB = 1000 bytes).
+
+Postgres: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) is
+used to create, and afterwards drop, a database of our own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "a-benchmark-only-secret-key-never-used-in-production-7e1f0c9a2b4d6e8f"
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+IMAGES = 3
+# As Heroku's router forwards a browser's request: over HTTPS, asking for compression.
+BROWSER = {"X-Forwarded-Proto": "https", "Accept-Encoding": "br, gzip"}
+
+
+# --- Setup: a database, settings, a shelf of three images, two servers ------
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh database for this run; dropped afterwards. Yields its DATABASE_URL."""
+    import psycopg2
+
+    name = f"imageshelf_bench_page_{os.getpid()}"
+    try:
+        admin = psycopg2.connect(ADMIN_URL, connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        raise SystemExit(f"bench/page.py needs PostgreSQL (BENCH_POSTGRES_URL): {error}") from None
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def production_env(work: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "REDIS_URL"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=SECRET,
+        DATABASE_URL=database_url,
+        DATABASE_SSL_REQUIRE="False",
+        STATIC_ROOT=str(work / "staticfiles"),
+        MEDIA_ROOT=str(work / "media"),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+def fill_shelf(env: dict[str, str]) -> list[dict]:
+    """Ingest three generated 24 MP JPEGs with the servers' settings, in a child process."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--child-ingest"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def make_photo(path: Path) -> None:
+    """A 6000 x 4000 JPEG (quality 90) with detail at every scale, as a photo has.
+
+    Fine noise alone averages out in a 480 px thumbnail and would make the page look
+    lighter than it is with real photos; coarse noise keeps the thumbnail busy.
+    """
+    from PIL import Image
+
+    size = (6000, 4000)
+    gradient = Image.linear_gradient("L").resize(size)
+    coarse = Image.effect_noise((960, 640), 48).resize(size, Image.Resampling.BICUBIC)
+    fine = Image.effect_noise(size, 24)
+    Image.merge(
+        "RGB",
+        (
+            Image.blend(gradient, coarse, 0.5),
+            Image.blend(coarse, fine, 0.3),
+            gradient.transpose(Image.Transpose.ROTATE_180),
+        ),
+    ).save(path, "JPEG", quality=90)
+
+
+def child_ingest() -> None:
+    """Runs with the page server's environment: the shelf it will show."""
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.files import File
+
+    from uploads import services
+
+    stored = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index in range(1, IMAGES + 1):
+            path = Path(tmp) / f"photo-{index}.jpg"
+            make_photo(path)  # fresh noise each time: three distinct images
+            with path.open("rb") as handle:
+                image = services.image_ingest(
+                    File(handle, name=path.name), user=None, title=f"Bench photo {index}"
+                )
+            stored.append({"source_bytes": path.stat().st_size, "file": image.file.name})
+    print(json.dumps(stored))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int  # gunicorn's master; its children are the workers
+
+    def worker_cpu_seconds(self) -> float:
+        """User + system CPU time of the workers so far (from /proc/<pid>/stat)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        for child in children:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], log: Path) -> Iterator[Server]:
+    """gunicorn on config.wsgi, 2 sync workers; yields it once it answers."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi",
+                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while fetch(port, "/").status != 200:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"gunicorn did not start; see {log}:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield Server(port, process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+# --- One request, byte for byte ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transfer:
+    path: str
+    status: int
+    header_bytes: int  # status line and headers, with the blank line that ends them
+    body_bytes: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> Transfer:
+    """One GET on its own connection; counts the response's bytes exactly as received."""
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in {**BROWSER, **(headers or {})}.items()]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+            chunks = []
+            while data := sock.recv(65536):
+                chunks.append(data)
+    except OSError:
+        return Transfer(path, 0, 0, 0, {}, b"")
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    if not head:
+        return Transfer(path, 0, 0, 0, {}, b"")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parsed = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        parsed[name.strip().lower()] = value.strip()
+    return Transfer(path, int(status_line.split()[1]), len(head) + 4, len(body), parsed, body)
+
+
+# --- Load -------------------------------------------------------------------
+
+WRK_SCRIPT = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {} end
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do
+      counts[tostring(status)] = (counts[tostring(status)] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(counts) do table.insert(parts, string.format('"%s": %d', status, n)) end
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout
+  io.write(string.format(
+    '\\nRESULT {"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, "errors": %d,'
+    .. ' "statuses": {%s}}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3,
+    latency:percentile(99) / 1e3, errors, table.concat(parts, ", ")))
+end
+"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    statuses: dict[str, int]
+    worker_cpu_s: float = 0.0  # CPU time the gunicorn workers spent during the run
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.worker_cpu_s * 1000 / max(1, self.requests)
+
+    def share(self, status: int) -> float:
+        return self.statuses.get(str(status), 0) / max(1, self.requests)
+
+
+def load(
+    server: Server, headers: dict[str, str], *, duration: float, connections: int, use_wrk: bool
+) -> LoadResult:
+    headers = {"X-Forwarded-Proto": "https", **headers}
+    generate = wrk_load if use_wrk else python_load
+    cpu_before = server.worker_cpu_seconds()
+    result = generate(server.port, headers, duration=duration, connections=connections)
+    return replace(result, worker_cpu_s=server.worker_cpu_seconds() - cpu_before)
+
+
+def wrk_load(port: int, headers: dict[str, str], *, duration: float, connections: int):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT)
+        script.flush()
+        command = ["wrk", "--threads", "1", "--connections", str(connections)]
+        command += ["--duration", f"{duration:g}s", "--timeout", "10s", "--script", script.name]
+        for name, value in headers.items():
+            command += ["--header", f"{name}: {value}"]
+        output = subprocess.run(
+            [*command, f"http://127.0.0.1:{port}/"], check=True, capture_output=True, text=True
+        ).stdout
+    result = json.loads(output.split("RESULT ", 1)[1])
+    return LoadResult(**result)
+
+
+def python_load(port: int, headers: dict[str, str], *, duration: float, connections: int):
+    """One thread per connection, each sending requests back to back (keep-alive if allowed)."""
+    deadline = time.monotonic() + duration
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    errors = 0
+    lock = threading.Lock()
+
+    def client() -> None:
+        nonlocal errors
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        seen: Counter[str] = Counter()
+        failed = 0
+        while (started := time.monotonic()) < deadline:
+            try:
+                connection.request("GET", "/", headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                connection.close()
+                continue
+            mine.append(time.monotonic() - started)
+            seen[str(response.status)] += 1
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            statuses.update(seen)
+            errors += failed
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.monotonic() - started
+    latencies.sort()
+
+    def percentile(q: float) -> float:
+        return latencies[round(q * (len(latencies) - 1))] * 1000 if latencies else 0.0
+
+    return LoadResult(
+        len(latencies), seconds, percentile(0.50), percentile(0.99), errors, dict(statuses)
+    )
+
+
+# --- Page weight ------------------------------------------------------------
+
+
+def referenced(html: str) -> list[str]:
+    """What a browser fetches to show the page: stylesheets, icons and <img> sources."""
+    links = re.findall(r'<link\b[^>]*\brel="(?:stylesheet|icon)"[^>]*\bhref="([^"]+)"', html)
+    return links + re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', html)
+
+
+def first_visit(port: int) -> list[Transfer]:
+    page = fetch(port, "/")
+    return [page, *(fetch(port, path) for path in referenced(page.body.decode()))]
+
+
+def repeat_visit(port: int, first: list[Transfer]) -> list[Transfer]:
+    """The same requests, each carrying what the first answer said to revalidate with."""
+    repeats = []
+    for transfer in first:
+        validators = {}
+        if "etag" in transfer.headers:
+            validators["If-None-Match"] = transfer.headers["etag"]
+        if "last-modified" in transfer.headers:
+            validators["If-Modified-Since"] = transfer.headers["last-modified"]
+        repeats.append(fetch(port, transfer.path, validators))
+    return repeats
+
+
+def print_visit(title: str, transfers: list[Transfer]) -> tuple[int, int]:
+    print(f"\n{title}")
+    print(f"  {'status':>6} {'encoding':>8} {'headers B':>10} {'body B':>8}  path")
+    for t in transfers:
+        encoding = t.headers.get("content-encoding", "-")
+        print(f"  {t.status:>6} {encoding:>8} {t.header_bytes:>10} {t.body_bytes:>8}  {t.path}")
+    headers = sum(t.header_bytes for t in transfers)
+    body = sum(t.body_bytes for t in transfers)
+    print(
+        f"  total: {len(transfers)} responses, body {body} B, headers {headers} B,"
+        f" together {(body + headers) / 1000:.1f} KB"
+    )
+    return body, headers
+
+
+# --- The run ----------------------------------------------------------------
+
+
+def print_load(name: str, result: LoadResult) -> None:
+    statuses = " ".join(f"{code}x{n}" for code, n in sorted(result.statuses.items()))
+    print(
+        f"{name:<10} {result.rate:>9.1f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
+        f" {result.cpu_ms_per_request:>12.3f} {result.errors:>7}  {statuses}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--python-load", action="store_true", help="do not use wrk")
+    parser.add_argument("--child-ingest", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_ingest:
+        child_ingest()
+        return
+    use_wrk = shutil.which("wrk") is not None and not args.python_load
+    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp, postgres_database() as url:
+        work = Path(tmp)
+        env = production_env(work, url)
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput")
+        started = time.perf_counter()
+        shelf = fill_shelf(env)
+        ingest_seconds = time.perf_counter() - started
+        floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}
+        with (
+            gunicorn(env, work / "page.log") as page,
+            gunicorn(floor_env, work / "floor.log") as floor,
+        ):
+            print_setup(args, use_wrk, shelf, ingest_seconds)
+            measure_load(args, use_wrk, page, floor)
+            measure_weight(page.port)
+
+
+def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -> None:
+    generator = (
+        f"wrk, 1 thread, {args.connections} connections"
+        if use_wrk
+        else f"Python (http.client), {args.connections} threads"
+    )
+    sources = ", ".join(f"{item['source_bytes'] / 1e6:.1f}" for item in shelf)
+    print("public page vs floor: gunicorn, 2 sync workers each, config.settings.production")
+    print(
+        f"shelf: {len(shelf)} images ingested through image_ingest from 6000 x 4000 JPEGs"
+        f" ({sources} MB) in {ingest_seconds:.1f} s"
+    )
+    print(f"load: {generator}; {args.duration:g} s per run, anonymous, X-Forwarded-Proto: https")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the runs")
+    if not use_wrk:
+        print(
+            "note: the Python load generator needs much of a CPU itself and limits the floor"
+            " first, so its page/floor is flattering; install wrk for the real figure"
+        )
+
+
+def measure_load(args, use_wrk: bool, page: Server, floor: Server) -> None:
+    options = {"duration": args.duration, "connections": args.connections, "use_wrk": use_wrk}
+    etag = fetch(page.port, "/").headers["etag"]
+    for server in (page, floor):  # warm both: connections, caches, imports
+        load(server, {}, **{**options, "duration": 1})
+
+    print(
+        f"\n{'run':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>12}"
+        f" {'errors':>7}  statuses"
+    )
+    ratios, cpu_ratios = [], []
+    for round_ in range(1, args.rounds + 1):
+        page_result = load(page, {}, **options)
+        floor_result = load(floor, {}, **options)
+        print_load(f"page {round_}", page_result)
+        print_load(f"floor {round_}", floor_result)
+        page_ok = page_result.rate * page_result.share(200)
+        ratios.append(page_ok / (floor_result.rate * floor_result.share(200)))
+        cpu_ratios.append(floor_result.cpu_ms_per_request / page_result.cpu_ms_per_request)
+    repeat = load(page, {"If-None-Match": etag}, **options)
+    print_load("page 304", repeat)
+
+    print(
+        f"\npage/floor, 200 responses per second: {', '.join(f'{r:.2f}' for r in ratios)};"
+        f" median {statistics.median(ratios):.2f} (goal >= 0.8)"
+    )
+    print(
+        "floor/page, worker CPU per request (what the ratio would be with the workers"
+        f" never waiting): median {statistics.median(cpu_ratios):.2f}"
+    )
+    print(
+        f"repeat requests (If-None-Match: {etag}): {repeat.share(304):.1%} answered 304"
+        f" (goal: all), {repeat.rate:.0f}/s"
+    )
+    print(f"machine load average after the runs: {os.getloadavg()[0]:.2f}")
+
+
+def measure_weight(port: int) -> None:
+    first = first_visit(port)
+    first_body, first_headers = print_visit("first visit (Accept-Encoding: br, gzip)", first)
+    print(f"  goal: at most 300 KB; {(first_body + first_headers) / 1000:.1f} KB")
+    repeats = repeat_visit(port, first)
+    repeat_body, repeat_headers = print_visit(
+        "repeat visit (every request conditional: If-None-Match / If-Modified-Since)", repeats
+    )
+    print(f"  goal: at most 2 KB; {(repeat_body + repeat_headers) / 1000:.1f} KB")
+    page_only = repeats[0].header_bytes + repeats[0].body_bytes
+    print(
+        "  a browser that honours Cache-Control (static files and thumbnails are immutable)"
+        f" revalidates only the page: {page_only / 1000:.1f} KB"
+    )
+
+
+if __name__ == "__main__":
+    main()

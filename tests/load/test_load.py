@@ -1,0 +1,231 @@
+"""Load breaks nothing: gunicorn with production settings and Postgres, many clients at once.
+
+Run with `pytest -m load -s` (the figures are printed); `make test` leaves these out.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.load.support import (
+    IMAGE_LIMIT,
+    STAFF,
+    Client,
+    Response,
+    parse_page,
+    percentile,
+    vm_rss_kb,
+)
+
+pytestmark = pytest.mark.load
+
+READERS = 16
+READ_SECONDS = 20
+UPLOADERS = 8
+UPLOADS = 50
+# Concurrent uploads race to trim the shelf: that is what the advisory lock is for.
+BURST_EVERY = (READ_SECONDS - 2) / -(-UPLOADS // UPLOADERS)
+HERO = re.compile(r"/static/img/hero\.[0-9a-f]{12}\.svg")
+
+
+def photo(size: tuple[int, int]) -> Image.Image:
+    """Busy at every scale, as a photo is: a gradient with coarse and fine noise."""
+    gradient = Image.linear_gradient("L").resize(size)
+    coarse = Image.effect_noise((size[0] // 5, size[1] // 5), 48).resize(
+        size, Image.Resampling.BICUBIC
+    )
+    fine = Image.effect_noise(size, 24)
+    return Image.merge(
+        "RGB",
+        (
+            Image.blend(gradient, coarse, 0.5),
+            Image.blend(coarse, fine, 0.3),
+            gradient.transpose(Image.Transpose.ROTATE_180),
+        ),
+    )
+
+
+def variant(base: Image.Image, index: int) -> bytes:
+    """The base photo with a small square that only this index has, as a JPEG (quality 90)."""
+    x, y = (index * 16) % base.width, (index * 16 // base.width) * 16
+    base.paste((index % 256, index * 7 % 256, index * 13 % 256), (x, y, x + 16, y + 16))
+    buffer = io.BytesIO()
+    base.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def shelf_rows(database) -> list[tuple[str, str]]:
+    with database.cursor() as cursor:
+        cursor.execute("SELECT file, thumbnail FROM uploads_image")
+        return cursor.fetchall()
+
+
+def ever_stored(database) -> set[str]:
+    """Media URLs of every file a committed row ever named."""
+    with database.cursor() as cursor:
+        cursor.execute("SELECT file, thumbnail FROM load_shelf_history")
+        return {f"/media/{name}" for row in cursor.fetchall() for name in row if name}
+
+
+def stored_files(media: Path) -> set[str]:
+    return {
+        f"{folder}/{path.name}"
+        for folder in ("images", "thumbs")
+        if (media / folder).is_dir()
+        for path in (media / folder).iterdir()
+    }
+
+
+def settled_shelf(database, media: Path, timeout: float = 15) -> tuple[list, set[str]]:
+    """Rows and files once the post-commit deletions have caught up (or the timeout passed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = shelf_rows(database)
+        files = stored_files(media)
+        if files == {name for row in rows for name in row} or time.monotonic() > deadline:
+            return rows, files
+        time.sleep(0.2)
+
+
+def test_uploads_while_many_read_leave_a_consistent_shelf(gunicorn, production, database):
+    server = gunicorn("--workers", "4")
+    uploaders = [Client(server.port) for _ in range(UPLOADERS)]
+    with ThreadPoolExecutor(UPLOADERS) as pool:  # each signs in once, through the admin form
+        list(pool.map(lambda client: client.log_in(*STAFF), uploaders))
+    slots: queue.Queue[int] = queue.Queue()
+    for index in range(UPLOADS):
+        slots.put(index)
+    reads: list[tuple[Response, str]] = []  # (response, problem or "")
+    shown: set[str] = set()
+    uploads: list[Response] = []
+    lock = threading.Lock()
+    started = time.monotonic()
+    deadline = started + READ_SECONDS
+
+    def read(conditional: bool) -> None:
+        """A visitor reloading the page; half of them revalidate with the last ETag."""
+        client, etag = Client(server.port), None
+        while time.monotonic() < deadline:
+            headers = {"If-None-Match": etag} if conditional and etag else {}
+            response = client.get("/", **headers)
+            problem, sources = check_page(response)
+            if response.status == 200:
+                etag = response.headers["ETag"]
+            with lock:
+                reads.append((response, problem))
+                shown.update(sources)
+
+    def upload(client: Client) -> None:
+        """Takes the next of the 50 uploads: bursts of 8 at once, spread over the reading time."""
+        base = photo((1600, 1200))
+        while True:
+            try:
+                index = slots.get_nowait()
+            except queue.Empty:
+                return
+            due = started + (index // UPLOADERS) * BURST_EVERY
+            time.sleep(max(0.0, due - time.monotonic()))
+            response = client.upload(variant(base, index), f"load-{index}.jpg", f"Load {index}")
+            with lock:
+                uploads.append(response)
+
+    threads = [threading.Thread(target=read, args=(n % 2 == 0,)) for n in range(READERS)]
+    threads += [threading.Thread(target=upload, args=(client,)) for client in uploaders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    media = Path(production["MEDIA_ROOT"])
+    rows, files = settled_shelf(database, media)
+    history = ever_stored(database)
+
+    statuses = [response.status for response, _ in reads] + [r.status for r in uploads]
+    accepted = [r for r in uploads if r.status == 303]
+    on_shelf = {src for src in shown if not HERO.fullmatch(src)}
+    read_times = [response.seconds for response, _ in reads]
+    upload_times = [r.seconds for r in uploads]
+    print(
+        f"\nload: {READERS} readers for {READ_SECONDS} s and {UPLOADERS} uploaders"
+        f" ({UPLOADS} JPEGs of 1600 x 1200) on gunicorn, 4 sync workers, in {elapsed:.1f} s"
+        f"\n  page requests: {len(reads)} ({len(reads) / elapsed:.0f}/s),"
+        f" {sum(s == 200 for s in statuses[: len(reads)])} x 200,"
+        f" {sum(s == 304 for s in statuses[: len(reads)])} x 304;"
+        f" p50 {percentile(read_times, 0.5) * 1000:.0f} ms,"
+        f" p99 {percentile(read_times, 0.99) * 1000:.0f} ms"
+        f"\n  uploads accepted: {len(accepted)} of {len(uploads)};"
+        f" p50 {percentile(upload_times, 0.5) * 1000:.0f} ms,"
+        f" p99 {percentile(upload_times, 0.99) * 1000:.0f} ms"
+        f"\n  pages showed {len(on_shelf)} different image URLs besides the hero;"
+        f" {len(history) // 2} images were stored in all"
+        f"\n  at the end: {len(rows)} rows, {len(files)} files under images/ and thumbs/"
+    )
+    assert [s for s in statuses if s >= 500] == []
+    assert [problem for _, problem in reads if problem] == []
+    assert len(accepted) == UPLOADS
+    assert len(rows) == IMAGE_LIMIT
+    assert files == {name for row in rows for name in row}
+    assert len(files) == 2 * IMAGE_LIMIT
+    assert on_shelf and on_shelf <= history  # images were shown, and only stored ones
+    assert "Traceback" not in server.log_text()
+
+
+def check_page(response: Response) -> tuple[str, set[str]]:
+    """What is wrong with one answer for the public page ("" if nothing), and its images."""
+    if response.status == 304:
+        return ("" if not response.body else "a 304 with a body"), set()
+    if response.status != 200:
+        return f"status {response.status}", set()
+    html = response.body.decode()
+    if "Traceback" in html:
+        return "traceback text on the page", set()
+    try:
+        page = parse_page(html)
+    except ValueError as error:
+        return f"malformed page: {error}", set()
+    if len(page.shelf_images) > IMAGE_LIMIT:
+        return f"{len(page.shelf_images)} images on the shelf", set(page.images)
+    return "", set(page.images)
+
+
+def test_a_worker_does_not_grow_over_500_ingests(gunicorn):
+    server = gunicorn("--workers", "1", "--max-requests", "0")
+    [worker] = server.workers()
+    client = Client(server.port)
+    client.log_in(*STAFF)
+    photos: queue.Queue[bytes] = queue.Queue(maxsize=4)
+
+    def make_photos() -> None:
+        """Encodes the next 12 MP JPEG while the server ingests the last one."""
+        base = photo((4000, 3000))
+        for index in range(500):
+            photos.put(variant(base, index))
+
+    threading.Thread(target=make_photos, daemon=True).start()
+    statuses, after = [], {}
+    started = time.monotonic()
+    for count in range(1, 501):
+        statuses.append(client.upload(photos.get(timeout=60), f"memory-{count}.jpg").status)
+        if count in (50, 500):
+            after[count] = vm_rss_kb(worker)
+    elapsed = time.monotonic() - started
+    growth = (after[500] - after[50]) / after[50]
+
+    print(
+        f"\nmemory: one sync worker, 500 ingests of 4000 x 3000 JPEGs in {elapsed:.0f} s"
+        f" ({elapsed / 500 * 1000:.0f} ms each)"
+        f"\n  VmRSS after 50: {after[50] / 1024:.1f} MB, after 500: {after[500] / 1024:.1f} MB,"
+        f" growth {growth:+.1%} (at most +20 %)"
+    )
+    assert server.workers() == [worker]  # the same process all along: no restart hid a leak
+    assert statuses == [303] * 500
+    assert growth <= 0.20

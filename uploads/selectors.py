@@ -60,7 +60,9 @@ class ShelfPage:
         """Changes whenever what the page shows changes, in every process."""
         shown = ",".join(f"{image.pk}:{image.thumbnail_url}" for image in self.images)
         # The time tells a reset database's version 1 from the old one; the limit is in the text.
-        state = f"{_timestamp(self.changed_at)}:{settings.IMAGE_LIMIT}:{shown}"
+        state = (
+            f"{release_fingerprint()}:{_timestamp(self.changed_at)}:{settings.IMAGE_LIMIT}:{shown}"
+        )
         digest = hashlib.blake2b(state.encode(), digest_size=8).hexdigest()
         return f"{self.version}-{int(self.unavailable)}-{digest}"
 
@@ -119,7 +121,10 @@ def _newest_images(
     version: int, changed_at: datetime | None, *, fresh: bool = False
 ) -> list[ShelfImage]:
     """Cached per shelf state (and URL lifetime, for signed S3 links): here, then shared."""
-    key = f"shelf:{version}:{_timestamp(changed_at)}:{settings.IMAGE_LIMIT}:{_url_epoch()}:images"
+    key = (
+        f"shelf:{release_fingerprint()}:{version}:{_timestamp(changed_at)}:"
+        f"{settings.IMAGE_LIMIT}:{_url_epoch()}:images"
+    )
     images = None
     if not fresh:
         images = _recent_images.get(key)
@@ -145,6 +150,25 @@ def public_page_html(page: ShelfPage, render: Callable[[], bytes]) -> bytes:
             cache.set(key, html, timeout=3600)
         _remember(_recent_html, key, html)
     return html
+
+
+@functools.cache
+def release_fingerprint() -> str:
+    """Changes with each release that can change the page: its templates, the hashed static
+    names it links, and the shape of what is cached (this module). Once per process."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.template.loader import get_template
+
+    paths = [__file__]
+    paths += [get_template(name).origin.name for name in ("base.html", "uploads/index.html")]
+    manifest = getattr(staticfiles_storage, "manifest_name", None)
+    if manifest and staticfiles_storage.manifest_storage.exists(manifest):
+        paths.append(staticfiles_storage.manifest_storage.path(manifest))
+    digest = hashlib.blake2b(digest_size=6)
+    for path in paths:
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()
 
 
 def _remember(memo: dict, key: str, value) -> None:

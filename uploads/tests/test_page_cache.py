@@ -229,3 +229,35 @@ def test_the_shelf_version_read_in_plain_sql_matches_the_orm():
     stored = ShelfVersion.objects.get(pk=1)
     assert (version, changed_at) == (stored.version, stored.changed_at)
     assert changed_at.utcoffset() is not None  # aware, as the ORM gives it
+
+
+def test_a_new_release_changes_the_etag_and_the_cached_page(client, monkeypatch):
+    """After a deploy (new templates or static names) no browser keeps the old page."""
+    from uploads import selectors
+
+    ingest(1, "first")
+    before = client.get("/")["ETag"]
+    monkeypatch.setattr(selectors, "release_fingerprint", lambda: "next-release")
+
+    response = client.get("/", HTTP_IF_NONE_MATCH=before)
+
+    assert response.status_code == 200
+    assert response["ETag"] != before
+
+
+def test_the_release_fingerprint_follows_the_page_template(settings, tmp_path):
+    from uploads import selectors
+
+    first = selectors.release_fingerprint()
+    selectors.release_fingerprint.cache_clear()
+    template = tmp_path / "uploads" / "index.html"
+    template.parent.mkdir()
+    template.write_text("{% extends 'base.html' %}")
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+
+    try:
+        assert selectors.release_fingerprint() != first
+    finally:
+        selectors.release_fingerprint.cache_clear()

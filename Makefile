@@ -11,7 +11,6 @@ PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
 $(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -35,6 +34,8 @@ format: $(INSTALLED)
 	$(VENV)/bin/ruff format .
 
 test-e2e: $(INSTALLED)
+	[ -d tests/e2e/node_modules/axe-core ] || \
+		npm install --no-save --no-audit --no-fund --prefix tests/e2e axe-core@4.14.1
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
 test-s3: $(INSTALLED)

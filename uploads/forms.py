@@ -1,8 +1,12 @@
-"""The public page's upload form; the file itself is judged by services.image_ingest."""
+"""Upload forms for the public page and the admin; files are judged by services.image_ingest."""
 
 from __future__ import annotations
 
 from django import forms
+
+from . import services
+from .models import Image
+from .storage import StorageUnavailable
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
 
@@ -22,3 +26,53 @@ class UploadForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
         error_messages={"required": "Choose an image to upload."},
     )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name; each is judged later by services.image_ingest."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, allow_empty_file=True, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(file, initial) for file in files if file]
+
+
+class BulkUploadForm(forms.Form):
+    images = MultipleFileField(label="Images", help_text="Choose several files at once.")
+
+
+class ImageAddForm(forms.ModelForm):
+    """The add page: the file goes through services.image_ingest, like every upload."""
+
+    image = forms.FileField(
+        label="Image",
+        allow_empty_file=True,
+        help_text="JPEG, PNG, WebP or GIF. It is checked, cleaned and thumbnailed on upload.",
+    )
+
+    class Meta:
+        model = Image
+        fields = ["title"]
+
+    user = None  # set by ImageAdmin.get_form
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            self.instance = services.image_ingest(
+                cleaned["image"], user=self.user, title=cleaned.get("title", "")
+            )
+        except services.UploadRejected as rejection:
+            self.add_error("image", rejection)
+        except StorageUnavailable:
+            self.add_error(None, "Storage is unavailable, so the image was not stored. Try again.")
+        return cleaned

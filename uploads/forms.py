@@ -36,7 +36,7 @@ class MultipleFileField(forms.FileField):
     """Several files under one name; each is judged later by services.image_ingest."""
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
         super().__init__(*args, allow_empty_file=True, **kwargs)
 
     def clean(self, data, initial=None):

@@ -61,7 +61,11 @@ def image_ingest(file: File, *, user=None, title: str = "") -> Image:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
         raise UploadRejected(rejection.message, code=rejection.code) from None
     image = _store(processed, user=user, title=title.strip() or imaging.clean_title(filename))
-    audit("upload.stored", user=who, image=image.pk, file=image.file.name, filename=filename)
+    # An animation keeps only its first frame: say so in the log line.
+    extra = {"first_frame_of_animation": "yes"} if processed.animated else {}
+    audit(
+        "upload.stored", user=who, image=image.pk, file=image.file.name, filename=filename, **extra
+    )
     return image
 
 

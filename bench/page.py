@@ -30,7 +30,6 @@ used to create, and afterwards drop, a database of our own.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
@@ -44,12 +43,22 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "a-benchmark-only-secret-key-never-used-in-production-7e1f0c9a2b4d6e8f"
+# Run as `python bench/page.py`, Python puts bench/ on sys.path: tests/ is at the root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.processes import (  # noqa: E402
+    ROOT,
+    PostgresUnavailable,
+    Server,
+    gunicorn,
+    manage,
+    postgres_database,
+    production_env,
+)
+
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 IMAGES = 3
 # As Heroku's router forwards a browser's request: over HTTPS, asking for compression.
@@ -57,53 +66,6 @@ BROWSER = {"X-Forwarded-Proto": "https", "Accept-Encoding": "br, gzip"}
 
 
 # --- Setup: a database, settings, a shelf of three images, two servers ------
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh database for this run; dropped afterwards. Yields its DATABASE_URL."""
-    import psycopg2
-
-    name = f"imageshelf_bench_page_{os.getpid()}"
-    try:
-        admin = psycopg2.connect(ADMIN_URL, connect_timeout=5)
-    except psycopg2.OperationalError as error:
-        raise SystemExit(f"bench/page.py needs PostgreSQL (BENCH_POSTGRES_URL): {error}") from None
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def production_env(work: Path, database_url: str, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "REDIS_URL"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY=SECRET,
-        DATABASE_URL=database_url,
-        DATABASE_SSL_REQUIRE="False",
-        STATIC_ROOT=str(work / "staticfiles"),
-        MEDIA_ROOT=str(work / "media"),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
-    )
 
 
 def fill_shelf(env: dict[str, str]) -> list[dict]:
@@ -143,7 +105,6 @@ def make_photo(path: Path) -> None:
 
 def child_ingest() -> None:
     """Runs with the page server's environment: the shelf it will show."""
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -164,53 +125,14 @@ def child_ingest() -> None:
     print(json.dumps(stored))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Server:
-    port: int
-    pid: int  # gunicorn's master; its children are the workers
-
-    def worker_cpu_seconds(self) -> float:
-        """User + system CPU time of the workers so far (from /proc/<pid>/stat)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
-        for child in children:
-            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], log: Path) -> Iterator[Server]:
-    """gunicorn on config.wsgi, 2 sync workers; yields it once it answers."""
-    port = free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "config.wsgi",
-                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while fetch(port, "/").status != 200:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start; see {log}:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield Server(port, process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+def worker_cpu_seconds(server: Server) -> float:
+    """User + system CPU time of the server's workers so far (from /proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for worker in server.workers():
+        fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 # --- One request, byte for byte ---------------------------------------------
@@ -305,9 +227,9 @@ def load(
 ) -> LoadResult:
     headers = {"X-Forwarded-Proto": "https", **headers}
     generate = wrk_load if use_wrk else python_load
-    cpu_before = server.worker_cpu_seconds()
+    cpu_before = worker_cpu_seconds(server)
     result = generate(server.port, headers, duration=duration, connections=connections)
-    return replace(result, worker_cpu_s=server.worker_cpu_seconds() - cpu_before)
+    return replace(result, worker_cpu_s=worker_cpu_seconds(server) - cpu_before)
 
 
 def wrk_load(port: int, headers: dict[str, str], *, duration: float, connections: int):
@@ -438,22 +360,33 @@ def main() -> None:
         child_ingest()
         return
     use_wrk = shutil.which("wrk") is not None and not args.python_load
-    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp, postgres_database() as url:
-        work = Path(tmp)
-        env = production_env(work, url)
-        manage(env, "migrate", "--noinput")
-        manage(env, "collectstatic", "--noinput")
-        started = time.perf_counter()
-        shelf = fill_shelf(env)
-        ingest_seconds = time.perf_counter() - started
-        floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}
+    try:
         with (
-            gunicorn(env, work / "page.log") as page,
-            gunicorn(floor_env, work / "floor.log") as floor,
+            tempfile.TemporaryDirectory(prefix="bench-page-") as tmp,
+            postgres_database(ADMIN_URL, prefix="imageshelf_bench_page") as url,
         ):
-            print_setup(args, use_wrk, shelf, ingest_seconds)
-            measure_load(args, use_wrk, page, floor)
-            measure_weight(page.port)
+            run(args, use_wrk, Path(tmp), url)
+    except PostgresUnavailable as error:
+        raise SystemExit(f"bench/page.py needs PostgreSQL (BENCH_POSTGRES_URL): {error}") from None
+
+
+def run(args, use_wrk: bool, work: Path, database_url: str) -> None:
+    """Migrate, collect, fill the shelf, start both servers, then measure."""
+    # Every child (the ingest, both servers) imports config and bench from the root.
+    env = production_env(work, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+    manage(env, "migrate", "--noinput", check=True)
+    manage(env, "collectstatic", "--noinput", check=True)
+    started = time.perf_counter()
+    shelf = fill_shelf(env)
+    ingest_seconds = time.perf_counter() - started
+    floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}
+    with (
+        gunicorn(env, "--workers", "2", log=work / "page.log") as page,
+        gunicorn(floor_env, "--workers", "2", log=work / "floor.log") as floor,
+    ):
+        print_setup(args, use_wrk, shelf, ingest_seconds)
+        measure_load(args, use_wrk, page, floor)
+        measure_weight(page.port)
 
 
 def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -> None:

@@ -32,21 +32,28 @@ import io
 import json
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ACCESS_KEY, SECRET_KEY, REGION = "bench-access-key", "bench-secret-key", "us-east-1"
+# Run as `python bench/reconcile.py`, Python puts bench/ on sys.path: tests/ is at the root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.processes import (  # noqa: E402
+    ROOT,
+    free_port,
+    moto_server,
+    s3_client,
+    s3_storages,
+    stop,
+)
+
 ROW_BATCH = 5000
 THUMBNAILS_MISSING = 10
 GOAL_SECONDS = 30
@@ -71,7 +78,6 @@ def peak_rss_mb() -> float:
 def setup_django(work: Path, endpoint: str | None) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -79,37 +85,9 @@ def setup_django(work: Path, endpoint: str | None) -> None:
 
     overrides = {"MEDIA_ROOT": str(work / "media")}
     if endpoint:
-        overrides["STORAGES"] = {
-            "default": {
-                "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {
-                    "bucket_name": work.name,
-                    "endpoint_url": endpoint,
-                    "access_key": ACCESS_KEY,
-                    "secret_key": SECRET_KEY,
-                    "region_name": REGION,
-                    "addressing_style": "path",
-                    "file_overwrite": False,
-                    "default_acl": None,
-                    "querystring_auth": True,
-                },
-            },
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
+        overrides["STORAGES"] = s3_storages(work.name, endpoint)
     # Sends setting_changed, so default_storage (the ImageFields' storage) is rebuilt.
     override_settings(**overrides).enable()
-
-
-def s3_client(endpoint: str):
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-    )
 
 
 class Files:
@@ -373,38 +351,13 @@ def child(args) -> None:
 # --- In the parent: moto_server, the children, the figures ----------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def die_with_parent() -> None:
-    """Linux: moto_server goes when the bench goes, even when the bench is killed."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def start_moto(log) -> tuple[subprocess.Popen, str]:
+def start_moto(log: Path) -> tuple[subprocess.Popen, str]:
+    """moto_server on a free port, and its endpoint; the bench stops if it does not start."""
     port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,  # a file: moto logs every request, and a full pipe would block it
-        stderr=subprocess.STDOUT,
-        preexec_fn=die_with_parent,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(endpoint + "/moto-api/", timeout=1):
-                return process, endpoint
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"moto_server did not start on {endpoint}")
+    try:
+        return moto_server(port, log), f"http://127.0.0.1:{port}"
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
 
 
 def in_child(step: str, work: Path, size: int, endpoint: str | None) -> dict | None:
@@ -467,12 +420,11 @@ def main() -> None:
     results: dict[str, dict[int, dict]] = {"local": {}, "s3": {}}
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp:
         moto = None
-        moto_log = (Path(tmp) / "moto.log").open("w")
         try:
             endpoint = None
             for storage, size in plans:
                 if storage == "s3" and moto is None:
-                    moto, endpoint = start_moto(moto_log)
+                    moto, endpoint = start_moto(Path(tmp) / "moto.log")
                 work = Path(tmp) / f"bench-{storage}-{size}"
                 work.mkdir()
                 started = time.perf_counter()
@@ -489,9 +441,7 @@ def main() -> None:
                         results[storage][size] = result
         finally:
             if moto:
-                moto.terminate()
-                moto.wait()
-            moto_log.close()
+                stop(moto)
     print("\nrepairs verified: every dry run reported exactly the scenario's missing images,")
     print("orphans and thumbnails and changed nothing; every real run left exactly the expected")
     print("rows and files; each run listed each prefix once (S3: one request per 1000 keys).\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_production import manage, production_env
+from tests.processes import manage, production_env
 
 S3_CONFIG = {
     "AWS_STORAGE_BUCKET_NAME": "imageshelf-media",

@@ -6,87 +6,26 @@ Heroku does, because the failure they guard against only shows outside the test 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "a-production-like-secret-key-for-tests-9f8e7d6c5b4a3928171605f4e3d2c1b0"
-
-
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "DYNO"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY=SECRET,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
-        DATABASE_SSL_REQUIRE="False",
-        STATIC_ROOT=str(tmp_path / "staticfiles"),
-        MEDIA_ROOT=str(tmp_path / "media"),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-    )
-    env.update(extra)
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.processes import gunicorn as running_gunicorn
+from tests.processes import manage, production_env
 
 
 @pytest.fixture(scope="module")
-def gunicorn(tmp_path_factory):
+def gunicorn(tmp_path_factory) -> Iterator[str]:
     """gunicorn on config.wsgi with production settings, after migrate and collectstatic."""
     tmp_path = tmp_path_factory.mktemp("production")
     env = production_env(tmp_path)
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
         result = manage(env, *command)
         assert result.returncode == 0, result.stderr
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "config.wsgi",
-            "--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-control-socket",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            fetch(base + "/healthz")
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with running_gunicorn(env, "--workers", "1", log=tmp_path / "gunicorn.log") as server:
+        yield server.url
 
 
 def fetch(url: str, **headers: str):

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
+from collections.abc import Iterator
 
 import pytest
 
-from tests.test_production import ROOT, fetch, free_port, manage, production_env
+from tests.processes import free_port, gunicorn, manage, production_env
+from tests.test_production import fetch
 
 
 @pytest.fixture(scope="module")
-def gunicorn_without_database(tmp_path_factory):
+def gunicorn_without_database(tmp_path_factory) -> Iterator[str]:
     tmp_path = tmp_path_factory.mktemp("outage")
     env = production_env(tmp_path, DATABASE_URL=f"postgres://shelf@127.0.0.1:{free_port()}/gone")
     assert manage(env, "collectstatic", "--noinput").returncode == 0
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--no-control-socket"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            fetch(base + "/healthz")
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with gunicorn(env, "--workers", "1", log=tmp_path / "gunicorn.log") as server:
+        yield server.url
 
 
 def test_the_page_answers_503_with_the_friendly_page(gunicorn_without_database):

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-from pathlib import Path
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterator
 
 import psycopg2
 import pytest
 
-from tests.heroku.rehearsal import build_slug, config_vars, free_port, parse_procfile, start_web
+from tests.heroku.rehearsal import build_slug, config_vars, parse_procfile, start_web
+from tests.processes import ROOT, free_port, postgres_database
 
-ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get(
     "HEROKU_REHEARSAL_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"
 )
@@ -70,31 +70,13 @@ def collected(slug, collectstatic):
 # --- Postgres, as the heroku-postgresql add-on provides it ------------------
 
 
-def _as_admin(*statements: str) -> None:
-    # DROP/CREATE DATABASE cannot run in a transaction: autocommit, outside `with connection`.
-    connection = psycopg2.connect(POSTGRES)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        connection.close()
-
-
 @pytest.fixture(scope="module")
-def new_database():
+def new_database() -> Iterator[Callable[[], str]]:
     """Call it for a fresh, empty database URL; every one is dropped at the end."""
-    names = []
-
-    def create() -> str:
-        name = f"imageshelf_rehearsal_{os.getpid()}_{len(names)}"
-        _as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return urlsplit(POSTGRES)._replace(path=f"/{name}").geturl()
-
-    yield create
-    _as_admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names))
+    with contextlib.ExitStack() as databases:
+        yield lambda: databases.enter_context(
+            postgres_database(POSTGRES, prefix="imageshelf_rehearsal")
+        )
 
 
 @pytest.fixture

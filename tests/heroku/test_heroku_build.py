@@ -24,13 +24,8 @@ from urllib.parse import urlencode
 import jsonschema
 import pytest
 
-from tests.heroku.rehearsal import (
-    ProcfileError,
-    RehearsalFailed,
-    free_port,
-    parse_procfile,
-    start_web,
-)
+from tests.heroku.rehearsal import ProcfileError, RehearsalFailed, parse_procfile, start_web
+from tests.processes import free_port
 
 pytestmark = pytest.mark.heroku
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.load.support import (
-    STAFF,
-    Server,
-    manage,
-    production_env,
-    start_gunicorn,
-    stop_gunicorn,
-)
+from tests.load.support import IMAGE_LIMIT, STAFF
+from tests.processes import PostgresUnavailable, Server, manage, postgres_database, production_env
+from tests.processes import gunicorn as running_gunicorn
 
 ADMIN_URL = os.environ.get("LOAD_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
@@ -48,35 +44,35 @@ def connect(url: str):
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """A fresh Postgres database for one test, dropped afterwards."""
-    name = f"imageshelf_load_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = connect(ADMIN_URL)
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        with postgres_database(ADMIN_URL, prefix="imageshelf_load") as url:
+            yield url
+    except PostgresUnavailable as error:
+        pytest.fail(f"The load tests need PostgreSQL ({ADMIN_URL}): {error}")
 
 
 @pytest.fixture(scope="session")
 def static_root(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("load-static")
-    env = production_env(work, f"sqlite:///{work / 'unused.sqlite3'}", work / "staticfiles")
-    manage(env, "collectstatic", "--noinput")
+    manage(production_env(work), "collectstatic", "--noinput", check=True)
     return work / "staticfiles"
 
 
 @pytest.fixture
 def production(tmp_path, database_url, static_root) -> dict[str, str]:
     """A production dyno's environment: migrated, with one staff account and shelf history."""
-    env = production_env(tmp_path, database_url, static_root)
-    manage(env, "migrate", "--noinput")
+    env = production_env(
+        tmp_path,
+        DATABASE_URL=database_url,
+        STATIC_ROOT=str(static_root),
+        IMAGE_LIMIT=str(IMAGE_LIMIT),
+    )
+    manage(env, "migrate", "--noinput", check=True)
     username, password = STAFF
     manage(
         {**env, "DJANGO_SUPERUSER_PASSWORD": password},
         "createsuperuser", "--noinput", "--username", username, "--email", "load@example.com",
+        check=True,
     )  # fmt: skip
     database = connect(database_url)
     with database.cursor() as cursor:
@@ -88,16 +84,14 @@ def production(tmp_path, database_url, static_root) -> dict[str, str]:
 @pytest.fixture
 def gunicorn(production, tmp_path) -> Iterator[Callable[..., Server]]:
     """Call with gunicorn options to start config.wsgi; stopped after the test."""
-    servers: list[Server] = []
+    numbers = itertools.count()
+    with contextlib.ExitStack() as servers:
 
-    def start(*options: str) -> Server:
-        server = start_gunicorn(production, tmp_path / f"gunicorn-{len(servers)}.log", *options)
-        servers.append(server)
-        return server
+        def start(*options: str) -> Server:
+            log = tmp_path / f"gunicorn-{next(numbers)}.log"
+            return servers.enter_context(running_gunicorn(production, *options, log=log))
 
-    yield start
-    for server in servers:
-        stop_gunicorn(server)
+        yield start
 
 
 @pytest.fixture

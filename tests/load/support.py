@@ -1,13 +1,9 @@
-"""What the load tests drive: gunicorn with production settings, and HTTP clients for it."""
+"""What the load tests use on gunicorn (tests.processes starts it): clients and page checks."""
 
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,101 +12,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-SECRET = "a-load-test-only-secret-key-never-used-in-production-3c5e7a9b1d2f4a6c8e"
 STAFF = ("loadtester", "load-test-password-7f3e1b9d")
 IMAGE_LIMIT = 3
-
-
-def production_env(tmp_path: Path, database_url: str, static_root: Path) -> dict[str, str]:
-    """config.settings.production as on Heroku, with local media and a local database."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "REDIS_URL", "DYNO"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY=SECRET,
-        DATABASE_URL=database_url,
-        DATABASE_SSL_REQUIRE="False",
-        STATIC_ROOT=str(static_root),
-        MEDIA_ROOT=str(tmp_path / "media"),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        IMAGE_LIMIT=str(IMAGE_LIMIT),
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stderr}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """A running gunicorn: its port, its master's pid and its log."""
-
-    port: int
-    process: subprocess.Popen
-    log: Path
-
-    def workers(self) -> list[int]:
-        pid = self.process.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [int(child) for child in children]
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def start_gunicorn(env: dict[str, str], log: Path, *options: str) -> Server:
-    port = free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "config.wsgi",
-                "--bind", f"127.0.0.1:{port}", "--no-control-socket", *options,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    server = Server(port, process, log)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if Client(port).get("/healthz").status == 200:
-                return server
-        except OSError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            stop_gunicorn(server)
-            raise RuntimeError(f"gunicorn did not start:\n{server.log_text()}")
-        time.sleep(0.2)
-
-
-def stop_gunicorn(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
 
 
 def vm_rss_kb(pid: int) -> int:

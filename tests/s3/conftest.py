@@ -7,13 +7,7 @@ stopped server has lost them, and the next test's fixture starts a fresh one.
 
 from __future__ import annotations
 
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,47 +15,23 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 from django.utils import timezone
 
+from tests.processes import free_port, moto_server, s3_client, s3_storages, stop
 from uploads import services
 from uploads.models import Image
-
-ACCESS_KEY = "shelf-test-access-key"
-SECRET_KEY = "shelf-test-secret-key"
-REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def die_with_parent() -> None:
-    """Linux: the server goes when the test run goes, even when the run is killed."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class S3Server:
     """moto_server on a fixed port; stop() and start() simulate an outage and a recovery."""
 
-    def __init__(self, port: int, log) -> None:
+    def __init__(self, port: int, log: Path) -> None:
         self.port = port
         self.log = log  # moto's output, shown when it fails to start
         self.endpoint = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen | None = None
-        self.client = boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            region_name=REGION,
-        )
+        self.client = s3_client(self.endpoint)
 
     @property
     def running(self) -> bool:
@@ -69,39 +39,13 @@ class S3Server:
 
     def start(self) -> None:
         """Start an empty server and return once it answers HTTP."""
-        moto_server = Path(sys.executable).parent / "moto_server"
-        # A file, not a pipe: moto logs every request, and a full pipe would block it.
-        self.log.seek(0)
-        self.log.truncate()
-        self.process = subprocess.Popen(
-            [str(moto_server), "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"moto_server exited: {self.log.read().decode()}")
-            try:
-                with urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"moto_server did not answer on {self.endpoint} within 30 s")
+        self.process = moto_server(self.port, self.log)
 
     def stop(self) -> None:
         """Stop the server: requests are refused, and every object is gone for good."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process, timeout=10)
         self.process = None
 
 
@@ -138,34 +82,12 @@ class Bucket:
         self.server.client.delete_object(Bucket=self.name, Key=key)
 
 
-def s3_storages(bucket_name: str, endpoint: str) -> dict:
-    """STORAGES for media in an S3 bucket, with the options production sets."""
-    return {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": bucket_name,
-                "endpoint_url": endpoint,
-                "access_key": ACCESS_KEY,
-                "secret_key": SECRET_KEY,
-                "region_name": REGION,
-                "addressing_style": "path",
-                "file_overwrite": False,
-                "default_acl": None,
-                "querystring_auth": True,
-            },
-        },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture(scope="session")
-def s3_server():
-    with tempfile.TemporaryFile() as log:
-        server = S3Server(free_port(), log)
-        server.start()
-        yield server
-        server.stop()
+def s3_server(tmp_path_factory):
+    server = S3Server(free_port(), tmp_path_factory.mktemp("moto") / "moto.log")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

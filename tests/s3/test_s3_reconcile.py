@@ -9,6 +9,7 @@ from django.db import transaction
 
 from uploads import services
 from uploads.models import Image
+from uploads.tests.commands import reconcile
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
@@ -22,19 +23,6 @@ def ingest(index: int) -> Image:
 
 def stored_names(images) -> list[str]:
     return sorted(name for image in images for name in (image.file.name, image.thumbnail.name))
-
-
-def reconcile(*args: str, capsys) -> tuple[int, str, str]:
-    """Run the command as manage.py would; returns (exit status, stdout, stderr)."""
-    from uploads.management.commands.reconcile_media import Command
-
-    try:
-        Command().run_from_argv(["manage.py", "reconcile_media", *args])
-        status = 0
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_a_consistent_bucket_needs_nothing(bucket, capsys):

@@ -14,6 +14,7 @@ from django.db import transaction
 from uploads import services
 from uploads.models import Image
 from uploads.storage import StorageMisconfigured, StorageUnavailable
+from uploads.tests.commands import reconcile
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,19 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def ingest(index: int) -> Image:
     return services.image_ingest(upload_file(distinct_png(index)), user=None)
-
-
-def reconcile(*args: str, capsys) -> tuple[int, str, str]:
-    """Run the command as manage.py would; returns (exit status, stdout, stderr)."""
-    from uploads.management.commands.reconcile_media import Command
-
-    try:
-        Command().run_from_argv(["manage.py", "reconcile_media", *args])
-        status = 0
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def age(path, minutes: int = 60) -> None:

@@ -1,0 +1,262 @@
+"""Real processes for tests and benchmarks: manage.py, gunicorn, moto_server, Postgres.
+
+Shared by the production, load, S3 and Heroku tests and by bench/page.py and
+bench/reconcile.py, which import it as tests.processes. It imports neither Django nor the
+app: the processes it starts bring their own settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY = "a-production-like-secret-key-for-tests-9f8e7d6c5b4a3928171605f4e3d2c1b0"
+# Host settings that would otherwise leak into a production-like child and change what it
+# runs against (a real database, a real bucket, a shared cache, a dyno's behaviour).
+HOST_ONLY = ("DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "REDIS_URL", "DYNO")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def die_with_parent() -> None:
+    """For preexec_fn: on Linux the child gets SIGTERM when we die, even by SIGKILL."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within timeout seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# --- Production settings, outside the test client ---------------------------
+
+
+def production_env(directory: Path, **overrides: str) -> dict[str, str]:
+    """config.settings.production as on Heroku, with SQLite, static and media in directory."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(HOST_ONLY)}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=SECRET_KEY,
+        DATABASE_URL=f"sqlite:///{directory / 'prod.sqlite3'}",
+        DATABASE_SSL_REQUIRE="False",  # local servers have no TLS; Heroku Postgres does
+        STATIC_ROOT=str(directory / "staticfiles"),
+        MEDIA_ROOT=str(directory / "media"),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(
+    env: dict[str, str], *args: str, check: bool = False, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """manage.py in its own process; with check=True a failure raises, showing its stderr."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+# --- gunicorn ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running gunicorn: its port, its master process and its log."""
+
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def workers(self) -> list[int]:
+        """The workers' pids: the master's children (Linux /proc)."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children]
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], *options: str, log: Path) -> Iterator[Server]:
+    """gunicorn on config.wsgi, yielded once /healthz answers; stopped on exit."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"]
+    # The control socket's default path is one per user: servers running side by side
+    # (page and floor, several test runs) would take it from each other.
+    command += ["--no-control-socket", *options]
+    # A file, not a pipe: nobody reads a pipe while the server runs, and a full one blocks it.
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_until_answering(process, lambda: _ask_healthz(port), name="gunicorn", log=log)
+        yield Server(port, process, log)
+    finally:
+        stop(process)
+
+
+def _ask_healthz(port: int) -> None:
+    """One GET /healthz; any HTTP answer will do (a 503 too: an outage may be the point)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        # As Heroku's router forwards it, so no HTTPS redirect stands in for an answer.
+        connection.request("GET", "/healthz", headers={"X-Forwarded-Proto": "https"})
+        connection.getresponse().read()
+    finally:
+        connection.close()
+
+
+def _wait_until_answering(
+    process: subprocess.Popen,
+    ask: Callable[[], object],
+    *,
+    name: str,
+    log: Path,
+    timeout: float = 30,
+    interval: float = 0.2,
+) -> None:
+    """Return once ask() succeeds; otherwise stop the process and raise, showing its log."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            ask()
+            return
+        except (OSError, http.client.HTTPException):
+            time.sleep(interval)
+    if process.poll() is None:
+        stop(process)
+        why = f"did not answer within {timeout:g} s"
+    else:
+        why = f"exited with status {process.returncode} before answering"
+    raise RuntimeError(f"{name} {why}; its log ({log}):\n{log.read_text(errors='replace')}")
+
+
+# --- moto_server: S3 on this machine ----------------------------------------
+
+# moto accepts any credentials: the app's storage and our own clients only have to agree.
+S3_ACCESS_KEY = "shelf-test-access-key"
+S3_SECRET_KEY = "shelf-test-secret-key"
+S3_REGION = "us-east-1"
+
+
+def moto_server(port: int, log: Path) -> subprocess.Popen:
+    """An empty moto_server on 127.0.0.1:port, once it answers; it dies when we die."""
+    moto = Path(sys.executable).parent / "moto_server"
+    # A file, not a pipe: moto logs every request, and a full pipe would block it.
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(moto), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+
+    def ask() -> None:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1).close()
+
+    _wait_until_answering(process, ask, name="moto_server", log=log, interval=0.05)
+    return process
+
+
+def s3_client(endpoint: str):
+    """A boto3 S3 client of our own, to arrange and inspect buckets around the app."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+        region_name=S3_REGION,
+    )
+
+
+def s3_storages(bucket_name: str, endpoint: str) -> dict:
+    """STORAGES for media in a bucket on moto_server, with the options production sets."""
+    return {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket_name,
+                "endpoint_url": endpoint,
+                "access_key": S3_ACCESS_KEY,
+                "secret_key": S3_SECRET_KEY,
+                "region_name": S3_REGION,
+                "addressing_style": "path",
+                "file_overwrite": False,
+                "default_acl": None,
+                "querystring_auth": True,
+            },
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+# --- PostgreSQL -------------------------------------------------------------
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server answers at the admin URL; the message is psycopg2's."""
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str, *, prefix: str = "imageshelf_test") -> Iterator[str]:
+    """A new, empty database on admin_url's server, dropped afterwards; yields its URL."""
+    import psycopg2
+
+    # The pid and a random part: parallel runs, and databases a killed run left, never clash.
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg2.connect(admin_url, connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        raise PostgresUnavailable(str(error)) from None
+    admin.autocommit = True  # CREATE and DROP DATABASE cannot run in a transaction
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+    finally:
+        with admin.cursor() as cursor:
+            # FORCE: a server or connection the caller left open must not keep it alive.
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

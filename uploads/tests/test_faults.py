@@ -33,13 +33,18 @@ def test_a_write_that_fails_half_way_leaves_no_partial_file(staff_client, files,
     assert files() == []
 
 
-@pytest.mark.django_db
-def test_a_lost_database_gives_the_friendly_503_page(client, monkeypatch):
+@pytest.fixture
+def lost_database(monkeypatch):
+    """Every new use of a database connection fails, as when Postgres has gone away."""
+
     def refuse(self):
         raise OperationalError("could not connect to server: Connection refused")
 
     monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
 
+
+@pytest.mark.django_db
+def test_a_lost_database_gives_the_friendly_503_page(client, lost_database):
     response = client.get("/")
 
     html = response.content.decode()
@@ -51,12 +56,7 @@ def test_a_lost_database_gives_the_friendly_503_page(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_healthz_names_the_database_when_it_is_lost(client, monkeypatch):
-    def refuse(self):
-        raise OperationalError("could not connect to server")
-
-    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
-
+def test_healthz_names_the_database_when_it_is_lost(client, lost_database):
     response = client.get("/healthz")
 
     assert response.status_code == 503

@@ -24,7 +24,7 @@ _MARKUP = re.compile(
 # Thumbnails and large resizes run on two threads: Pillow releases the GIL while it works.
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="imageshelf-imaging")
 _BANDED_RESIZE_MIN_PIXELS = 2_000_000
-_BAND_ROWS = 64
+_BAND_ROWS = 32
 # Hamming: Pillow's antialiased windowed filter, sharper than bilinear at its speed; for
 # the usual cap (scaling down by less than 2x) about twice as fast as Lanczos.
 _RESAMPLE = Image.Resampling.HAMMING

@@ -7,10 +7,11 @@ from django.db import transaction
 from . import services
 
 
-def count_shelf_change(sender, instance, raw=False, **kwargs) -> None:
-    """Any saved or deleted image changes the shelf: bump its version in the same transaction."""
-    if raw:  # loading fixtures
-        return
+def count_shelf_change(sender, instance, **kwargs) -> None:
+    """Any saved or deleted image changes the shelf: bump its version in the same transaction.
+
+    Fixture loads (raw saves) count too: they change what the page shows.
+    """
     services.shelf_changed()
 
 

@@ -129,3 +129,22 @@ def test_loading_fixtures_does_not_enforce_the_limit(tmp_path, settings):
     call_command("loaddata", str(fixture), verbosity=0)
 
     assert Image.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_loading_fixtures_still_counts_as_a_shelf_change(tmp_path):
+    from django.core.management import call_command
+
+    from uploads.selectors import shelf_version
+
+    before, _ = shelf_version()
+    fixture = tmp_path / "image.json"
+    fixture.write_text(
+        '[{"model": "uploads.image", "pk": 9, "fields": {"file": "images/9.png", "width": 1,'
+        ' "height": 1, "size_bytes": 1, "format": "PNG", "sha256": "' + "9" * 64 + '",'
+        ' "uploaded_at": "2026-01-09T00:00:00Z"}}]'
+    )
+
+    call_command("loaddata", str(fixture), verbosity=0)
+
+    assert shelf_version()[0] == before + 1

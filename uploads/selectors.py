@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.utils.http import http_date
 
-from . import services, storage
+from . import services, shelf_state, storage
 from .models import Image, ShelfVersion
 
 logger = logging.getLogger(__name__)
@@ -23,10 +24,10 @@ logger = logging.getLogger(__name__)
 _MAX_REPAIR_ROUNDS = 3
 
 # This process's copies of the newest images and of the public page, for the latest shelf
-# state it has seen. The version is read from the database on every request, so a copy
-# is never stale; it spares each page view the shared cache (a round trip with Redis) and
-# unpickling. One entry each.
-_recent_images: dict[str, list[ShelfImage]] = {}
+# state it has seen. The state is read on every request (the database, or Redis), so a
+# copy is never stale; it spares each page view the shared cache and unpickling. One
+# entry each.
+_recent_shelf: dict[str, ShelfPage] = {}
 _recent_html: dict[str, bytes] = {}
 
 
@@ -57,21 +58,33 @@ class ShelfPage:
 
     @functools.cached_property
     def etag(self) -> str:
-        """Changes whenever what the page shows changes, in every process."""
-        shown = ",".join(f"{image.pk}:{image.thumbnail_url}" for image in self.images)
-        # The time tells a reset database's version 1 from the old one; the limit is in the text.
+        """Changes whenever what the page shows changes, in every process: it digests all
+        of it (the images' every field, the limit in the text, the release), however the
+        shelf's state was read."""
+        # The time tells a reset database's version 1 from the old one.
         state = (
-            f"{release_fingerprint()}:{_timestamp(self.changed_at)}:{settings.IMAGE_LIMIT}:{shown}"
+            f"{release_fingerprint()}:{_timestamp(self.changed_at)}:{settings.IMAGE_LIMIT}:"
+            f"{self.images!r}"
         )
         digest = hashlib.blake2b(state.encode(), digest_size=8).hexdigest()
         return f"{self.version}-{int(self.unavailable)}-{digest}"
+
+    @functools.cached_property
+    def file_names(self) -> list[str]:
+        """The stored files the page links: every image and its thumbnail."""
+        return [name for image in self.images for name in (image.file_name, image.thumbnail_name)]
+
+    @functools.cached_property
+    def last_modified(self) -> str | None:
+        """The change time as an HTTP date, for Last-Modified."""
+        return http_date(self.changed_at.timestamp()) if self.changed_at else None
 
 
 def shelf_version() -> tuple[int, datetime | None]:
     """The shelf's change counter and time: the one query a cached page costs.
 
-    Plain SQL, because every public page view runs it: building it with the ORM each time
-    cost more than the round trip to the database.
+    Plain SQL, because every public page view runs it (without Redis): building it with
+    the ORM each time cost more than the round trip to the database.
     """
     with connection.cursor() as cursor:
         cursor.execute(_shelf_version_sql())
@@ -92,51 +105,64 @@ def _shelf_version_sql() -> str:
     return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = 1"
 
 
-def shelf_page() -> ShelfPage:
-    """The newest images whose files exist; rows whose image file is gone are removed."""
+def _shelf_state(*, strict: bool) -> tuple[str, tuple[int, datetime | None] | None]:
+    """What cached page data is keyed on, read on every request: the token in Redis, or
+    the version row (then with the version and time it read)."""
+    if shelf_state.enabled():
+        try:
+            token = shelf_state.read() if strict else shelf_state.latest()
+            return f"token:{token}", None
+        except shelf_state.ERRORS:
+            logger.warning("Redis unavailable: reading the shelf's state from the database")
     version, changed_at = shelf_version()
-    images = _newest_images(version, changed_at)
+    return f"version:{version}:{_timestamp(changed_at)}", (version, changed_at)
+
+
+def shelf_page(*, strict: bool = True) -> ShelfPage:
+    """The newest images whose files exist; rows whose image file is gone are removed.
+
+    strict=False (the public page for visitors): with Redis, the shelf's state as last
+    announced to this process, without a round trip; a change made in another process
+    shows within moments rather than at once. Without Redis it makes no difference.
+    """
+    page = _current_shelf(strict=strict)
     for _ in range(_MAX_REPAIR_ROUNDS):
         try:
-            present = _files_present(version, images)
+            present = _files_present(page.file_names)
         except storage.StorageUnavailable:
             logger.warning("storage unavailable while checking the shelf's files", exc_info=True)
-            return ShelfPage(version, changed_at, [], unavailable=True)
-        missing = [image.pk for image in images if not present[image.file_name]]
+            return ShelfPage(page.version, page.changed_at, [], unavailable=True)
+        missing = [image.pk for image in page.images if not present[image.file_name]]
         if not missing:
+            if all(present.get(image.thumbnail_name) for image in page.images):
+                return page  # the cached object, with its ETag worked out once
             shown = [
                 image
                 if present.get(image.thumbnail_name)
                 else replace(image, thumbnail_url=image.file_url)
-                for image in images
+                for image in page.images
             ]
-            return ShelfPage(version, changed_at, shown)
+            return ShelfPage(page.version, page.changed_at, shown)
         services.images_delete(missing, reason="file missing")
-        version, changed_at = shelf_version()
-        images = _newest_images(version, changed_at, fresh=True)  # the cache may be stale
-    return ShelfPage(version, changed_at, [], unavailable=True)
+        page = _current_shelf(strict=True, fresh=True)  # the caches may be stale
+    return ShelfPage(page.version, page.changed_at, [], unavailable=True)
 
 
-def _newest_images(
-    version: int, changed_at: datetime | None, *, fresh: bool = False
-) -> list[ShelfImage]:
-    """Cached per shelf state (and URL lifetime, for signed S3 links): here, then shared."""
-    key = (
-        f"shelf:{release_fingerprint()}:{version}:{_timestamp(changed_at)}:"
-        f"{settings.IMAGE_LIMIT}:{_url_epoch()}:images"
-    )
-    images = None
-    if not fresh:
-        images = _recent_images.get(key)
-        if images is None:
-            images = cache.get(key)
-    if images is None:
+def _current_shelf(*, strict: bool, fresh: bool = False) -> ShelfPage:
+    """The newest images for the shelf's state: kept in this process, then in the shared
+    cache, else read from the database."""
+    state, known = _shelf_state(strict=strict)
+    key = f"shelf:{release_fingerprint()}:{state}:{settings.IMAGE_LIMIT}:{_url_epoch()}:images"
+    page = None if fresh else (_recent_shelf.get(key) or _cache_get(key))
+    if page is None:
+        version, changed_at = known or shelf_version()
         rows = Image.objects.order_by("-uploaded_at", "-id")[: settings.IMAGE_LIMIT]
-        images = [_shelf_image(row) for row in rows]
-        cache.set(key, images, timeout=3600)
-    if changed_at is not None:  # without a version row, a reset database could reuse the key
-        _remember(_recent_images, key, images)
-    return images
+        page = ShelfPage(version, changed_at, [_shelf_image(row) for row in rows])
+        _cache_set(key, page)
+    if known is None or page.changed_at is not None:
+        # Without a version row, a reset database could reuse the key.
+        _remember(_recent_shelf, key, page)
+    return page
 
 
 def public_page_html(page: ShelfPage, render: Callable[[], bytes]) -> bytes:
@@ -144,12 +170,28 @@ def public_page_html(page: ShelfPage, render: Callable[[], bytes]) -> bytes:
     key = f"page:public:{page.etag}"
     html = _recent_html.get(key)
     if html is None:
-        html = cache.get(key)
+        html = _cache_get(key)
         if html is None:
             html = render()
-            cache.set(key, html, timeout=3600)
+            _cache_set(key, html)
         _remember(_recent_html, key, html)
     return html
+
+
+def _cache_get(key: str):
+    """The shared cache is a speed-up: when it fails, the page is built from the database."""
+    try:
+        return cache.get(key)
+    except shelf_state.ERRORS:
+        logger.warning("shared cache unavailable: could not read %s", key)
+        return None
+
+
+def _cache_set(key: str, value, timeout: int = 3600) -> None:
+    try:
+        cache.set(key, value, timeout=timeout)
+    except shelf_state.ERRORS:
+        logger.warning("shared cache unavailable: could not store %s", key)
 
 
 @functools.cache
@@ -199,17 +241,16 @@ def _shelf_image(image: Image) -> ShelfImage:
     )
 
 
-def _files_present(version: int, images: list[ShelfImage]) -> dict[str, bool]:
+def _files_present(names: list[str]) -> dict[str, bool]:
     """Local disk: checked on every request (a stat is cheap). S3: cached briefly."""
-    names = [name for image in images for name in (image.file_name, image.thumbnail_name)]
     media = services.media_storage()
     if not storage.is_s3(media):
         return storage.files_present(media, names)
     key = "shelf:files:" + hashlib.blake2b(",".join(names).encode(), digest_size=16).hexdigest()
-    present = cache.get(key)
+    present = _cache_get(key)
     if present is None:
         present = storage.files_present(media, names)
-        cache.set(key, present, timeout=settings.MEDIA_CHECK_CACHE_SECONDS)
+        _cache_set(key, present, timeout=settings.MEDIA_CHECK_CACHE_SECONDS)
     return present
 
 

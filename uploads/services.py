@@ -11,11 +11,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import imaging
+from . import imaging, shelf_state
 from . import storage as storage_ops
 from .models import Image, ShelfVersion
 from .storage import StorageUnavailable
@@ -37,7 +38,10 @@ def audit(event: str, **fields: object) -> None:
 
 
 def media_storage():
-    return Image._meta.get_field("file").storage
+    """Where images and thumbnails are stored: STORAGES["default"], as the model's fields
+    use it, but the instance itself rather than Django's lazy wrapper, which adds a
+    proxy to every attribute and isinstance() check on the page's path."""
+    return storages["default"]
 
 
 # --- Ingest -----------------------------------------------------------------
@@ -276,6 +280,10 @@ def shelf_changed() -> None:
         ShelfVersion.objects.bulk_create(
             [ShelfVersion(pk=1, version=1, changed_at=now)], ignore_conflicts=True
         )
+    if shelf_state.enabled():
+        # robust: the change has committed; if Redis is away, the token's lifetime
+        # (SHELF_STATE_SECONDS) bounds how long pages can miss it.
+        transaction.on_commit(shelf_state.publish, robust=True)
 
 
 def _username(user) -> str:

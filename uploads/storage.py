@@ -6,6 +6,7 @@ service); other backends fall back to the generic Storage API.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import posixpath
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.files.storage import FileSystemStorage, Storage
+from django.utils._os import safe_join
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -84,14 +86,22 @@ def files_present(storage: Storage, names: Iterable[str]) -> dict[str, bool]:
     """Which of `names` exist: a stat each on local disk, one listing per prefix elsewhere."""
     names = [name for name in names if name]
     if isinstance(storage, FileSystemStorage):
+        paths = _local_paths(storage.location, tuple(names))
         try:
-            return {name: os.path.exists(storage.path(name)) for name in names}
+            return {name: os.path.exists(path) for name, path in paths}
         except OSError as error:
             raise StorageUnavailable(str(error)) from error
     found: set[str] = set()
     for prefix in sorted({posixpath.dirname(name) + "/" for name in names}):
         found.update(stored.name for stored in list_files(storage, prefix))
     return {name: name in found for name in names}
+
+
+@functools.lru_cache(maxsize=64)
+def _local_paths(location: str, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Stored names' paths under the media root, checked against traversal once: the
+    public page asks about the same few files on every request."""
+    return tuple((name, safe_join(location, name)) for name in names)
 
 
 def delete_files(storage: Storage, names: Iterable[str]) -> list[str]:

@@ -8,6 +8,7 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
 from django.http import (
@@ -54,13 +55,30 @@ def can_upload(user) -> bool:
 @require_safe
 def index(request):
     """The hero, the newest images and, for those allowed, the upload form."""
-    page = selectors.shelf_page()
-    if request.user.is_authenticated or can_upload(request.user) or messages.get_messages(request):
-        form = UploadForm() if can_upload(request.user) else None
-        response = _render_index(request, page, form=form)
-        add_never_cache_headers(response)
-        return response
-    return _public_index(request, page)
+    if _plain_visitor(request):
+        return _public_index(request, selectors.shelf_page(strict=False))
+    # Staff, and anyone with a message waiting: their own page, never cached, and showing
+    # what they have just done whichever worker did it.
+    form = UploadForm() if can_upload(request.user) else None
+    response = _render_index(request, selectors.shelf_page(), form=form)
+    add_never_cache_headers(response)
+    return response
+
+
+def _plain_visitor(request) -> bool:
+    """Someone who gets the public page as everybody does: not signed in, not allowed to
+    upload, no messages waiting.
+
+    Without a session cookie there is no user and no session messages, and without the
+    messages cookie no other messages: most visitors, answered without loading either.
+    """
+    if settings.PUBLIC_UPLOADS:
+        return False
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES and (
+        CookieStorage.cookie_name not in request.COOKIES
+    ):
+        return True
+    return not (request.user.is_authenticated or messages.get_messages(request))
 
 
 def _public_index(request, page: selectors.ShelfPage) -> HttpResponse:
@@ -74,8 +92,8 @@ def _public_index(request, page: selectors.ShelfPage) -> HttpResponse:
         )
         response = HttpResponse(html)
     response["ETag"] = etag
-    if last_modified:
-        response["Last-Modified"] = http_date(last_modified)
+    if page.last_modified:
+        response["Last-Modified"] = page.last_modified
     # Revalidated on every visit: a repeat visit costs one 304, and never shows a deleted image.
     response["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response

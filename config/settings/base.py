@@ -230,12 +230,24 @@ X_FRAME_OPTIONS = "DENY"
 # --- Cache ------------------------------------------------------------------
 
 REDIS_URL = env("REDIS_URL", default="")
+# A page never waits long for Redis: on an error it falls back to the database.
+REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+if REDIS_URL.startswith("rediss://"):
+    REDIS_OPTIONS["ssl_cert_reqs"] = None  # Heroku Key-Value Store's certificates are self-signed
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_OPTIONS,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With REDIS_URL, pages read the shelf's state from a token in Redis (uploads.shelf_state)
+# instead of the database; the token's lifetime bounds how long a change made behind the
+# app's back (a database restore), or while Redis was unreachable, can go unseen.
+SHELF_STATE_SECONDS = 60
 
 # --- The shelf --------------------------------------------------------------
 

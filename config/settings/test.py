@@ -16,7 +16,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Local memory, and the shelf's state from the database; tests/redis turns Redis on.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS_URL = ""
 
 # A developer's .env must not change what the suite expects.
 IMAGE_LIMIT = 3

@@ -10,7 +10,7 @@ import hashlib
 import re
 
 import pytest
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from storages.backends.s3 import S3Storage
 
 from uploads import services
@@ -34,7 +34,8 @@ def stored_names(images) -> list[str]:
 def test_the_image_fields_store_in_the_configured_bucket(bucket, s3_server):
     storage = services.media_storage()
 
-    assert storage is default_storage
+    assert storage is storages["default"]  # what default_storage wraps
+    assert Image._meta.get_field("file").storage is default_storage
     assert Image._meta.get_field("thumbnail").storage is default_storage
     assert isinstance(storage, S3Storage)
     assert (storage.bucket_name, storage.endpoint_url) == (bucket.name, s3_server.endpoint)

@@ -261,3 +261,22 @@ def test_the_release_fingerprint_follows_the_page_template(settings, tmp_path):
         assert selectors.release_fingerprint() != first
     finally:
         selectors.release_fingerprint.cache_clear()
+
+
+def test_a_visitor_with_a_message_waiting_gets_it_on_an_uncached_page(client):
+    """The cookie-less shortcut for visitors must not swallow messages kept in a cookie."""
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest
+
+    ingest(1, "pictured")
+    warm_page(client)
+    cookie = CookieStorage(HttpRequest())._encode([Message(constants.INFO, "Saved for you")])
+    client.cookies[CookieStorage.cookie_name] = cookie
+
+    response = client.get("/")
+
+    assert "Saved for you" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert "ETag" not in response

@@ -84,4 +84,11 @@ def test_redis_url_switches_the_cache_to_redis():
     assert values["CACHES"]["default"] == {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/1",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
+
+
+def test_a_tls_redis_url_accepts_heroku_self_signed_certificate():
+    values = load_settings("config.settings.development", REDIS_URL="rediss://h.example.com:6380")
+
+    assert values["CACHES"]["default"]["OPTIONS"]["ssl_cert_reqs"] is None

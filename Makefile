@@ -5,9 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Rebuilt whenever a requirements file changes.
 INSTALLED := $(VENV)/.installed
-PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load
+PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load and not redis
 
-.PHONY: run test lint format bench test-e2e test-s3 test-heroku test-load clean
+.PHONY: run test lint format bench test-e2e test-s3 test-redis test-heroku test-load clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ test-e2e: $(INSTALLED)
 test-s3: $(INSTALLED)
 	$(PY) -m pytest -m s3 $(PYTEST_ARGS)
 
+test-redis: $(INSTALLED)
+	$(PY) -m pytest -m redis $(PYTEST_ARGS)
+
 test-heroku: $(INSTALLED)
 	$(PY) -m pytest -m heroku $(PYTEST_ARGS)
 
@@ -53,3 +56,4 @@ clean:
 bench: $(INSTALLED)
 	$(PY) bench/ingest.py
 	$(PY) bench/reconcile.py
+	$(PY) bench/page.py

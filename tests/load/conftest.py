@@ -15,6 +15,8 @@ from tests.processes import PostgresUnavailable, Server, manage, postgres_databa
 from tests.processes import gunicorn as running_gunicorn
 
 ADMIN_URL = os.environ.get("LOAD_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# A Redis database the load tests empty before use.
+REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 # Every row the shelf ever held (rows deleted since included), kept by the database itself,
 # so a page can be checked against what was stored "at some point" without racing deletions.
@@ -82,14 +84,27 @@ def production(tmp_path, database_url, static_root) -> dict[str, str]:
 
 
 @pytest.fixture
+def redis_url() -> str:
+    """REDIS_URL for a test's servers: an empty Redis database, as for a new app."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    except (redis.RedisError, OSError) as error:
+        pytest.fail(f"This load test needs Redis ({REDIS_URL}): {error}")
+    return REDIS_URL
+
+
+@pytest.fixture
 def gunicorn(production, tmp_path) -> Iterator[Callable[..., Server]]:
-    """Call with gunicorn options to start config.wsgi; stopped after the test."""
+    """Call with gunicorn options (and environment overrides) to start config.wsgi; stopped
+    after the test."""
     numbers = itertools.count()
     with contextlib.ExitStack() as servers:
 
-        def start(*options: str) -> Server:
+        def start(*options: str, **env: str) -> Server:
             log = tmp_path / f"gunicorn-{next(numbers)}.log"
-            return servers.enter_context(running_gunicorn(production, *options, log=log))
+            return servers.enter_context(running_gunicorn({**production, **env}, *options, log=log))
 
         yield start
 

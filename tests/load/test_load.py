@@ -96,8 +96,13 @@ def settled_shelf(database, media: Path, timeout: float = 15) -> tuple[list, set
         time.sleep(0.2)
 
 
-def test_uploads_while_many_read_leave_a_consistent_shelf(gunicorn, production, database):
-    server = gunicorn("--workers", "4")
+@pytest.mark.parametrize("shelf_state", ["database", "redis"])
+def test_uploads_while_many_read_leave_a_consistent_shelf(
+    gunicorn, production, database, request, shelf_state
+):
+    """With the shelf's state read from the database, and announced through Redis."""
+    env = {"REDIS_URL": request.getfixturevalue("redis_url")} if shelf_state == "redis" else {}
+    server = gunicorn("--workers", "4", **env)
     uploaders = [Client(server.port) for _ in range(UPLOADERS)]
     with ThreadPoolExecutor(UPLOADERS) as pool:  # each signs in once, through the admin form
         list(pool.map(lambda client: client.log_in(*STAFF), uploaders))
@@ -154,8 +159,9 @@ def test_uploads_while_many_read_leave_a_consistent_shelf(gunicorn, production, 
     on_shelf = {src for src in shown if not HERO.fullmatch(src)}
     read_times = [response.seconds for response, _ in reads]
     upload_times = [r.seconds for r in uploads]
+    final_page = visitors_see(server.port, {f"/media/{thumb}" for _, thumb in rows})
     print(
-        f"\nload: {READERS} readers for {READ_SECONDS} s and {UPLOADERS} uploaders"
+        f"\nload ({shelf_state}): {READERS} readers for {READ_SECONDS} s and {UPLOADERS} uploaders"
         f" ({UPLOADS} JPEGs of 1600 x 1200) on gunicorn, 4 sync workers, in {elapsed:.1f} s"
         f"\n  page requests: {len(reads)} ({len(reads) / elapsed:.0f}/s),"
         f" {sum(s == 200 for s in statuses[: len(reads)])} x 200,"
@@ -176,7 +182,25 @@ def test_uploads_while_many_read_leave_a_consistent_shelf(gunicorn, production, 
     assert files == {name for row in rows for name in row}
     assert len(files) == 2 * IMAGE_LIMIT
     assert on_shelf and on_shelf <= history  # images were shown, and only stored ones
+    assert final_page == "", final_page
     assert "Traceback" not in server.log_text()
+
+
+def visitors_see(port: int, thumbnails: set[str], within: float = 5) -> str:
+    """ "" once every worker shows visitors exactly these thumbnails, else what it showed.
+
+    Each request is a new connection, so the four workers all answer some of them.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        pages = [Client(port).get("/").body.decode() for _ in range(12)]
+        shown = [set(parse_page(html).shelf_images) for html in pages]
+        if all(images == thumbnails for images in shown):
+            return ""
+        if time.monotonic() > deadline:
+            wrong = next(images for images in shown if images != thumbnails)
+            return f"a visitor's page showed {sorted(wrong)}, not {sorted(thumbnails)}"
+        time.sleep(0.2)
 
 
 def check_page(response: Response) -> tuple[str, set[str]]:

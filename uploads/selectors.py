@@ -112,6 +112,8 @@ def _shelf_state(*, strict: bool) -> tuple[str, tuple[int, datetime | None] | No
         try:
             token = shelf_state.read() if strict else shelf_state.latest()
             return f"token:{token}", None
+        except shelf_state.RecentlyFailed:
+            pass  # logged when it failed; until the retry, every page goes to the database
         except shelf_state.ERRORS:
             logger.warning("Redis unavailable: reading the shelf's state from the database")
     version, changed_at = shelf_version()

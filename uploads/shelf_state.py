@@ -68,6 +68,10 @@ CONFIRM_SECONDS = 1.0
 _retry_at = 0.0
 
 
+class RecentlyFailed(redis.ConnectionError):
+    """Redis failed less than RETRY_SECONDS ago: not asked again yet."""
+
+
 def enabled() -> bool:
     return bool(settings.REDIS_URL)
 
@@ -76,7 +80,7 @@ def read() -> str:
     """The current token; the first to find none (expired, or Redis restarted) sets one."""
     global _retry_at
     if time.monotonic() < _retry_at:
-        raise redis.ConnectionError("Redis failed a moment ago")
+        raise RecentlyFailed("Redis failed a moment ago")
     try:
         return _get_or_create(_client(settings.REDIS_URL))
     except ERRORS:

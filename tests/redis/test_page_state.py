@@ -187,3 +187,13 @@ def test_without_redis_pages_and_uploads_go_on_with_the_database(client, setting
     html = response.content.decode()
     assert "before the outage" in html and "during the outage" in html
     assert "Redis unavailable" in caplog.text
+
+
+def test_an_outage_is_logged_once_not_on_every_page(client, settings, caplog):
+    ingest(1, "pictured")
+    use_redis(settings, f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+
+    pages = [client.get("/") for _ in range(5)]
+
+    assert [page.status_code for page in pages] == [200] * 5
+    assert caplog.text.count("Redis unavailable") == 1

@@ -71,10 +71,17 @@ class Image(models.Model):
 
 
 class ShelfVersion(models.Model):
-    """A single row counting changes to the shelf; cached pages are keyed on it."""
+    """One row (created by a migration) that every change to the shelf bumps, in the same
+    transaction: the public page's validators (ETag, Last-Modified) come from it."""
+
+    ROW = 1
 
     version = models.PositiveBigIntegerField(default=0)
-    changed_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="Moves forward by at least a second with every change, so that "
+        "Last-Modified (whole seconds) changes with every change.",
+    )
 
     class Meta:
         verbose_name = "shelf version"

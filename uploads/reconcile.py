@@ -26,6 +26,11 @@ ROW_BATCH = 2000  # rows fetched per round trip; also the size of each DELETE
 PROGRESS_EVERY = 10_000
 
 
+class AllFilesMissing(Exception):
+    """Storage holds none of the files the rows name: more likely the wrong place than a
+    shelf that lost everything (a one-off dyno's empty disk, a wrong bucket or prefix)."""
+
+
 @dataclass
 class ReconcileReport:
     """What reconcile found and did (or, in a dry run, would do), by category."""
@@ -79,19 +84,30 @@ def media_reconcile(
     limit: int | None = None,
     skip_orphans: bool = False,
     grace: timedelta | None = None,
+    allow_all_missing: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ReconcileReport:
     """Delete rows whose image is gone, regenerate missing thumbnails, delete orphan files,
-    and trim the shelf to the limit."""
+    and trim the shelf to the limit.
+
+    Raises StorageUnavailable when storage cannot be listed, and AllFilesMissing (unless
+    allow_all_missing) when it holds none of the rows' files; either way nothing changes.
+    """
     limit = settings.IMAGE_LIMIT if limit is None else limit
     grace = timedelta(minutes=settings.ORPHAN_GRACE_MINUTES) if grace is None else grace
     progress = progress or (lambda message: None)
-    media = services.media_storage()
+    media = storage.media_storage()
     started = timezone.now()
 
     listed = _list_media(media, progress)  # raises StorageUnavailable: then nothing changes
     report = ReconcileReport(dry_run, limit, grace.total_seconds() / 60, files_listed=len(listed))
     plan, referenced = _plan_rows(report, listed, started, progress)
+    if plan.missing and referenced.isdisjoint(listed) and not allow_all_missing:
+        raise AllFilesMissing(
+            f"None of the {len(referenced)} files that the {report.rows_checked} rows name is "
+            f"in {storage.location(media)}, so nothing was changed: check the storage settings. "
+            "If that storage really lost every file, run again with --allow-all-missing."
+        )
     if not skip_orphans:
         for name, modified in sorted(listed.items()):
             if name in referenced:

@@ -6,20 +6,21 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import DateTimeField, ExpressionWrapper, F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from . import imaging, shelf_state
+from . import imaging
 from . import storage as storage_ops
 from .models import Image, ShelfVersion
-from .storage import StorageUnavailable
+from .storage import StorageUnavailable, media_storage
 
 logger = logging.getLogger("uploads.audit")
 
@@ -35,13 +36,6 @@ def audit(event: str, **fields: object) -> None:
     """One structured (logfmt) line per event, readable in `heroku logs`."""
     pairs = " ".join(f"{key}={_logfmt(value)}" for key, value in fields.items())
     logger.info("event=%s %s", event, pairs)
-
-
-def media_storage():
-    """Where images and thumbnails are stored: STORAGES["default"], as the model's fields
-    use it, but the instance itself rather than Django's lazy wrapper, which adds a
-    proxy to every attribute and isinstance() check on the page's path."""
-    return storages["default"]
 
 
 # --- Ingest -----------------------------------------------------------------
@@ -274,16 +268,20 @@ def image_regenerate_thumbnail(image: Image) -> None:
 
 
 def shelf_changed() -> None:
-    """Count a change to the shelf, in the same transaction, so cached pages go stale."""
-    now = timezone.now()
-    if not ShelfVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=now):
-        ShelfVersion.objects.bulk_create(
-            [ShelfVersion(pk=1, version=1, changed_at=now)], ignore_conflicts=True
-        )
-    if shelf_state.enabled():
-        # robust: the change has committed; if Redis is away, the token's lifetime
-        # (SHELF_STATE_SECONDS) bounds how long pages can miss it.
-        transaction.on_commit(shelf_state.publish, robust=True)
+    """Count a change to the shelf, in the same transaction as the change."""
+    row = ShelfVersion.objects.filter(pk=ShelfVersion.ROW)
+    a_second_later = ExpressionWrapper(
+        F("changed_at") + timedelta(seconds=1), output_field=DateTimeField()
+    )
+    bump = {
+        "version": F("version") + 1,
+        "changed_at": Greatest(Value(timezone.now()), a_second_later),
+    }
+    if not row.update(**bump):
+        # The row is gone (a `flush`): make it again, then count. get_or_create waits for a
+        # concurrent creator and takes its row, so no change goes uncounted.
+        ShelfVersion.objects.get_or_create(pk=ShelfVersion.ROW)
+        row.update(**bump)
 
 
 def _username(user) -> str:

@@ -10,11 +10,12 @@ import functools
 import logging
 import os
 import posixpath
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.utils._os import safe_join
 
 try:
@@ -62,8 +63,33 @@ class StoredFile:
     modified: datetime
 
 
+def media_storage() -> Storage:
+    """Where images and thumbnails are stored: STORAGES["default"], as the model's fields
+    use it, but the instance itself rather than Django's lazy wrapper, which adds a
+    proxy to every attribute and isinstance() check."""
+    return storages["default"]
+
+
 def is_s3(storage: Storage) -> bool:
     return S3Storage is not None and isinstance(storage, S3Storage)
+
+
+def location(storage: Storage) -> str:
+    """Where the storage keeps our files, for messages: a directory, or bucket and prefix."""
+    if is_s3(storage):
+        return f"s3://{storage.bucket_name}/{storage.location}"
+    if isinstance(storage, FileSystemStorage):
+        return storage.location
+    return type(storage).__name__
+
+
+def signed_link_epoch(storage: Storage) -> int:
+    """A number that changes every half lifetime of signed links (0 when links are not
+    signed): a page built in one epoch links files for at least another half lifetime
+    after the epoch ends, so a page whose validators carry it never outlives its links."""
+    if not (is_s3(storage) and storage.querystring_auth):
+        return 0
+    return int(time.time() // max(1, storage.querystring_expire // 2))
 
 
 def list_files(storage: Storage, prefix: str) -> Iterator[StoredFile]:
@@ -135,10 +161,13 @@ def check_reachable(storage: Storage) -> None:
 
 
 def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]:
+    if not os.path.isdir(storage.location):
+        # A media root that is not there is a wrong setting, not a shelf whose files are gone.
+        raise StorageMisconfigured(f"the media directory {storage.location} does not exist")
     try:
         entries = os.scandir(storage.path(prefix))
     except FileNotFoundError:
-        return  # an empty (or wiped) media directory: no files, not an outage
+        return  # no images/ yet, or a wiped one: no files, not an outage
     with entries:
         for entry in entries:
             try:

@@ -22,17 +22,14 @@ from django.http import (
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.cache import (
-    add_never_cache_headers,
-    get_conditional_response,
-)
+from django.utils.cache import add_never_cache_headers, get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from . import selectors, services, throttling
+from . import public_page, selectors, services, throttling
 from .forms import UploadForm
-from .storage import StorageUnavailable
+from .storage import StorageUnavailable, media_storage
 
 # Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.webp): nothing else is served.
 MEDIA_NAME = re.compile(
@@ -55,22 +52,24 @@ def can_upload(user) -> bool:
 @require_safe
 def index(request):
     """The hero, the newest images and, for those allowed, the upload form."""
-    if _plain_visitor(request):
-        return _public_index(request, selectors.shelf_page(strict=False))
-    # Staff, and anyone with a message waiting: their own page, never cached, and showing
-    # what they have just done whichever worker did it.
+    if _same_for_everyone(request):
+        return public_page.response(
+            request, lambda shelf: _render_index(request, shelf, form=None).content
+        )
+    # Staff, and anyone with a form or a message: their own page, never reused, so they see
+    # what they have just done whichever worker answers.
     form = UploadForm() if can_upload(request.user) else None
-    response = _render_index(request, selectors.shelf_page(), form=form)
+    response = _render_index(request, selectors.shelf(), form=form)
     add_never_cache_headers(response)
     return response
 
 
-def _plain_visitor(request) -> bool:
-    """Someone who gets the public page as everybody does: not signed in, not allowed to
-    upload, no messages waiting.
+def _same_for_everyone(request) -> bool:
+    """The page carries nothing of this visitor's: no user, no message, no form (its CSRF
+    token is the visitor's own).
 
-    Without a session cookie there is no user and no session messages, and without the
-    messages cookie no other messages: most visitors, answered without loading either.
+    Without a session cookie there is no user and no session, and without the messages
+    cookie no messages: most visitors, answered without looking further.
     """
     if settings.PUBLIC_UPLOADS:
         return False
@@ -81,28 +80,10 @@ def _plain_visitor(request) -> bool:
     return not (request.user.is_authenticated or messages.get_messages(request))
 
 
-def _public_index(request, page: selectors.ShelfPage) -> HttpResponse:
-    """What visitors see: cached per shelf state, and 304 when they already have it."""
-    etag = quote_etag(page.etag)
-    last_modified = page.changed_at.timestamp() if page.changed_at else None
-    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if response is None:
-        html = selectors.public_page_html(
-            page, render=lambda: _render_index(request, page, form=None).content
-        )
-        response = HttpResponse(html)
-    response["ETag"] = etag
-    if page.last_modified:
-        response["Last-Modified"] = page.last_modified
-    # Revalidated on every visit: a repeat visit costs one 304, and never shows a deleted image.
-    response["Cache-Control"] = "public, max-age=0, must-revalidate"
-    return response
-
-
-def _render_index(request, page, *, form, status: int = 200) -> HttpResponse:
+def _render_index(request, shelf: selectors.Shelf, *, form, status: int = 200) -> HttpResponse:
     context = {
-        "page": page,
-        "images": page.images,
+        "images": shelf.images,
+        "unavailable": shelf.unavailable,
         "form": form,
         "can_delete": request.user.is_staff,
     }
@@ -135,7 +116,7 @@ def image_upload(request):
         else:
             messages.success(request, f"Added “{image}” to the shelf.")
             return HttpResponseSeeOther(reverse("uploads:index"))
-    response = _render_index(request, selectors.shelf_page(), form=form, status=status)
+    response = _render_index(request, selectors.shelf(), form=form, status=status)
     add_never_cache_headers(response)
     return response
 
@@ -146,8 +127,8 @@ def images_delete_all(request):
     if not request.user.is_staff:
         raise PermissionDenied("Only staff can delete images.")
     if request.POST.get("confirm") != "yes":
-        page = selectors.shelf_page()
-        return render(request, "uploads/delete_all_confirm.html", {"count": len(page.images)})
+        count = selectors.image_count()
+        return render(request, "uploads/delete_all_confirm.html", {"count": count})
     deleted = services.images_delete_all(user=request.user)
     messages.success(request, f"Deleted {deleted} image{'' if deleted == 1 else 's'}.")
     return HttpResponseSeeOther(reverse("uploads:index"))
@@ -171,7 +152,7 @@ def healthz(request):
 @require_safe
 def media(request, name: str):
     """Serve a stored image from local storage, inertly: nosniff, sandboxed, cached for good."""
-    storage = services.media_storage()
+    storage = media_storage()
     if not isinstance(storage, FileSystemStorage) or not MEDIA_NAME.fullmatch(name):
         raise Http404("No such image.")
     path = storage.path(name)

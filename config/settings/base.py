@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,6 +51,10 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns lockouts into a friendly 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Messages travel in a cookie: read from the session, showing one would write the session
+# row, and a GET never writes.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -230,24 +235,42 @@ X_FRAME_OPTIONS = "DENY"
 # --- Cache ------------------------------------------------------------------
 
 REDIS_URL = env("REDIS_URL", default="")
-# A page never waits long for Redis: on an error it falls back to the database.
+# A page never waits long for Redis: on an error it does without the cache.
 REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 if REDIS_URL.startswith("rediss://"):
     REDIS_OPTIONS["ssl_cert_reqs"] = None  # Heroku Key-Value Store's certificates are self-signed
+# Every key carries a prefix of this app's own, so that apps sharing one Redis (Heroku lets
+# one Key-Value Store serve several) never read each other's entries. By default it is
+# derived from the database the app uses.
+_database = DATABASES["default"]
+CACHE_KEY_PREFIX = env(
+    "CACHE_KEY_PREFIX",
+    default=hashlib.blake2b(
+        "|".join(
+            str(_database.get(key, "")) for key in ("ENGINE", "HOST", "PORT", "NAME")
+        ).encode(),
+        digest_size=6,
+    ).hexdigest(),
+)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": REDIS_OPTIONS,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# With REDIS_URL, pages read the shelf's state from a token in Redis (uploads.shelf_state)
-# instead of the database; the token's lifetime bounds how long a change made behind the
-# app's back (a database restore), or while Redis was unreachable, can go unseen.
-SHELF_STATE_SECONDS = 60
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+# How long a process reuses the public page it rendered for visitors (0: never). Staff,
+# and anyone shown a form or a message, always get a page of their own.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=2)
 
 # --- The shelf --------------------------------------------------------------
 
@@ -286,16 +309,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "stdout": {
+        "console": {
             "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
+            # stderr: a command's stdout is its output (reconcile_media --json).
+            "stream": "ext://sys.stderr",
             "formatter": "plain",
         }
     },
-    "root": {"handlers": ["stdout"], "level": "INFO"},
+    "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django": {
-            "handlers": ["stdout"],
+            "handlers": ["console"],
             "level": env("DJANGO_LOG_LEVEL", default="INFO"),
             "propagate": False,
         },

@@ -16,9 +16,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Local memory, and the shelf's state from the database; tests/redis turns Redis on.
+# Local memory; tests/redis turns Redis on.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REDIS_URL = ""
+# Every request renders the page, so a test sees its own change at once; the tests of
+# the reuse itself turn it on.
+PAGE_CACHE_SECONDS = 0
 
 # A developer's .env must not change what the suite expects.
 IMAGE_LIMIT = 3

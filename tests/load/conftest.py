@@ -15,8 +15,6 @@ from tests.processes import PostgresUnavailable, Server, manage, postgres_databa
 from tests.processes import gunicorn as running_gunicorn
 
 ADMIN_URL = os.environ.get("LOAD_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-# A Redis database the load tests empty before use.
-REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 # Every row the shelf ever held (rows deleted since included), kept by the database itself,
 # so a page can be checked against what was stored "at some point" without racing deletions.
@@ -81,18 +79,6 @@ def production(tmp_path, database_url, static_root) -> dict[str, str]:
         cursor.execute(_HISTORY)
     database.close()
     return env
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """REDIS_URL for a test's servers: an empty Redis database, as for a new app."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
-    except (redis.RedisError, OSError) as error:
-        pytest.fail(f"This load test needs Redis ({REDIS_URL}): {error}")
-    return REDIS_URL
 
 
 @pytest.fixture

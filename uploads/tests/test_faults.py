@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -81,7 +82,9 @@ def test_a_rolled_back_upload_is_never_shown_and_reconcile_sweeps_its_files(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_after_the_media_directory_is_wiped_reconcile_cleans_up(client, media_root, files):
+def test_after_the_media_directory_is_wiped_the_page_hides_and_reconcile_keeps_the_rows(
+    client, media_root, files
+):
     import shutil
 
     for index in range(3):
@@ -89,8 +92,10 @@ def test_after_the_media_directory_is_wiped_reconcile_cleans_up(client, media_ro
     shutil.rmtree(media_root)  # a dyno restart: the whole directory is gone
 
     page = client.get("/")
-    call_command("reconcile_media", verbosity=0)
+    with pytest.raises(CommandError) as refused:
+        call_command("reconcile_media", verbosity=0)
 
     assert page.status_code == 200
     assert "The shelf is empty." in page.content.decode()
-    assert Image.objects.count() == 0
+    assert refused.value.returncode == 1  # a media root that is not there: a wrong setting
+    assert Image.objects.count() == 3

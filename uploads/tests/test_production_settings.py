@@ -85,7 +85,23 @@ def test_redis_url_switches_the_cache_to_redis():
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/1",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "KEY_PREFIX": values["CACHE_KEY_PREFIX"],
     }
+
+
+def test_apps_with_different_databases_get_different_cache_key_prefixes():
+    production = "postgres://u:p@db-1.example.com:5432/shelf"
+    prefixes = [
+        load_settings("config.settings.development", DATABASE_URL=url)["CACHE_KEY_PREFIX"]
+        for url in (production, production, "postgres://u:p@db-2.example.com:5432/shelf")
+    ]
+    chosen = load_settings(
+        "config.settings.development", DATABASE_URL=production, CACHE_KEY_PREFIX="staging"
+    )
+
+    assert prefixes[0] == prefixes[1] != prefixes[2]
+    assert chosen["CACHE_KEY_PREFIX"] == "staging"
+    assert chosen["CACHES"]["default"]["KEY_PREFIX"] == "staging"
 
 
 def test_a_tls_redis_url_accepts_heroku_self_signed_certificate():

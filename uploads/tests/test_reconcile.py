@@ -290,3 +290,80 @@ def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, mon
     names = [stored.name for stored in storage.list_files(services.media_storage(), "images/")]
 
     assert names == [kept.file.name]
+
+
+# --- Storage that holds none of the rows' files --------------------------------
+
+
+def empty_the_media_directory(media_root) -> None:
+    for path in media_root.rglob("*.*"):
+        path.unlink()
+
+
+def remove_images_and_thumbs(media_root) -> None:
+    import shutil
+
+    shutil.rmtree(media_root / "images")
+    shutil.rmtree(media_root / "thumbs")
+
+
+@pytest.mark.parametrize("lose", [empty_the_media_directory, remove_images_and_thumbs])
+def test_storage_holding_none_of_the_rows_files_stops_the_run(media_root, capsys, files, lose):
+    images = [ingest(index) for index in range(2)]
+    lose(media_root)
+    orphan = write_orphan(media_root)  # perhaps another app's file, in the wrong place
+
+    status, out, err = reconcile(capsys=capsys)
+
+    assert status == 2
+    assert f"None of the 4 files that the 2 rows name is in {media_root}" in err
+    assert "--allow-all-missing" in err
+    assert list(Image.objects.order_by("pk")) == images
+    assert files() == [orphan]
+
+
+def test_allow_all_missing_repairs_a_shelf_that_really_lost_every_file(media_root, capsys, files):
+    ingest(1)
+    empty_the_media_directory(media_root)
+
+    status, out, _ = reconcile("--allow-all-missing", capsys=capsys)
+
+    assert status == 0
+    assert "Deleted 1 row(s) whose image file is missing" in out
+    assert Image.objects.count() == 0
+
+
+def test_a_media_root_that_does_not_exist_is_a_configuration_error(settings, capsys, tmp_path):
+    ingest(1)
+    settings.MEDIA_ROOT = str(tmp_path / "not-there")
+
+    status, out, err = reconcile("--json", capsys=capsys)
+
+    assert status == 1
+    assert f"the media directory {tmp_path / 'not-there'} does not exist" in err
+    assert json.loads(out)["error"].startswith("Storage is misconfigured")
+    assert Image.objects.count() == 1
+
+
+def test_json_is_the_only_thing_on_stdout_in_dry_and_real_runs(tmp_path):
+    """As `reconcile_media --json | python -m json.tool` reads it: audit lines go to stderr."""
+    from tests.processes import manage, production_env
+
+    env = production_env(tmp_path)
+    manage(env, "migrate", "--noinput", check=True)
+    manage(env, "shell", "-c", INGEST_AND_LOSE_A_THUMBNAIL, check=True)
+
+    runs = [manage(env, "reconcile_media", "--json", *args) for args in (["--dry-run"], [])]
+
+    assert [run.returncode for run in runs] == [0, 0]
+    reports = [json.loads(run.stdout) for run in runs]
+    assert [report["thumbnails_regenerated"]["count"] for report in reports] == [1, 1]
+    assert "event=reconcile" in runs[1].stderr
+
+
+INGEST_AND_LOSE_A_THUMBNAIL = """
+from uploads import services
+from uploads.tests.factories import distinct_png, upload_file
+image = services.image_ingest(upload_file(distinct_png(1)))
+image.thumbnail.storage.delete(image.thumbnail.name)
+"""

@@ -8,9 +8,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads.reconcile import ReconcileReport, media_reconcile
+from uploads.reconcile import AllFilesMissing, ReconcileReport, media_reconcile
 from uploads.storage import StorageMisconfigured, StorageUnavailable
 
+EXIT_CONFIGURATION = 1
 EXIT_STORAGE_UNAVAILABLE = 2
 SHOWN_NAMES = 10
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         "Delete rows whose image file is missing, regenerate missing thumbnails, delete "
         "unreferenced files under images/ and thumbs/, and delete rows beyond the limit. "
         "Exit status: 0 clean or repaired, 1 bad arguments or configuration, "
-        "2 storage unavailable (nothing was deleted)."
+        "2 storage unavailable or holding none of the rows' files (nothing was deleted)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -36,6 +37,12 @@ class Command(BaseCommand):
             metavar="MINUTES",
             help="Spare unreferenced files younger than this (default: ORPHAN_GRACE_MINUTES).",
         )
+        parser.add_argument(
+            "--allow-all-missing",
+            action="store_true",
+            help="Repair even when storage holds none of the rows' files (by default that "
+            "stops the run: it usually means the wrong directory or bucket).",
+        )
 
     def handle(self, *args, **options) -> None:
         limit = settings.IMAGE_LIMIT if options["limit"] is None else options["limit"]
@@ -50,12 +57,17 @@ class Command(BaseCommand):
                 limit=limit,
                 skip_orphans=options["skip_orphans"],
                 grace=timedelta(minutes=grace),
+                allow_all_missing=options["allow_all_missing"],
                 progress=(lambda line: self.stderr.write(line)) if show_progress else None,
             )
         except StorageMisconfigured as error:
-            raise CommandError(f"Storage is misconfigured; nothing was changed. {error}") from None
+            message = f"Storage is misconfigured; nothing was changed. {error}"
+            self._fail(message, options, EXIT_CONFIGURATION)
         except StorageUnavailable as error:
-            self._fail(f"Storage is unavailable; nothing was changed. {error}", options)
+            message = f"Storage is unavailable; nothing was changed. {error}"
+            self._fail(message, options, EXIT_STORAGE_UNAVAILABLE)
+        except AllFilesMissing as error:
+            self._fail(str(error), options, EXIT_STORAGE_UNAVAILABLE)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
         else:
@@ -67,10 +79,10 @@ class Command(BaseCommand):
                 returncode=EXIT_STORAGE_UNAVAILABLE,
             )
 
-    def _fail(self, message: str, options) -> None:
+    def _fail(self, message: str, options, returncode: int) -> None:
         if options["json"]:
             self.stdout.write(json.dumps({"dry_run": options["dry_run"], "error": message}))
-        raise CommandError(message, returncode=EXIT_STORAGE_UNAVAILABLE)
+        raise CommandError(message, returncode=returncode)
 
     def _print(self, report: ReconcileReport) -> None:
         verb = "Would delete" if report.dry_run else "Deleted"

@@ -1,0 +1,297 @@
+"""The public page for visitors: validators that change with every change, and a
+rendering reused for at most PAGE_CACHE_SECONDS, never for a page with someone's own
+content on it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from uploads import public_page, services
+from uploads.models import Image, ShelfVersion
+from uploads.tests.factories import distinct_png, upload_file
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def ingest(index: int, title: str) -> Image:
+    return services.image_ingest(upload_file(distinct_png(index)), user=None, title=title)
+
+
+def validators(response) -> dict[str, str]:
+    """The request headers a browser revalidates with."""
+    return {
+        "HTTP_IF_NONE_MATCH": response["ETag"],
+        "HTTP_IF_MODIFIED_SINCE": response["Last-Modified"],
+    }
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The page's monotonic clock, moved by hand: clock.now += seconds."""
+
+    class Clock:
+        now = 1000.0
+
+    monkeypatch.setattr(public_page.time, "monotonic", lambda: Clock.now)
+    return Clock
+
+
+@pytest.fixture
+def reuse(settings, clock, monkeypatch):
+    """Visitors' pages reused for 2 s, as in production; this process has kept none yet."""
+    settings.PAGE_CACHE_SECONDS = 2
+    monkeypatch.setattr(public_page, "_kept", None)
+    return clock
+
+
+def test_a_repeat_visit_with_the_etag_gets_304_without_a_body(client):
+    ingest(1, "first")
+    first = client.get("/")
+
+    repeat = client.get("/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.status_code == 200
+    assert first["ETag"].startswith('"')
+    assert repeat.status_code == 304
+    assert repeat.content == b""
+
+
+def test_if_modified_since_alone_gets_304(client):
+    ingest(1, "first")
+    first = client.get("/")
+
+    repeat = client.get("/", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    assert repeat.status_code == 304
+
+
+def delete_the_image(image, monkeypatch):
+    services.images_delete([image.pk], reason="test")
+
+
+def upload_another(image, monkeypatch):
+    ingest(2, "second")
+
+
+def release_again(image, monkeypatch):
+    """A deploy: a new release id, and processes that started after the old one served."""
+    monkeypatch.setattr(public_page, "release_id", lambda: "the-next-release")
+    monkeypatch.setattr(public_page, "STARTED", public_page.STARTED + 3600)
+
+
+@pytest.mark.parametrize("change", [upload_another, delete_the_image, release_again])
+@pytest.mark.parametrize("header", ["HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE"])
+def test_after_a_change_either_validator_gets_the_new_page(client, monkeypatch, change, header):
+    image = ingest(1, "first")
+    before = validators(client.get("/"))
+
+    change(image, monkeypatch)
+    response = client.get("/", **{header: before[header]})
+
+    assert response.status_code == 200
+    assert validators(response)[header] != before[header]
+
+
+def test_the_public_page_is_revalidated_on_every_visit(client):
+    response = client.get("/")
+
+    assert response["Cache-Control"] == "public, max-age=0, must-revalidate"
+
+
+def test_pages_for_staff_are_never_cached(staff_client):
+    response = staff_client.get("/")
+
+    assert "ETag" not in response
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def change_the_title(client, image):
+    client.post(f"/admin/uploads/image/{image.pk}/change/", {"title": "changed"})
+
+
+def regenerate_the_thumbnail(client, image):
+    client.post(
+        "/admin/uploads/image/",
+        {"action": "regenerate_thumbnails", "_selected_action": [image.pk]},
+    )
+
+
+def delete_all(client, image):
+    client.post("/images/delete-all/", {"confirm": "yes"})
+
+
+def reconcile_to_nothing(client, image):
+    call_command("reconcile_media", "--limit", "0", verbosity=0)
+
+
+def enforce_a_smaller_limit(client, image):
+    services.images_enforce_limit(limit=0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        change_the_title,
+        regenerate_the_thumbnail,
+        delete_all,
+        reconcile_to_nothing,
+        enforce_a_smaller_limit,
+    ],
+)
+def test_every_way_of_changing_the_shelf_changes_the_etag(client, admin_client, change):
+    image = ingest(1, "pictured")
+    before = client.get("/")
+
+    change(admin_client, image)
+    after = client.get("/", HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert after.content != before.content
+
+
+def test_a_new_image_limit_changes_the_etag_and_the_text(client, settings):
+    ingest(1, "pictured")
+    before = client.get("/")
+
+    settings.IMAGE_LIMIT = 5
+    after = client.get("/", HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert "keeps only the newest 5 images" in after.content.decode()
+
+
+def test_a_reset_database_that_counts_from_1_again_changes_the_etag(client):
+    ingest(1, "before the reset")
+    before = client.get("/")
+    with connection.cursor() as cursor:  # a restore or a flush: no signals, versions start over
+        cursor.execute("DELETE FROM uploads_image")
+        cursor.execute("DELETE FROM uploads_shelfversion")
+
+    ingest(2, "after the reset")
+    after = client.get("/", HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert ShelfVersion.objects.get().version == 1
+    assert after.status_code == 200
+    assert "after the reset" in after.content.decode()
+
+
+def test_the_release_id_is_when_collectstatic_wrote_the_manifest(settings, tmp_path, monkeypatch):
+    manifest = tmp_path / "staticfiles.json"
+    manifest.write_text('{"paths": {}, "version": "1.1"}')
+    settings.STATIC_ROOT = str(tmp_path)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    public_page.release_id.cache_clear()
+    monkeypatch.setattr(public_page, "STARTED", 1)
+
+    try:
+        assert public_page.release_id() == str(manifest.stat().st_mtime_ns)
+    finally:
+        public_page.release_id.cache_clear()
+
+
+# --- Reuse for at most PAGE_CACHE_SECONDS -------------------------------------
+
+
+def rename_elsewhere(image: Image, title: str) -> None:
+    """What another worker's change looks like from here: the rows change, not this process."""
+    Image.objects.filter(pk=image.pk).update(title=title)  # update() sends no signals
+    ShelfVersion.objects.update(version=ShelfVersion.objects.get().version + 1)
+
+
+def test_a_visitor_gets_a_change_made_elsewhere_within_page_cache_seconds(client, reuse):
+    image = ingest(1, "old title")
+    assert "old title" in client.get("/").content.decode()
+
+    rename_elsewhere(image, "new title")
+    reuse.now += 1.9
+    meanwhile = client.get("/").content.decode()
+    reuse.now += 0.2
+    after = client.get("/").content.decode()
+
+    assert "old title" in meanwhile
+    assert "new title" in after
+
+
+def test_staff_see_a_change_at_once_while_visitors_page_is_reused(client, staff_client, reuse):
+    image = ingest(1, "old title")
+    client.get("/")
+
+    rename_elsewhere(image, "new title")
+
+    assert "new title" in staff_client.get("/").content.decode()
+
+
+def test_a_page_cache_of_0_renders_every_visit(client, settings, reuse):
+    settings.PAGE_CACHE_SECONDS = 0
+    image = ingest(1, "old title")
+    client.get("/")
+
+    rename_elsewhere(image, "new title")
+
+    assert "new title" in client.get("/").content.decode()
+
+
+def test_a_visitor_with_a_message_waiting_gets_it_on_a_page_of_their_own(client, reuse):
+    """The shortcut for cookie-less visitors must not swallow messages kept in a cookie."""
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest
+
+    ingest(1, "pictured")
+    client.get("/")
+    cookie = CookieStorage(HttpRequest())._encode([Message(constants.INFO, "Saved for you")])
+    client.cookies[CookieStorage.cookie_name] = cookie
+
+    response = client.get("/")
+
+    assert "Saved for you" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert "ETag" not in response
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_with_public_uploads_each_visitor_gets_a_form_that_works_for_them(settings, reuse, files):
+    settings.PUBLIC_UPLOADS = True
+    visitors = [Client(enforce_csrf_checks=True) for _ in range(2)]
+    pages = [visitor.get("/") for visitor in visitors]
+
+    answers = [
+        visitor.post(
+            "/images/",
+            {
+                "image": upload_file(distinct_png(index)),
+                "csrfmiddlewaretoken": csrf_token(page.content.decode()),
+            },
+        )
+        for index, (visitor, page) in enumerate(zip(visitors, pages, strict=True))
+    ]
+
+    assert [answer.status_code for answer in answers] == [303, 303]
+    assert Image.objects.count() == 2
+    assert all("ETag" not in page for page in pages)
+
+
+def test_migrate_makes_the_version_row_so_no_first_change_races_to_create_it(tmp_path):
+    import sqlite3
+
+    from tests.processes import manage, production_env
+
+    env = production_env(tmp_path)
+    manage(env, "migrate", "--noinput", check=True)
+
+    with sqlite3.connect(tmp_path / "prod.sqlite3") as database:
+        rows = database.execute("SELECT id, version FROM uploads_shelfversion").fetchall()
+    assert rows == [(1, 0)]

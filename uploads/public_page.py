@@ -34,16 +34,6 @@ class Rendering:
     last_modified: int  # whole seconds: what an HTTP date can carry
     until: float  # time.monotonic() after which the page is rendered again
 
-    @functools.cached_property
-    def headers(self) -> dict[str, str]:
-        return {
-            "ETag": self.etag,
-            "Last-Modified": http_date(self.last_modified),
-            # Revalidated on every visit: a repeat visit costs a 304, and never shows a
-            # deleted image.
-            "Cache-Control": "public, max-age=0, must-revalidate",
-        }
-
 
 # This process's latest rendering. Threads that find it expired may render at once; the
 # last one kept wins, which is harmless.
@@ -61,8 +51,10 @@ def response(request, render: Callable[[selectors.Shelf], bytes]) -> HttpRespons
     answer = get_conditional_response(
         request, etag=rendering.etag, last_modified=rendering.last_modified
     ) or HttpResponse(rendering.content)
-    for name, value in rendering.headers.items():
-        answer[name] = value
+    answer["ETag"] = rendering.etag
+    answer["Last-Modified"] = http_date(rendering.last_modified)
+    # Revalidated on every visit: a repeat visit costs a 304, and never shows a deleted image.
+    answer["Cache-Control"] = "public, max-age=0, must-revalidate"
     return answer
 
 

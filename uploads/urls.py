@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import media_view, views
 
 app_name = "uploads"
 
@@ -9,7 +9,7 @@ urlpatterns = [
     path("images/", views.image_upload, name="upload"),
     path("images/delete-all/", views.images_delete_all, name="delete_all"),
     path("healthz", views.healthz, name="healthz"),
-    path("media/<path:name>", views.media, name="media"),
+    path("media/<path:name>", media_view.media, name="media"),
     # Browsers ask for /favicon.ico on pages that name no icon (an image opened on its own).
     path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,19 +1,12 @@
-"""HTTP for the public page: thin views over services and selectors."""
+"""HTTP for the public page and its forms: thin views over services and selectors."""
 
 from __future__ import annotations
-
-import hashlib
-import os
-import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import FileSystemStorage
 from django.http import (
-    FileResponse,
-    Http404,
     HttpResponse,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
@@ -22,21 +15,14 @@ from django.http import (
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers, get_conditional_response
-from django.utils.http import http_date, quote_etag
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from . import public_page, selectors, services, throttling
 from .forms import UploadForm
-from .storage import StorageUnavailable, media_storage
+from .storage import StorageUnavailable
 
-# Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.webp): nothing else is served.
-MEDIA_NAME = re.compile(
-    r"(images|thumbs)/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.(jpg|png|webp)"
-)
-MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 STORAGE_DOWN = "The image could not be stored because storage is unavailable. Please try again."
 RATE_LIMITED = "You have added many images in a short time. Please wait a while, then try again."
 
@@ -146,31 +132,4 @@ def healthz(request):
     status = 200 if all(value == "ok" for value in health.values()) else 503
     response = JsonResponse(health, status=status)
     add_never_cache_headers(response)
-    return response
-
-
-@require_safe
-def media(request, name: str):
-    """Serve a stored image from local storage, inertly: nosniff, sandboxed, cached for good."""
-    storage = media_storage()
-    if not isinstance(storage, FileSystemStorage) or not MEDIA_NAME.fullmatch(name):
-        raise Http404("No such image.")
-    path = storage.path(name)
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        raise Http404("No such image.") from None
-    etag = quote_etag(hashlib.blake2b(f"{name}:{stat.st_size}".encode(), digest_size=8).hexdigest())
-    # Whole seconds, as HTTP dates carry: a fractional mtime would never match If-Modified-Since.
-    last_modified = int(stat.st_mtime)
-    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if response is None:
-        content_type = MEDIA_TYPES[name.rsplit(".", 1)[1]]
-        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = MEDIA_CSP
-    # Names are never reused, so a stored file can be cached forever.
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response

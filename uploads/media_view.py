@@ -1,0 +1,50 @@
+"""Stored images served from local storage in production, inertly: nosniff, sandboxed,
+cached for good. (On S3 the bucket or its CDN serves them.)"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
+from django.views.decorators.http import require_safe
+
+from .storage import media_storage
+
+# Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.webp): nothing else is served.
+MEDIA_NAME = re.compile(
+    r"(images|thumbs)/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.(jpg|png|webp)"
+)
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+@require_safe
+def media(request, name: str):
+    """One stored file, with validators of its own; 404 for any name that is not ours."""
+    storage = media_storage()
+    if not isinstance(storage, FileSystemStorage) or not MEDIA_NAME.fullmatch(name):
+        raise Http404("No such image.")
+    path = storage.path(name)
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise Http404("No such image.") from None
+    etag = quote_etag(hashlib.blake2b(f"{name}:{stat.st_size}".encode(), digest_size=8).hexdigest())
+    # Whole seconds, as HTTP dates carry: a fractional mtime would never match If-Modified-Since.
+    last_modified = int(stat.st_mtime)
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        content_type = MEDIA_TYPES[name.rsplit(".", 1)[1]]
+        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CSP
+    # Names are never reused, so a stored file can be cached forever.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -2,8 +2,9 @@
 
     python bench/page.py [--duration 5] [--connections 4] [--rounds 3] [--python-load]
 
-Gunicorn servers run config.settings.production (2 sync workers each, Postgres in a
-fresh database, WhiteNoise after collectstatic, a temporary MEDIA_ROOT):
+Gunicorn servers run the Procfile's web command (gunicorn.conf.py, 2 workers each) with
+config.settings.production (Postgres in a fresh database, WhiteNoise after collectstatic, a
+temporary MEDIA_ROOT):
 
   page        config.urls, with three images on the shelf, ingested from generated 24 MP
               JPEGs through services.image_ingest; no REDIS_URL (what the Deploy button
@@ -456,7 +457,7 @@ def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -
         else f"Python (http.client), {args.connections} threads"
     )
     sources = ", ".join(f"{item['source_bytes'] / 1e6:.1f}" for item in shelf)
-    print("public page vs floor: gunicorn, 2 sync workers each, config.settings.production")
+    print("public page vs floor: the Procfile's gunicorn, 2 workers each, production settings")
     print(
         f"shelf: {len(shelf)} images ingested through image_ingest from 6000 x 4000 JPEGs"
         f" ({sources} MB) in {ingest_seconds:.1f} s"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -26,7 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "a-production-like-secret-key-for-tests-9f8e7d6c5b4a3928171605f4e3d2c1b0"
 # Host settings that would otherwise leak into a production-like child and change what it
 # runs against (a real database, a real bucket, a shared cache, a dyno's behaviour).
-HOST_ONLY = ("DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "REDIS_URL", "DYNO")
+HOST_ONLY = (
+    "DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "REDIS_URL", "DYNO", "PORT",
+    "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS",
+)  # fmt: skip
 
 
 def free_port() -> int:
@@ -90,6 +95,37 @@ def manage(
     return result
 
 
+# --- The Procfile ------------------------------------------------------------
+
+# `name: command`, as Heroku reads a Procfile line.
+PROCESS_LINE = re.compile(r"(?P<name>[A-Za-z0-9_-]+):[ \t]*(?P<command>\S.*)")
+
+
+class ProcfileError(ValueError):
+    """The Procfile is not a list of `name: command` lines."""
+
+
+def parse_procfile(text: str) -> dict[str, str]:
+    """Process types and their commands; blank lines and # comments are skipped."""
+    processes: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = PROCESS_LINE.fullmatch(line)
+        if match is None:
+            raise ProcfileError(f"Procfile line {number} is not 'name: command': {line!r}")
+        if match["name"] in processes:
+            raise ProcfileError(f"Procfile line {number} declares {match['name']!r} again")
+        processes[match["name"]] = match["command"].strip()
+    return processes
+
+
+def web_command() -> str:
+    """The Procfile's `web:` command: what a web dyno runs."""
+    return parse_procfile((ROOT / "Procfile").read_text())["web"]
+
+
 # --- gunicorn ---------------------------------------------------------------
 
 
@@ -117,16 +153,29 @@ class Server:
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], *options: str, log: Path) -> Iterator[Server]:
-    """gunicorn on config.wsgi, yielded once /healthz answers; stopped on exit."""
+    """The Procfile's web command with env and a free PORT, as a dyno runs it; yielded once
+    /healthz answers, stopped on exit.
+
+    Options (`"--workers", "1"`) go in GUNICORN_CMD_ARGS, which gunicorn reads over its
+    config file: the way Heroku's Python buildpack passes options too.
+    """
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"]
-    # The control socket's default path is one per user: servers running side by side
-    # (page and floor, several test runs) would take it from each other.
-    command += ["--no-control-socket", *options]
+    env = {
+        **env,
+        "PORT": str(port),
+        # The Procfile says `gunicorn`: this Python's.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', os.defpath)}",
+    }
+    if options:
+        env["GUNICORN_CMD_ARGS"] = shlex.join(options)
     # A file, not a pipe: nobody reads a pipe while the server runs, and a full one blocks it.
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+            ["bash", "-c", f"exec {web_command()}"],  # exec: the pid is gunicorn's master
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_until_answering(process, lambda: _ask_healthz(port), name="gunicorn", log=log)

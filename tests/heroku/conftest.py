@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 import psycopg2
 import pytest
 
-from tests.heroku.rehearsal import build_slug, config_vars, parse_procfile, start_web
-from tests.processes import ROOT, free_port, postgres_database
+from tests.heroku.rehearsal import build_slug, config_vars, start_web
+from tests.processes import ROOT, free_port, parse_procfile, postgres_database
 
 POSTGRES = os.environ.get(
     "HEROKU_REHEARSAL_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import secrets
 import signal
 import subprocess
@@ -20,34 +19,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# `name: command`, as Heroku reads a Procfile line.
-PROCESS_LINE = re.compile(r"(?P<name>[A-Za-z0-9_-]+):[ \t]*(?P<command>\S.*)")
 # What a dyno's environment holds besides the config vars.
 KEPT_FROM_HOST = ("HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
 
 
 class RehearsalFailed(AssertionError):
     """A step that would fail the build, the release or the dyno on Heroku failed here."""
-
-
-class ProcfileError(ValueError):
-    """The Procfile is not a list of `name: command` lines."""
-
-
-def parse_procfile(text: str) -> dict[str, str]:
-    """Process types and their commands; blank lines and # comments are skipped."""
-    processes: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = PROCESS_LINE.fullmatch(line)
-        if match is None:
-            raise ProcfileError(f"Procfile line {number} is not 'name: command': {line!r}")
-        if match["name"] in processes:
-            raise ProcfileError(f"Procfile line {number} declares {match['name']!r} again")
-        processes[match["name"]] = match["command"].strip()
-    return processes
 
 
 def config_vars(manifest: dict, **entered: str) -> dict[str, str]:

@@ -157,7 +157,8 @@ def test_uploads_while_many_read_leave_a_consistent_shelf(gunicorn, production, 
     final_page = visitors_see(server.port, {f"/media/{thumb}" for _, thumb in rows})
     print(
         f"\nload: {READERS} readers for {READ_SECONDS} s and {UPLOADERS} uploaders"
-        f" ({UPLOADS} JPEGs of 1600 x 1200) on gunicorn, 4 sync workers, in {elapsed:.1f} s"
+        f" ({UPLOADS} JPEGs of 1600 x 1200) on the web dyno's gunicorn, 4 workers,"
+        f" in {elapsed:.1f} s"
         f"\n  page requests: {len(reads)} ({len(reads) / elapsed:.0f}/s),"
         f" {sum(s == 200 for s in statuses[: len(reads)])} x 200,"
         f" {sum(s == 304 for s in statuses[: len(reads)])} x 304;"
@@ -241,7 +242,7 @@ def test_a_worker_does_not_grow_over_500_ingests(gunicorn):
     growth = (after[500] - after[50]) / after[50]
 
     print(
-        f"\nmemory: one sync worker, 500 ingests of 4000 x 3000 JPEGs in {elapsed:.0f} s"
+        f"\nmemory: one worker (gthread), 500 ingests of 4000 x 3000 JPEGs in {elapsed:.0f} s"
         f" ({elapsed / 500 * 1000:.0f} ms each)"
         f"\n  VmRSS after 50: {after[50] / 1024:.1f} MB, after 500: {after[500] / 1024:.1f} MB,"
         f" growth {growth:+.1%} (at most +20 %)"

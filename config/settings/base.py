@@ -38,6 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response carries the request id, and every log line of the request.
+    "uploads.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -307,12 +309,17 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    # The request id on every line (uploads/request_id.py): one filter, on the one handler.
+    "filters": {"request_id": {"()": "uploads.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(name)s request_id=%(request_id)s %(message)s"}
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             # stderr: a command's stdout is its output (reconcile_media --json).
             "stream": "ext://sys.stderr",
+            "filters": ["request_id"],
             "formatter": "plain",
         }
     },

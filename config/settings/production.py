@@ -24,10 +24,11 @@ DATABASES = {
 
 # --- Static files: WhiteNoise, in production only ---------------------------
 
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
 MIDDLEWARE = [
-    MIDDLEWARE[0],  # SecurityMiddleware
+    *MIDDLEWARE[:_after_security],
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[1:],
+    *MIDDLEWARE[_after_security:],
 ]
 STORAGES = {
     **STORAGES,

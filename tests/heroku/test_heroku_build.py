@@ -228,11 +228,17 @@ def test_media_paths_cannot_leave_the_media_directory(web):
 
 
 def test_workers_come_from_web_concurrency_and_requests_are_logged_to_stdout(web):
-    web.get("/healthz")
+    answer = web.get("/healthz", **{"X-Request-ID": "rehearsal-request-0123456789"})
 
     stdout, stderr = web.stdout.read_text(), web.stderr.read_text()
     assert len(re.findall(r"Booting worker with pid", stderr)) == 2
-    assert re.search(r'^gunicorn method=GET path="/healthz" status=200 ', stdout, re.MULTILINE)
+    assert answer.headers["X-Request-ID"] == "rehearsal-request-0123456789"
+    assert re.search(
+        r'^gunicorn method=GET path="/healthz" status=200 .*'
+        r"request_id=rehearsal-request-0123456789 ",
+        stdout,
+        re.MULTILINE,
+    )
 
 
 # --- Postdeploy: the first admin --------------------------------------------

@@ -44,7 +44,8 @@ def test_production_puts_whitenoise_right_after_the_security_middleware():
         "config.settings.production", SECRET_KEY="x" * 50, DATABASE_URL="postgres://u:p@h/db"
     )
 
-    assert values["MIDDLEWARE"][:2] == [
+    assert values["MIDDLEWARE"][:3] == [
+        "uploads.request_id.RequestIdMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 
 
@@ -10,14 +12,24 @@ def client_ip(request) -> str:
 
     Proxies append, so the right-most TRUSTED_PROXY_COUNT entries were written by proxies
     we trust (Heroku's router); anything further left came from the client and is ignored.
+    An entry that is not an IP address is ignored too: django-axes stores the answer in an
+    inet column and django-ratelimit parses it, and both fail on anything else.
     """
     hops = settings.TRUSTED_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if hops and forwarded:
         entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
-        if len(entries) >= hops:
+        if len(entries) >= hops and _is_ip(entries[-hops]):
             return entries[-hops]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def upload_rate(group: str, request) -> str | None:

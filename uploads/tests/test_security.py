@@ -153,6 +153,23 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_limit(settings):
     assert statuses == [303, 429, 429]
 
 
+@pytest.mark.parametrize("forwarded", ["not-an-ip", "198.51.100.7:443", ""])
+def test_a_forwarded_for_that_is_not_an_address_counts_as_the_sockets(settings, forwarded):
+    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOAD_RATE = "1/h"
+    settings.TRUSTED_PROXY_COUNT = 1
+    client = Client(REMOTE_ADDR="192.0.2.5")
+
+    statuses = [
+        client.post(
+            "/images/", {"image": upload_file(distinct_png(i))}, HTTP_X_FORWARDED_FOR=forwarded
+        ).status_code
+        for i in range(2)
+    ]
+
+    assert statuses == [303, 429]
+
+
 def test_staff_are_not_rate_limited(staff_client, settings):
     settings.PUBLIC_UPLOADS = True
     settings.PUBLIC_UPLOAD_RATE = "1/h"
@@ -198,6 +215,19 @@ def test_the_lockout_ends_after_the_configured_time(client, staff_user):
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(staff_user.pk)
+
+
+def test_a_failed_sign_in_with_a_forwarded_for_that_is_not_an_address_is_counted(
+    staff_user, settings
+):
+    from axes.models import AccessAttempt
+
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    response = sign_in(Client(REMOTE_ADDR="192.0.2.5"), "wrong", HTTP_X_FORWARDED_FOR="not-an-ip")
+
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().ip_address == "192.0.2.5"
 
 
 def test_the_lockout_follows_the_address_the_router_saw(staff_user, settings):

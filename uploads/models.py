@@ -1,4 +1,5 @@
-"""The shelf's data: images, and a version that tells every process when the shelf changed."""
+"""The shelf's data: images, a version that tells every process when the shelf changed, and
+the rate-limit counts every process shares."""
 
 from __future__ import annotations
 
@@ -88,3 +89,18 @@ class ShelfVersion(models.Model):
 
     def __str__(self) -> str:
         return f"shelf version {self.version}"
+
+
+class RateCount(models.Model):
+    """One rate-limit window's count for one client (uploads/rate_counts.py): a table every
+    worker and dyno shares, when there is no Redis."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    value = models.BigIntegerField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "rate-limit count"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"

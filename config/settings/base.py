@@ -123,8 +123,8 @@ AXES_CLIENT_IP_CALLABLE = "uploads.throttling.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_VERBOSE = False
 RATELIMIT_IP_META_KEY = "uploads.throttling.client_ip"
-# Anonymous uploads per address (PUBLIC_UPLOADS). Counted in the cache: exact across
-# workers and dynos with REDIS_URL, per worker process without it.
+# Anonymous uploads per address (PUBLIC_UPLOADS), counted where every worker and dyno
+# sees the same count: in Redis with REDIS_URL, else in a table (see the Cache section).
 PUBLIC_UPLOAD_RATE = env("PUBLIC_UPLOAD_RATE", default="10/h")
 
 # --- Internationalisation ---------------------------------------------------
@@ -254,6 +254,10 @@ CACHE_KEY_PREFIX = env(
         digest_size=6,
     ).hexdigest(),
 )
+# Rate-limit counts (django-ratelimit) must be shared and incremented atomically: Redis
+# does both; without it, the local-memory cache would count per process, so they go to a
+# table of ours instead (uploads/rate_counts.py).
+RATE_COUNTS_CACHE = {"BACKEND": "uploads.rate_counts.DatabaseCounts"}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -263,13 +267,16 @@ if REDIS_URL:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
+    RATELIMIT_USE_CACHE = "default"
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "KEY_PREFIX": CACHE_KEY_PREFIX,
-        }
+        },
+        "rate_counts": RATE_COUNTS_CACHE,
     }
+    RATELIMIT_USE_CACHE = "rate_counts"
 # How long a process reuses the public page it rendered for visitors (0: never). Staff,
 # and anyone shown a form or a message, always get a page of their own.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=2)

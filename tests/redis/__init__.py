@@ -12,3 +12,4 @@ def use_redis(settings, url: str) -> None:
             "KEY_PREFIX": settings.CACHE_KEY_PREFIX,
         }
     }
+    settings.RATELIMIT_USE_CACHE = "default"

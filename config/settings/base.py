@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Needs the user and the messages; refuses bodies before the CSRF check reads them.
+    "uploads.upload_gate.UploadGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "uploads.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns lockouts into a friendly 429 page.
@@ -294,13 +296,22 @@ MEDIA_CHECK_CACHE_SECONDS = env.int("MEDIA_CHECK_CACHE_SECONDS", default=60)
 # reconcile_media spares unreferenced files younger than this: uploads in flight.
 ORPHAN_GRACE_MINUTES = env.int("ORPHAN_GRACE_MINUTES", default=15)
 
-# Files larger than this reach the upload handlers on disk, not in memory.
+# A bulk upload without JavaScript is one request: this many ingests (each well under a
+# second) stay far inside the router's 30 s. With JavaScript each file is a request.
+BULK_UPLOAD_MAX_FILES = 10
+# No form takes more files than that; Django refuses a request with more (400).
+DATA_UPLOAD_MAX_NUMBER_FILES = BULK_UPLOAD_MAX_FILES
+# Requests bigger than this reach the upload handlers on disk, not in memory: unnamed files
+# that cannot outlive their process (uploads/upload_handlers.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = [
     "uploads.upload_handlers.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    "uploads.upload_handlers.UnnamedTemporaryFileUploadHandler",
 ]
+# Seconds a request's body may take to arrive (uploads/read_deadline.py): 10 MB in 60 s
+# needs about 1.4 Mbit/s.
+REQUEST_BODY_DEADLINE = env.int("REQUEST_BODY_DEADLINE", default=60)
 
 # --- Admin import/export ----------------------------------------------------
 

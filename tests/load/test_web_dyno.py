@@ -4,10 +4,16 @@ read, and nothing half-stored when it is stopped or a worker is killed."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
+import socket
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +69,125 @@ def test_with_two_workers_and_no_redis_ten_anonymous_uploads_an_hour_hold(gunico
 
     assert sorted(statuses) == [303] * 10 + [429] * 2
     assert late == 429
+
+
+# --- Bodies refused before they are read, and spooled files that leave nothing ---------
+
+MB = 1024 * 1024
+
+
+def open_upload(
+    port: int, length: int, client: Client | None = None
+) -> tuple[socket.socket, bytes]:
+    """A socket that has sent an upload's headers (declaring `length` bytes of body) and the
+    start of a multipart body; returns it and the rest of a body of that length."""
+    boundary = uuid.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="big.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    cookies = client.cookies if client else {}
+    headers = (
+        f"POST /images/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Forwarded-Proto: https\r\n"
+        f"Origin: https://127.0.0.1:{port}\r\nReferer: https://127.0.0.1:{port}/\r\n"
+        f"Cookie: {'; '.join(f'{name}={value}' for name, value in cookies.items())}\r\n"
+        f"X-CSRFToken: {cookies.get('csrftoken', '')}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(headers + head)
+    return sock, bytes(length - len(head) - len(tail)) + tail
+
+
+def status_of(sock: socket.socket) -> int:
+    """The status of the answer on sock, read as it arrives."""
+    answer = b""
+    while b"\r\n" not in answer:
+        data = sock.recv(4096)
+        if not data:
+            raise ConnectionError(f"closed without an answer: {answer!r}")
+        answer += data
+    return int(answer.split(b" ", 2)[1])
+
+
+def spooled_files(pid: int, directory: Path) -> list[str]:
+    """The deleted (unnamed) files in directory that process pid holds open, besides
+    gunicorn's own heartbeat file."""
+    links = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            links.append(os.readlink(fd))
+    return [
+        link
+        for link in links
+        if link.startswith(f"{directory}/")
+        and link.endswith(" (deleted)")
+        and not link.startswith(f"{directory}/wgunicorn-")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("public_uploads", "status"),
+    [pytest.param("false", 403, id="may-not-upload"), pytest.param("true", 413, id="too-large")],
+)
+def test_a_50_mb_upload_is_refused_before_its_body_is_read(
+    gunicorn, tmp_path, public_uploads, status
+):
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    server = gunicorn("--workers", "1", PUBLIC_UPLOADS=public_uploads, TMPDIR=str(spool))
+    sock, body = open_upload(server.port, 50 * MB)
+
+    answer = status_of(sock)  # nothing of the file has been sent yet
+    with contextlib.suppress(OSError):  # the server may close before it has all
+        sock.sendall(body)
+    sock.close()
+
+    assert answer == status
+    assert list(spool.iterdir()) == []
+    assert Client(server.port).get("/healthz").status == 200
+
+
+def test_an_upload_whose_body_stalls_is_cut_off_and_leaves_no_file(gunicorn, tmp_path):
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    server = gunicorn(
+        "--workers", "1", PUBLIC_UPLOADS="true", TMPDIR=str(spool), REQUEST_BODY_DEADLINE="3"
+    )
+    [worker] = server.workers()
+    visitor = Client(server.port)
+    visitor.get("/")  # the form's CSRF cookie
+    sock, body = open_upload(server.port, 8 * MB, visitor)
+    sock.sendall(body[: 4 * MB])  # past FILE_UPLOAD_MAX_MEMORY_SIZE: spooled to disk
+    time.sleep(1)
+    spooling = spooled_files(worker, spool)
+
+    answer = status_of(sock)  # the client sends nothing more
+    sock.close()
+
+    assert len(spooling) == 1
+    assert answer == 400
+    assert spooled_files(worker, spool) == []
+    assert list(spool.iterdir()) == []
+    assert Client(server.port).get("/healthz").status == 200
+
+
+def test_a_killed_workers_spooled_upload_leaves_no_file(gunicorn, tmp_path):
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    server = gunicorn("--workers", "1", PUBLIC_UPLOADS="true", TMPDIR=str(spool))
+    [worker] = server.workers()
+    visitor = Client(server.port)
+    visitor.get("/")
+    sock, body = open_upload(server.port, 8 * MB, visitor)
+    sock.sendall(body[: 4 * MB])
+    time.sleep(1)
+    spooling = spooled_files(worker, spool)
+
+    os.kill(worker, signal.SIGKILL)
+    sock.close()
+
+    assert len(spooling) == 1
+    assert list(spool.iterdir()) == []

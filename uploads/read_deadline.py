@@ -1,0 +1,67 @@
+"""A deadline for a request's body, on its socket: gthread workers never kill a stalled
+request (their timeout is a heartbeat), so a client that stops sending would hold a thread,
+and its spooled file, for as long as it keeps the connection open.
+
+Each read of the body waits at most for what is left of REQUEST_BODY_DEADLINE, and none
+starts after it: a body that stalls is cut off by then with 400, the connection is closed,
+and the spooled file goes with the request (upload_gate.py). Only under gunicorn, whose
+environ carries the socket; the test client has none to stall.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.exceptions import BadRequest
+
+
+class BodyTooSlow(BadRequest):
+    """The body did not arrive within REQUEST_BODY_DEADLINE; Django answers 400."""
+
+
+class _DeadlineInput:
+    """wsgi.input, with the socket's timeout set to the time left before every read."""
+
+    def __init__(self, stream, sock, seconds: float) -> None:
+        self._stream = stream
+        self._sock = sock
+        self._seconds = seconds
+        self._deadline = time.monotonic() + seconds
+
+    def read(self, *size):
+        return self._within_deadline(self._stream.read, *size)
+
+    def readline(self, *size):
+        return self._within_deadline(self._stream.readline, *size)
+
+    def _within_deadline(self, read, *size):
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise self._too_slow()
+        self._sock.settimeout(left)
+        try:
+            return read(*size)
+        except TimeoutError:
+            raise self._too_slow() from None
+
+    def _too_slow(self) -> BodyTooSlow:
+        return BodyTooSlow(f"The request body did not arrive within {self._seconds:g} s")
+
+
+def with_read_deadline(application):
+    """Wrap a WSGI application: bodies it reads under gunicorn get the deadline."""
+
+    def deadline_application(environ, start_response):
+        sock = environ.get("gunicorn.socket")
+        if sock is None or environ.get("CONTENT_LENGTH", "") in ("", "0"):
+            return application(environ, start_response)
+        timeout = sock.gettimeout()
+        seconds = settings.REQUEST_BODY_DEADLINE
+        environ["wsgi.input"] = _DeadlineInput(environ["wsgi.input"], sock, seconds)
+        try:
+            return application(environ, start_response)
+        finally:
+            sock.settimeout(timeout)  # the response is written as gunicorn always does
+
+    return deadline_application

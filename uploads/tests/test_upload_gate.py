@@ -1,0 +1,144 @@
+"""Bodies refused before anything reads them, and spooled uploads that leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from uploads import services
+from uploads.models import Image
+from uploads.tests.factories import distinct_png, noisy_png, upload_file
+from uploads.upload_handlers import UnnamedTemporaryUploadedFile
+
+pytestmark = pytest.mark.django_db
+
+MB = 1024 * 1024
+BULK = "/admin/uploads/image/bulk-upload/"
+
+
+class Unread:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the request body was read")
+
+    readline = read
+
+
+def post_unread(client, path: str, size: int, **headers):
+    """A multipart POST that declares `size` bytes of body and never gives one."""
+    return client.generic(
+        "POST",
+        path,
+        CONTENT_LENGTH=str(size),
+        CONTENT_TYPE="multipart/form-data; boundary=shelf",
+        **{"wsgi.input": Unread()},
+        **headers,
+    )
+
+
+def test_an_upload_from_someone_who_may_not_upload_is_refused_unread(client):
+    response = post_unread(client, "/images/", 50 * MB)
+
+    assert response.status_code == 403
+    assert Image.objects.count() == 0
+
+
+def test_a_body_larger_than_the_page_form_can_need_is_refused_unread_with_the_page(
+    client, settings
+):
+    settings.PUBLIC_UPLOADS = True
+
+    response = post_unread(client, "/images/", 50 * MB)
+
+    html = response.content.decode()
+    assert response.status_code == 413
+    assert services.too_large_message(50 * MB) in html
+    assert 'action="/images/"' in html  # the page, with its form, to try again
+
+
+def test_a_body_larger_than_the_add_form_can_need_is_refused_unread_with_the_form(
+    admin_client,
+):
+    response = post_unread(admin_client, "/admin/uploads/image/add/", 26 * MB)
+
+    html = response.content.decode()
+    assert response.status_code == 413
+    assert services.too_large_message(26 * MB) in html
+    assert 'name="image"' in html
+
+
+def test_a_body_larger_than_a_bulk_upload_can_need_is_refused_unread_with_the_form(
+    admin_client, settings
+):
+    size = settings.BULK_UPLOAD_MAX_FILES * 10 * MB + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
+
+    response = post_unread(admin_client, BULK, size)
+
+    html = response.content.decode()
+    assert response.status_code == 413
+    assert services.too_large_message() in html
+    assert 'name="images"' in html
+
+
+def test_the_bulk_script_gets_the_refusal_as_json(admin_client):
+    response = post_unread(admin_client, BULK, 200 * MB, HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 413
+    assert json.loads(response.content) == {"error": services.too_large_message()}
+
+
+def test_a_large_body_where_no_form_takes_files_is_refused_unread(admin_client):
+    response = post_unread(admin_client, "/images/delete-all/", 5 * MB)
+
+    assert response.status_code == 413
+    assert "This request is too large for this address." in response.content.decode()
+
+
+def test_a_body_within_the_limit_still_reaches_the_view(staff_client):
+    response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
+
+    assert response.status_code == 303
+    assert Image.objects.count() == 1
+
+
+def test_more_files_than_any_form_takes_are_refused(admin_client, settings):
+    files = [
+        upload_file(distinct_png(i), f"{i}.png") for i in range(settings.BULK_UPLOAD_MAX_FILES + 1)
+    ]
+
+    response = admin_client.post(BULK, {"images": files})
+
+    assert response.status_code == 400
+    assert Image.objects.count() == 0
+
+
+def test_a_spooled_upload_has_no_name_in_the_temporary_directory(settings, tmp_path):
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
+    (tmp_path / "spool").mkdir()
+    spooled = UnnamedTemporaryUploadedFile("photo.png", "image/png", 0, None)
+
+    spooled.write(b"x" * MB)
+
+    assert os.listdir(tmp_path / "spool") == []  # nothing to sweep, even after a SIGKILL
+    spooled.close()
+
+
+def test_a_large_upload_is_spooled_and_closed_when_its_request_ends(
+    staff_client, settings, monkeypatch
+):
+    seen = []
+    ingest = services.image_ingest
+    monkeypatch.setattr(
+        services, "image_ingest", lambda file, **kw: seen.append(file) or ingest(file, **kw)
+    )
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # so this image is spooled to disk
+
+    response = staff_client.post("/images/", {"image": upload_file(noisy_png())})
+
+    assert response.status_code == 303
+    [spooled] = seen
+    assert isinstance(spooled, UnnamedTemporaryUploadedFile)
+    assert spooled.closed

@@ -1,0 +1,138 @@
+"""What a request's body may be, decided before anything reads it.
+
+Every door that takes files says how many and how large; any other POST takes none. A
+body larger than its door can need is refused from its Content-Length (413, with the
+door's page showing why), and an upload from someone who may not send one is refused
+(403): before the CSRF check, the first thing that reads a body, spools a single byte.
+Files that are spooled go to unnamed temporary files (upload_handlers.py), closed when
+the request ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
+
+from . import services, views
+
+
+def may_upload(request) -> bool:
+    """Whether this person may send images: the one upload rule."""
+    return views.can_upload(request.user)
+
+
+def may_upload_in_the_admin(request) -> bool:
+    return request.user.is_active and request.user.is_staff and may_upload(request)
+
+
+def image_bytes() -> int:
+    return settings.MAX_UPLOAD_MB * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Door:
+    """A form that takes files."""
+
+    files: Callable[[], int]  # how many files it takes at most
+    file_bytes: Callable[[], int]  # how large one may be
+    too_large: Callable[[int], str]  # the refusal, for a body of that many bytes
+    may_send: Callable[..., bool]  # (request) -> whether this person may use it
+    page: str = ""  # the URL name of the page that shows it, when not its own
+
+    def max_body(self) -> int:
+        return self.files() * self.file_bytes() + _other_fields()
+
+
+DOORS = {
+    # One file: the body's size is that file's, give or take a few hundred bytes.
+    "uploads:upload": Door(
+        lambda: 1, image_bytes, services.too_large_message, may_upload, page="uploads:index"
+    ),
+    "admin:uploads_image_add": Door(
+        lambda: 1, image_bytes, services.too_large_message, may_upload_in_the_admin
+    ),
+    # Several files: which of them is too large, and by how much, is not known.
+    "admin:uploads_image_bulk_upload": Door(
+        lambda: settings.BULK_UPLOAD_MAX_FILES,
+        image_bytes,
+        lambda size: services.too_large_message(),
+        may_upload_in_the_admin,
+    ),
+}
+
+
+def _other_fields() -> int:
+    """What the fields besides files may carry: as much as Django lets a form without files
+    carry (DATA_UPLOAD_MAX_MEMORY_SIZE). Also the limit of a body where no door is."""
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+class UploadGateMiddleware:
+    """After authentication (it needs the user) and before any view middleware: the CSRF
+    check reads the body in its process_view, which runs after every middleware's call."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self._answer(request)
+        finally:
+            for spooled in getattr(request, "spooled_uploads", ()):
+                spooled.close()  # an unnamed file: closing it frees its disk
+
+    def _answer(self, request):
+        size = _content_length(request)
+        if not size:
+            return self.get_response(request)
+        door = _door(request.path_info)
+        if door is None:
+            if size > _other_fields():
+                return _refused(request, size, "This request is too large for this address.")
+            return self.get_response(request)
+        if not door.may_send(request):
+            services.audit("upload.refused", reason="not_allowed", path=request.path)
+            raise PermissionDenied("You may not upload files here.")
+        if size > door.max_body():
+            return self._show_refusal(request, door, door.too_large(size), size)
+        return self.get_response(request)
+
+    def _show_refusal(self, request, door: Door, message: str, size: int):
+        """The door's own page, as for a GET (which never writes), with the refusal."""
+        services.audit("upload.refused", reason="too_large", path=request.path, bytes=size)
+        if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
+            return JsonResponse({"error": message}, status=413)
+        request.method = "GET"  # the body stays unread: a GET has none
+        if door.page:
+            request.path_info = reverse(door.page)
+        messages.error(request, message)
+        response = self.get_response(request)
+        if response.status_code == 200:
+            response.status_code = 413
+        return response
+
+
+def _refused(request, size: int, message: str):
+    services.audit("request.refused", reason="too_large", path=request.path, bytes=size)
+    return render(request, "413.html", {"message": message}, status=413)
+
+
+def _door(path: str) -> Door | None:
+    try:
+        return DOORS.get(resolve(path).view_name)
+    except Resolver404:
+        return None
+
+
+def _content_length(request) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0  # Django reads nothing of a body it cannot size

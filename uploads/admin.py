@@ -16,6 +16,7 @@ from import_export.formats.base_formats import CSV, JSON, XLSX
 
 from . import selectors, services
 from .forms import BulkUploadForm, ImageAddForm
+from .import_limits import ImageImportForm
 from .models import Image
 from .resources import ImageResource
 from .storage import StorageUnavailable
@@ -46,6 +47,7 @@ class FileStatusFilter(admin.SimpleListFilter):
 @admin.register(Image)
 class ImageAdmin(ImportExportModelAdmin):
     resource_classes = [ImageResource]
+    import_form_class = ImageImportForm
     import_formats = [CSV, XLSX, JSON]
     export_formats = [CSV, XLSX, JSON]
     change_list_template = "admin/uploads/image/change_list.html"

@@ -22,6 +22,10 @@ from .models import Image
 logger = logging.getLogger(__name__)
 
 PREFIXES = ("images/", "thumbs/")
+# django-import-export keeps each import preview's file here until it is confirmed; one
+# neither confirmed nor retried within this time was abandoned (there is no "cancel").
+IMPORT_PREVIEWS = "django-import-export/"
+IMPORT_PREVIEW_AGE = timedelta(hours=1)
 ROW_BATCH = 2000  # rows fetched per round trip; also the size of each DELETE
 PROGRESS_EVERY = 10_000
 
@@ -45,6 +49,7 @@ class ReconcileReport:
     orphans_deleted: list[str] = field(default_factory=list)
     orphans_spared: list[str] = field(default_factory=list)
     beyond_limit: list[str] = field(default_factory=list)
+    import_previews_deleted: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -54,6 +59,7 @@ class ReconcileReport:
             or self.thumbnails_regenerated
             or self.orphans_deleted
             or self.beyond_limit
+            or self.import_previews_deleted
             or self.errors
         )
 
@@ -65,6 +71,7 @@ class ReconcileReport:
             "orphans_deleted",
             "orphans_spared",
             "beyond_limit",
+            "import_previews_deleted",
         ):
             data[name] = {"count": len(data[name]), "names": data[name]}
         return data
@@ -76,6 +83,7 @@ class _Plan:
     regenerate: list[int] = field(default_factory=list)
     beyond: list[tuple[int, str, str]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    import_previews: list[str] = field(default_factory=list)
 
 
 def media_reconcile(
@@ -87,8 +95,8 @@ def media_reconcile(
     allow_all_missing: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ReconcileReport:
-    """Delete rows whose image is gone, regenerate missing thumbnails, delete orphan files,
-    and trim the shelf to the limit.
+    """Delete rows whose image is gone, regenerate missing thumbnails, delete orphan files
+    and abandoned import previews, and trim the shelf to the limit.
 
     Raises StorageUnavailable when storage cannot be listed, and AllFilesMissing (unless
     allow_all_missing) when it holds none of the rows' files; either way nothing changes.
@@ -116,10 +124,16 @@ def media_reconcile(
                 plan.orphans.append(name)
             else:
                 report.orphans_spared.append(name)  # maybe an upload in flight
+        plan.import_previews = [
+            stored.name
+            for stored in storage.list_files(media, IMPORT_PREVIEWS)
+            if stored.modified <= started - IMPORT_PREVIEW_AGE
+        ]
 
     report.missing_image = [file for _, file, _ in plan.missing]
     report.beyond_limit = [file for _, file, _ in plan.beyond]
     report.orphans_deleted = list(plan.orphans)
+    report.import_previews_deleted = list(plan.import_previews)
     if dry_run:
         report.thumbnails_regenerated = _names(plan.regenerate)
     else:
@@ -131,6 +145,7 @@ def media_reconcile(
         thumbnails=len(report.thumbnails_regenerated),
         orphans=len(report.orphans_deleted),
         beyond_limit=len(report.beyond_limit),
+        import_previews=len(report.import_previews_deleted),
         errors=len(report.errors),
     )
     return report
@@ -191,6 +206,8 @@ def _apply(plan: _Plan, report: ReconcileReport, media, progress) -> None:
     if plan.orphans:
         _delete_files(media, plan.orphans, report)
         progress(f"Deleted {len(plan.orphans):,} unreferenced files.")
+    if plan.import_previews:
+        _delete_files(media, plan.import_previews, report)
     for image in Image.objects.filter(pk__in=plan.regenerate):
         try:
             services.image_regenerate_thumbnail(image)

@@ -20,7 +20,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 
-from . import services, views
+from . import import_limits, services, views
 
 
 def may_upload(request) -> bool:
@@ -30,6 +30,11 @@ def may_upload(request) -> bool:
 
 def may_upload_in_the_admin(request) -> bool:
     return request.user.is_active and request.user.is_staff and may_upload(request)
+
+
+def may_import(request) -> bool:
+    user = request.user
+    return user.is_active and user.is_staff and user.has_perm("uploads.import_image")
 
 
 def image_bytes() -> int:
@@ -64,6 +69,9 @@ DOORS = {
         image_bytes,
         lambda size: services.too_large_message(),
         may_upload_in_the_admin,
+    ),
+    "admin:uploads_image_import": Door(
+        lambda: 1, lambda: import_limits.MAX_BYTES, import_limits.too_large_message, may_import
     ),
 }
 

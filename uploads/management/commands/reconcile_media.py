@@ -19,7 +19,8 @@ SHOWN_NAMES = 10
 class Command(BaseCommand):
     help = (
         "Delete rows whose image file is missing, regenerate missing thumbnails, delete "
-        "unreferenced files under images/ and thumbs/, and delete rows beyond the limit. "
+        "unreferenced files under images/ and thumbs/ and abandoned import previews, and "
+        "delete rows beyond the limit. "
         "Exit status: 0 clean or repaired, 1 bad arguments or configuration, "
         "2 storage unavailable or holding none of the rows' files (nothing was deleted)."
     )
@@ -29,7 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument("--limit", type=int, help="Images to keep (default: IMAGE_LIMIT).")
         parser.add_argument(
-            "--skip-orphans", action="store_true", help="Leave unreferenced files alone."
+            "--skip-orphans",
+            action="store_true",
+            help="Leave unreferenced files and import previews alone.",
         )
         parser.add_argument(
             "--orphan-grace",
@@ -101,6 +104,7 @@ class Command(BaseCommand):
                 "minutes (perhaps uploads in progress)",
             ),
             (report.beyond_limit, f"{verb} {{n}} row(s) beyond the limit of {report.limit}"),
+            (report.import_previews_deleted, f"{verb} {{n}} abandoned import preview file(s)"),
         ]
         for names, template in lines:
             if names:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -14,8 +13,8 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from . import selectors, services
-from .forms import BulkUploadForm, ImageAddForm
+from . import bulk_upload, selectors, services
+from .forms import ImageAddForm
 from .import_limits import ImageImportForm
 from .models import Image
 from .resources import ImageResource
@@ -135,29 +134,7 @@ class ImageAdmin(ImportExportModelAdmin):
         return urls + super().get_urls()
 
     def bulk_upload_view(self, request):
-        """Several files at once, each through image_ingest; reports file by file."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        outcomes = []
-        form = BulkUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            outcomes = services.images_ingest_many(form.cleaned_data["images"], user=request.user)
-            stored = [outcome for outcome in outcomes if outcome.image]
-            for outcome in stored:
-                self.log_addition(request, outcome.image, [{"added": {}}])
-            level = messages.SUCCESS if len(stored) == len(outcomes) else messages.WARNING
-            self.message_user(
-                request, f"Stored {len(stored)} of {len(outcomes)} files.", level=level
-            )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Bulk upload",
-            "form": form,
-            "outcomes": outcomes,
-            "image_count": Image.objects.count(),
-        }
-        return TemplateResponse(request, "admin/uploads/image/bulk_upload.html", context)
+        return bulk_upload.bulk_upload(self, request)
 
     # --- Columns ----------------------------------------------------------------
 

@@ -41,11 +41,23 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(file, initial) for file in files if file]
+        files = [super(MultipleFileField, self).clean(file, initial) for file in files if file]
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return files
 
 
 class BulkUploadForm(forms.Form):
-    images = MultipleFileField(label="Images", help_text="Choose several files at once.")
+    images = MultipleFileField(
+        label="Images",
+        help_text="Choose several files at once.",
+        error_messages={"required": "Choose at least one image to upload."},
+    )
+
+    def __init__(self, *args, oversized: list[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Files dropped for their size were chosen all the same: each gets its own refusal.
+        self.fields["images"].required = not oversized
 
 
 class ImageAddForm(forms.ModelForm):

@@ -29,7 +29,9 @@ def test_bulk_upload_previews_and_verify_files_removes_the_entry_whose_file_is_g
     page.get_by_label("Images").set_input_files(scene_files[:3])
     page.get_by_role("button", name="Upload").click()
 
-    expect(page.locator(".messagelist")).to_have_text("Stored 3 of 3 files.")
+    expect(page.locator("#bulk-results-area").get_by_role("status")).to_have_text(
+        "Stored 3 of 3 files."
+    )
     expect(page.locator("#bulk-results tbody tr")).to_have_count(3)
     page.locator(".breadcrumbs").get_by_role("link", name="Images").click()
     rows = page.locator("#result_list tbody tr")
@@ -61,6 +63,54 @@ def test_bulk_upload_previews_and_verify_files_removes_the_entry_whose_file_is_g
     expect(page.get_by_role("img", name=SCENES[1].title)).to_have_count(0)
     assert broken_images(page) == []
     assert not Image.objects.filter(pk=lost.pk).exists()
+
+
+def test_bulk_upload_of_five_files_shows_a_progress_bar_and_a_result_for_each(
+    page, staff, scene_files
+):
+    admin_sign_in(page, staff.username, PASSWORD)
+    page.goto("/admin/uploads/image/bulk-upload/")
+    posts = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+
+    page.get_by_label("Images").set_input_files(scene_files)
+    page.get_by_role("button", name="Upload").click()
+
+    area = page.locator("#bulk-results-area")
+    expect(area.get_by_role("status")).to_have_text("Stored 5 of 5 files.")
+    rows = page.locator("#bulk-results tbody tr")
+    expect(rows).to_have_count(5)
+    for index, scene in enumerate(SCENES):
+        row = rows.nth(index)
+        progress = row.get_by_role("progressbar", name=f"Upload of {scene.filename}")
+        assert progress.evaluate("bar => bar.value > 0 && bar.value === bar.max")
+        if index < 2:  # pushed off the shelf (IMAGE_LIMIT 3) by the later files: no link
+            expect(row).to_contain_text(
+                f"Stored as “{scene.title}”, then replaced by a newer image"
+            )
+            expect(row.get_by_role("link")).to_have_count(0)
+        else:
+            expect(row.get_by_role("link", name=scene.title)).to_be_visible()
+    assert len(posts) == 5  # one request per file
+    assert sorted(Image.objects.values_list("title", flat=True)) == sorted(
+        scene.title for scene in SCENES[2:]
+    )
+    row = rows.nth(4)
+    row.get_by_role("link", name=SCENES[4].title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change image")
+
+
+def test_without_javascript_bulk_upload_sends_the_files_at_once(open_page, staff, scene_files):
+    page = open_page(java_script_enabled=False)
+    admin_sign_in(page, staff.username, PASSWORD)
+    page.goto("/admin/uploads/image/bulk-upload/")
+
+    page.get_by_label("Images").set_input_files(scene_files[:2])
+    page.get_by_role("button", name="Upload").click()
+
+    expect(page.locator(".messagelist")).to_have_text("Stored 2 of 2 files.")
+    expect(page.locator("#bulk-results tbody tr")).to_have_count(2)
+    expect(page.locator("#bulk-results progress")).to_have_count(0)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,132 @@
+// Bulk upload, one file per request: each file gets its own progress bar and result line,
+// and no request carries more than one file's work (the router gives a request 30 s).
+// Files go one after another, so the last answer tells which images are still on the
+// shelf: earlier ones that a later file pushed off lose their link (their page is gone).
+// Without this script the form sends every file at once, and the server lists them.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("bulk-upload-form");
+  if (!form || typeof FormData === "undefined") {
+    return;
+  }
+  const input = form.querySelector('input[type="file"]');
+  form.addEventListener("submit", (event) => {
+    const files = Array.from(input.files);
+    if (files.length === 0) {
+      return; // sent as it is: the server answers with the form's error
+    }
+    event.preventDefault();
+    uploadAll(form, input, files);
+  });
+});
+
+async function uploadAll(form, input, files) {
+  const button = form.querySelector('[type="submit"]');
+  button.disabled = true;
+  const { rows, summary } = showTable(files);
+  let stored = 0;
+  for (const [index, file] of files.entries()) {
+    const row = rows[index];
+    const answer = await send(form, input.name, file, row.progress);
+    row.progress.value = row.progress.max;
+    const result = answer.body && answer.body.results ? answer.body.results[0] : null;
+    if (result) {
+      showResult(row, result);
+      stored += result.image ? 1 : 0;
+      markReplaced(rows, answer.body.on_shelf);
+    } else if (answer.body && answer.body.error) {
+      row.result.textContent = answer.body.error;
+    } else {
+      row.result.textContent = "Not sent: the server did not answer. Try this file again.";
+    }
+  }
+  summary.textContent = `Stored ${stored} of ${files.length} files.`;
+  form.reset();
+  button.disabled = false;
+}
+
+function showTable(files) {
+  const area = document.getElementById("bulk-results-area");
+  area.replaceChildren();
+  const heading = document.createElement("h2");
+  heading.textContent = "Results";
+  const table = document.createElement("table");
+  table.id = "bulk-results";
+  const head = table.createTHead().insertRow();
+  for (const title of ["File", "Progress", "Result"]) {
+    const cell = document.createElement("th");
+    cell.scope = "col";
+    cell.textContent = title;
+    head.append(cell);
+  }
+  const body = table.createTBody();
+  const rows = files.map((file) => {
+    const tr = body.insertRow();
+    tr.insertCell().textContent = file.name;
+    const progress = document.createElement("progress");
+    progress.max = Math.max(file.size, 1);
+    progress.value = 0;
+    progress.setAttribute("aria-label", `Upload of ${file.name}`);
+    tr.insertCell().append(progress);
+    const result = tr.insertCell();
+    result.textContent = "Waiting…";
+    return { tr, progress, result };
+  });
+  const summary = document.createElement("p");
+  summary.setAttribute("role", "status");
+  area.append(heading, table, summary);
+  return { rows, summary };
+}
+
+function send(form, name, file, progress) {
+  return new Promise((resolve) => {
+    const data = new FormData();
+    data.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    data.append(name, file);
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) {
+        progress.max = event.total;
+        progress.value = event.loaded;
+      }
+    });
+    request.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(request.responseText);
+      } catch {
+        body = null;
+      }
+      resolve({ status: request.status, body });
+    });
+    request.addEventListener("error", () => resolve({ status: 0, body: null }));
+    request.send(data);
+  });
+}
+
+function showResult(row, result) {
+  row.result.replaceChildren();
+  if (result.url) {
+    const link = document.createElement("a");
+    link.href = result.url;
+    link.textContent = result.title;
+    row.result.append("Stored as ", link);
+    row.tr.dataset.image = result.image;
+    row.tr.dataset.replaced = result.replaced;
+  } else {
+    row.result.textContent = result.message;
+  }
+}
+
+function markReplaced(rows, onShelf) {
+  const present = new Set(onShelf.map(String));
+  for (const row of rows) {
+    if (row.tr.dataset.image && !present.has(row.tr.dataset.image)) {
+      row.result.textContent = row.tr.dataset.replaced;
+      delete row.tr.dataset.image;
+    }
+  }
+}

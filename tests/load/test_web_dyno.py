@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.load.support import STAFF, Client
-from tests.load.test_load import photo, variant
+from tests.load.test_load import photo, shelf_rows, stored_files, variant
+from tests.processes import manage
 from uploads.tests.factories import distinct_png
 
 pytestmark = pytest.mark.load
@@ -191,3 +192,62 @@ def test_a_killed_workers_spooled_upload_leaves_no_file(gunicorn, tmp_path):
 
     assert len(spooling) == 1
     assert list(spool.iterdir()) == []
+
+
+# --- Nothing half-stored when a worker is killed or the dyno stopped ------------------
+
+
+def test_a_killed_worker_and_a_stopped_dyno_leave_no_row_without_its_files(
+    gunicorn, production, database
+):
+    server = gunicorn("--workers", "1")  # one worker: every upload in flight is in it
+    uploaders = [Client(server.port) for _ in range(4)]
+    for uploader in uploaders:
+        uploader.log_in(*STAFF)
+    base = photo((2400, 1800))
+    photos = [variant(base, index) for index in range(40)]
+    done, interrupted = [], []
+    stop = threading.Event()
+
+    def upload(client: Client, first: int) -> None:
+        for data in photos[first::4]:
+            if stop.is_set():
+                return
+            try:
+                done.append(client.upload(data, "restart.jpg").status)
+            except OSError:  # the worker was killed, or the dyno stopped, mid-request
+                interrupted.append(1)
+
+    threads = [threading.Thread(target=upload, args=(c, n)) for n, c in enumerate(uploaders)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)
+    [worker] = server.workers()
+    os.kill(worker, signal.SIGKILL)  # gunicorn forks a new one
+    time.sleep(2)
+    server.process.send_signal(signal.SIGTERM)  # as Heroku stops a dyno
+    server.process.wait(timeout=30)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    media = Path(production["MEDIA_ROOT"])
+    rows = shelf_rows(database)
+    with database.cursor() as cursor:
+        cursor.execute("SELECT file, size_bytes, thumbnail FROM uploads_image")
+        sizes = cursor.fetchall()
+    before = stored_files(media)
+
+    result = manage(production, "reconcile_media", "--orphan-grace", "0")
+
+    print(
+        f"\nrestarts: {len(done)} uploads answered, {len(interrupted)} cut off;"
+        f" {len(rows)} rows, {len(before)} files before reconcile_media"
+    )
+    assert interrupted and 303 in done  # uploads were cut off, and others went through
+    assert [status for status in done if status >= 500] == []
+    for file, size, thumbnail in sizes:  # every row has both of its files, whole
+        assert (media / file).stat().st_size == size
+        assert (media / thumbnail).stat().st_size > 0
+    assert result.returncode == 0, result.stderr
+    assert shelf_rows(database) == rows
+    assert stored_files(media) == {name for row in rows for name in row}  # orphans swept

@@ -136,12 +136,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
-AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    from botocore.config import Config as _BotoConfig
+
+def s3_media_storage(env: environ.Env) -> dict:
+    """STORAGES["default"] for media in an S3 or S3-compatible bucket, from the AWS_* variables."""
+    from botocore.config import Config
 
     # A config var left empty (as the Deploy button may leave it) counts as unset.
-    _s3 = {
+    s3 = {
         name: env(name, default="") or None
         for name in (
             "AWS_S3_ENDPOINT_URL",
@@ -152,26 +153,26 @@ if AWS_STORAGE_BUCKET_NAME:
             "AWS_S3_ADDRESSING_STYLE",
         )
     }
-    MEDIA_STORAGE = {
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": _s3["AWS_S3_ENDPOINT_URL"],
-            "region_name": _s3["AWS_S3_REGION_NAME"],
-            "access_key": _s3["AWS_ACCESS_KEY_ID"],
-            "secret_key": _s3["AWS_SECRET_ACCESS_KEY"],
-            "custom_domain": _s3["AWS_S3_CUSTOM_DOMAIN"],
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": s3["AWS_S3_ENDPOINT_URL"],
+            "region_name": s3["AWS_S3_REGION_NAME"],
+            "access_key": s3["AWS_ACCESS_KEY_ID"],
+            "secret_key": s3["AWS_SECRET_ACCESS_KEY"],
+            "custom_domain": s3["AWS_S3_CUSTOM_DOMAIN"],
             # Short timeouts: a store that accepts connections but never answers must not
             # hold a page or an upload for minutes (botocore waits 60 s, three times).
-            "client_config": _BotoConfig(
-                s3={"addressing_style": _s3["AWS_S3_ADDRESSING_STYLE"]},
+            "client_config": Config(
+                s3={"addressing_style": s3["AWS_S3_ADDRESSING_STYLE"]},
                 connect_timeout=3,
                 read_timeout=10,
                 retries={"mode": "standard", "max_attempts": 3},
             ),
             # A custom domain serves public objects; otherwise links are signed.
             "querystring_auth": env.bool(
-                "AWS_QUERYSTRING_AUTH", default=not _s3["AWS_S3_CUSTOM_DOMAIN"]
+                "AWS_QUERYSTRING_AUTH", default=not s3["AWS_S3_CUSTOM_DOMAIN"]
             ),
             # Names are fresh UUIDs: never overwrite, never set ACLs (buckets own them).
             "file_overwrite": False,
@@ -179,11 +180,19 @@ if AWS_STORAGE_BUCKET_NAME:
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
         },
     }
+
+
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_STORAGE = s3_media_storage(env)
     # Where media links point, for the Content-Security-Policy's img-src.
-    _endpoint_host = urlsplit(_s3["AWS_S3_ENDPOINT_URL"] or "https://amazonaws.com").hostname
+    _custom_domain = MEDIA_STORAGE["OPTIONS"]["custom_domain"]
+    _endpoint_host = urlsplit(
+        MEDIA_STORAGE["OPTIONS"]["endpoint_url"] or "https://amazonaws.com"
+    ).hostname
     MEDIA_ORIGINS = (
-        [f"https://{_s3['AWS_S3_CUSTOM_DOMAIN']}"]
-        if _s3["AWS_S3_CUSTOM_DOMAIN"]
+        [f"https://{_custom_domain}"]
+        if _custom_domain
         else [f"https://{_endpoint_host}", f"https://*.{_endpoint_host}"]
     )
 else:

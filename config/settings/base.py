@@ -151,6 +151,8 @@ def s3_media_storage(env: environ.Env) -> dict:
             "AWS_SECRET_ACCESS_KEY",
             "AWS_S3_CUSTOM_DOMAIN",
             "AWS_S3_ADDRESSING_STYLE",
+            "AWS_REQUEST_CHECKSUM_CALCULATION",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION",
         )
     }
     return {
@@ -166,6 +168,15 @@ def s3_media_storage(env: environ.Env) -> dict:
             # hold a page or an upload for minutes (botocore waits 60 s, three times).
             "client_config": Config(
                 s3={"addressing_style": s3["AWS_S3_ADDRESSING_STYLE"]},
+                # Checksum headers only where an operation requires one: Backblaze B2, older
+                # MinIO and Ceph refuse the CRC headers botocore sends by default. Read here,
+                # since a value given to Config wins over botocore's own reading of them.
+                request_checksum_calculation=(
+                    s3["AWS_REQUEST_CHECKSUM_CALCULATION"] or "when_required"
+                ),
+                response_checksum_validation=(
+                    s3["AWS_RESPONSE_CHECKSUM_VALIDATION"] or "when_required"
+                ),
                 connect_timeout=3,
                 read_timeout=10,
                 retries={"mode": "standard", "max_attempts": 3},

@@ -139,6 +139,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 def s3_media_storage(env: environ.Env) -> dict:
     """STORAGES["default"] for media in an S3 or S3-compatible bucket, from the AWS_* variables."""
+    from boto3.s3.transfer import TransferConfig
     from botocore.config import Config
 
     # A config var left empty (as the Deploy button may leave it) counts as unset.
@@ -164,10 +165,13 @@ def s3_media_storage(env: environ.Env) -> dict:
             "access_key": s3["AWS_ACCESS_KEY_ID"],
             "secret_key": s3["AWS_SECRET_ACCESS_KEY"],
             "custom_domain": s3["AWS_S3_CUSTOM_DOMAIN"],
-            # Short timeouts: a store that accepts connections but never answers must not
-            # hold a page or an upload for minutes (botocore waits 60 s, three times).
             "client_config": Config(
                 s3={"addressing_style": s3["AWS_S3_ADDRESSING_STYLE"]},
+                # Short timeouts: a store that accepts connections but never answers must not
+                # hold a page or an upload for minutes (botocore waits 60 s, three times).
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"mode": "standard", "max_attempts": 3},
                 # Checksum headers only where an operation requires one: Backblaze B2, older
                 # MinIO and Ceph refuse the CRC headers botocore sends by default. Read here,
                 # since a value given to Config wins over botocore's own reading of them.
@@ -177,17 +181,20 @@ def s3_media_storage(env: environ.Env) -> dict:
                 response_checksum_validation=(
                     s3["AWS_RESPONSE_CHECKSUM_VALIDATION"] or "when_required"
                 ),
-                connect_timeout=3,
-                read_timeout=10,
-                retries={"mode": "standard", "max_attempts": 3},
             ),
             # A custom domain serves public objects; otherwise links are signed.
             "querystring_auth": env.bool(
                 "AWS_QUERYSTRING_AUTH", default=not s3["AWS_S3_CUSTOM_DOMAIN"]
             ),
-            # Names are fresh UUIDs: never overwrite, never set ACLs (buckets own them).
-            "file_overwrite": False,
+            # Names are fresh UUIDs, so a write goes straight to PUT: no HEAD first to look
+            # for a free name. Never set ACLs (buckets own them).
+            "file_overwrite": True,
             "default_acl": None,
+            # One PUT per file: multipart only from 1 GiB, far above anything we store (an
+            # image of IMAGE_MAX_EDGE² pixels is 64 MB as raw RGBA, at the default) and under
+            # every store's 5 GB single-PUT limit. boto3's default, 8 MB, would send a large
+            # image in four requests.
+            "transfer_config": TransferConfig(multipart_threshold=1024**3),
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
         },
     }

@@ -167,6 +167,9 @@ def s3_media_storage(env: environ.Env) -> dict:
             "custom_domain": s3["AWS_S3_CUSTOM_DOMAIN"],
             "client_config": Config(
                 s3={"addressing_style": s3["AWS_S3_ADDRESSING_STYLE"]},
+                # SigV4 for signed links too: in the older AWS regions (us-east-1, eu-west-1…)
+                # botocore signs them with SigV2, which buckets created since 2020 refuse.
+                signature_version="s3v4",
                 # Short timeouts: a store that accepts connections but never answers must not
                 # hold a page or an upload for minutes (botocore waits 60 s, three times).
                 connect_timeout=3,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.storage import default_storage, storages
@@ -56,6 +57,15 @@ def test_the_image_limit_deletes_the_objects_of_the_rows_it_trims(bucket):
 
     assert list(Image.objects.order_by("pk")) == images[2:]
     assert bucket.names() == stored_names(images[2:])
+
+
+def test_signed_links_use_sigv4_where_botocore_would_choose_sigv2(bucket, settings):
+    assert settings.STORAGES["default"]["OPTIONS"]["region_name"] == "us-east-1"
+    image = ingest(1)
+
+    link = services.media_storage().url(image.thumbnail.name)
+
+    assert parse_qs(urlsplit(link).query)["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
 
 
 def test_an_object_deleted_behind_the_apps_back_drops_its_image_and_row(bucket, client, settings):

@@ -190,9 +190,9 @@ def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
 
 def _content_md5_not_crc32(request, **kwargs) -> None:
     """DeleteObjects must carry a checksum of its body: botocore (1.36 and later) computes
-    a CRC32 even when checksums are "when_required"; send Content-MD5 instead, which every
-    S3-compatible store accepts (B2 refuses the CRC headers, older MinIO and Ceph want MD5).
-    Run before signing, so the signature covers the headers sent."""
+    a CRC32 even when checksums are "when_required"; send Content-MD5 instead, which
+    S3-compatible stores have always accepted there (B2 refuses the CRC headers, older
+    MinIO and Ceph want MD5). Run before signing, so the signature covers what is sent."""
     for name in list(request.headers):
         if name.lower().startswith(("x-amz-checksum-", "x-amz-sdk-checksum-")):
             del request.headers[name]

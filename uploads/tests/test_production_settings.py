@@ -69,7 +69,7 @@ def test_a_bucket_name_switches_media_to_s3():
     media = values["STORAGES"]["default"]
     assert media["BACKEND"] == "storages.backends.s3.S3Storage"
     assert media["OPTIONS"]["bucket_name"] == "shelf"
-    assert media["OPTIONS"]["file_overwrite"] is False
+    assert media["OPTIONS"]["file_overwrite"] is True  # names are fresh UUIDs
     assert media["OPTIONS"]["default_acl"] is None
     assert media["OPTIONS"]["querystring_auth"] is False  # a public custom domain
     assert values["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == [

@@ -112,9 +112,9 @@ def _read_upload(file: File) -> bytes:
     return data
 
 
-def too_large_message(size: int | None = None) -> str:
-    measured = f" ({size / 1024 / 1024:.1f} MB)" if size else ""
-    return f"This file is too large{measured}: the limit is {settings.MAX_UPLOAD_MB} MB."
+def too_large_message(size: int) -> str:
+    """The one refusal every door shows for a file over MAX_UPLOAD_MB."""
+    return f"This file is {size / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
 
 
 def _store(processed: imaging.ProcessedImage, *, user, title: str) -> Image:

@@ -87,8 +87,6 @@ def image_upload(request):
     if request.limited:
         form.add_error(None, RATE_LIMITED)
         status = 429
-    elif "image" in getattr(request, "oversized_uploads", ()):
-        form.add_error("image", services.too_large_message())
     elif form.is_valid():
         try:
             image = services.image_ingest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import re
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image
 
-from . import render
+from . import memory_budget, render
 
 ACCEPTED = "JPEG, PNG, WebP, GIF, HEIC or AVIF"
 JPEG_QUALITY = 85
@@ -22,18 +23,28 @@ _CORRUPT = (
     "Save or export it again, then upload the new file."
 )
 _FORMAT_NAMES = {"WEBP": "WebP", "HEIF": "HEIC"}
-# Bytes per pixel of the mode Pillow decodes to (its RGB keeps four bytes a pixel).
-_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
-# How many times the decoded image's size a decode holds at its peak: these libraries
-# decode into buffers of their own, which Pillow then copies (measured on this machine:
-# WebP 4.4x, AVIF 2.4x, HEIC 2.0x; JPEG, PNG and GIF decode in place).
-_DECODE_COPIES = {"WEBP": 4.5, "AVIF": 2.5, "HEIF": 2.0}
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs")
 _AVIF_BRANDS = (b"avif", b"avis")
 
 # HEIC through pillow-heif; AVIF is Pillow's own. Embedded thumbnails, depth and auxiliary
 # images are never used, so they are not read either.
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+
+def _return_freed_images_to_the_system() -> None:
+    """glibc raises its mmap threshold each time it frees a large block (up to 32 MB), so
+    after the first upload, image-sized blocks come from the heap, which it rarely gives
+    back: a worker kept its largest image's memory for good. A fixed threshold keeps large
+    blocks in mmap, returned to the system as soon as they are freed."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc (macOS, musl): nothing to tune
+    libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's default, made fixed
+
+
+_M_MMAP_THRESHOLD = -3
+_return_freed_images_to_the_system()
 # Every image is opened here, and refused by MAX_IMAGE_PIXELS and the decode budget before
 # any pixel is decoded. Pillow's own global limit would refuse (or, through a process-wide
 # warnings filter, warn about) images those settings admit.
@@ -208,31 +219,21 @@ def _is_animated(img: Image.Image) -> bool:
 
 
 def _admit(img: Image.Image, source_format: str, limits: Limits) -> None:
-    """Refuse too many pixels, or a decode that needs too much memory; JPEGs that need less
-    at a reduced scale are decoded at that scale (stored below the long-edge cap)."""
+    """Refuse too many pixels, or an ingest that needs more memory than the budget; a JPEG
+    that needs less at a reduced scale is decoded at that scale."""
     width, height = img.size
     if width * height > limits.max_pixels:
         raise _too_many_pixels(width, height, limits.max_pixels / 1_000_000)
-    per_pixel = _BYTES_PER_PIXEL.get(img.mode, 4) * _DECODE_COPIES.get(source_format, 1)
+    budget, edge = limits.max_decode_bytes, limits.max_edge
     if source_format == "JPEG":
-        # A JPEG decodes at 1/2, 1/4 or 1/8 scale for a fraction of the time and memory: take
-        # the smallest scale that keeps at least 90 % of the stored long edge...
-        wanted = fit_within(img.size, limits.max_edge * 9 // 10)
-        fits = (s for s in (8, 4, 2, 1) if width // s >= wanted[0] and height // s >= wanted[1])
-        scale = next(fits)
-        # ...or smaller still, while the decode would need more than the budget.
-        while scale < 8 and _pixels_at(img.size, scale) * per_pixel > limits.max_decode_bytes:
-            scale *= 2
+        scale = memory_budget.jpeg_scale(img.size, img.mode, budget, edge)
         if scale > 1:
             img.draft(None, (width // scale, height // scale))
-    if img.width * img.height * per_pixel > limits.max_decode_bytes:
+    if memory_budget.ingest_bytes(img.size, img.mode, source_format, edge) > budget:
+        most = memory_budget.most_pixels(img.size, img.mode, source_format, budget, edge)
         name = _FORMAT_NAMES.get(source_format, source_format)
-        most = min(limits.max_pixels, limits.max_decode_bytes / per_pixel) / 1_000_000
-        raise _too_many_pixels(width, height, most, f" for {name} images like this one")
-
-
-def _pixels_at(size: tuple[int, int], scale: int) -> int:
-    return -(-size[0] // scale) * -(-size[1] // scale)
+        kind = f" for {name} images like this one"
+        raise _too_many_pixels(width, height, min(limits.max_pixels, most) / 1_000_000, kind)
 
 
 def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -> ImageRejected:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms
 
+from .memory_budget import GREY_MODES
+
 # Bands run on two threads: Pillow releases the GIL while it converts and resamples.
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="imageshelf-render")
 _BAND_ROWS = 32  # output rows per band
@@ -52,7 +54,9 @@ _LANDING = {
     Image.Transpose.TRANSVERSE: lambda top, bottom, height: (height - bottom, 0),
 }
 _SRGB = ImageCms.createProfile("sRGB")
-_GREY_MODES = ("1", "L", "I", "F", "I;16", "I;16L", "I;16B", "I;16N")
+# Resized as they are, reading around the box; Pillow resizes RGBA by converting the whole
+# image to premultiplied alpha first, so RGBA bands are cropped first like other modes.
+_RESAMPLED_MODES = ("RGB", "L", "CMYK")
 _ALPHA_MODES = ("RGBA", "LA", "La", "RGBa", "PA")
 
 
@@ -84,16 +88,26 @@ def render(img: Image.Image, plan: Plan) -> Image.Image:
     scale = img.height / height
     edges = list(range(0, height, _BAND_ROWS)) + [height]
 
+    resizing = img.size != plan.size
+    # The resampler reads the rows around a box itself; other modes are converted first.
+    in_place = img.mode in _RESAMPLED_MODES and "transparency" not in img.info
+
     def render_band(rows: tuple[int, int]) -> None:
         top, bottom = rows
-        # Enough rows around the band for the filter, so seams are invisible.
-        margin = 0 if img.size == plan.size else math.ceil(_SUPPORT * max(scale, 1)) + 1
-        first = max(0, math.floor(top * scale) - margin)
-        last = min(img.height, math.ceil(bottom * scale) + margin)
-        band = _web_mode(img.crop((0, first, img.width, last)), plan.mode)
-        if img.size != plan.size:
-            box = (0, top * scale - first, img.width, bottom * scale - first)
+        if in_place:
+            band, first = img, 0
+        else:  # a converted copy of the band, with the rows around it the filter reads
+            margin = math.ceil(_SUPPORT * max(scale, 1)) + 1 if resizing else 0
+            first = max(0, math.floor(top * scale) - margin)
+            last = min(img.height, math.ceil(bottom * scale) + margin)
+            band = _web_mode(img.crop((0, first, img.width, last)), plan.mode)
+        box = (0, top * scale - first, img.width, bottom * scale - first)
+        if resizing:
             band = band.resize((width, bottom - top), RESAMPLE, box=box)
+        elif in_place:
+            band = img.crop(box)
+        if band.mode not in (plan.mode, "CMYK"):
+            band = band.convert(plan.mode)  # RGBA whose alpha hides nothing
         if plan.colour is not None:
             band = ImageCms.applyTransform(band, plan.colour)
         elif band.mode == "CMYK":
@@ -108,7 +122,7 @@ def render(img: Image.Image, plan: Plan) -> Image.Image:
 
 def stored_mode(img: Image.Image) -> str:
     """L for grey, RGBA when some pixel is see-through, RGB for everything else."""
-    if img.mode in _GREY_MODES:
+    if img.mode in GREY_MODES:
         return "L"
     return "RGBA" if _has_visible_alpha(img) else "RGB"
 

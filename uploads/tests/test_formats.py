@@ -91,29 +91,29 @@ def test_every_file_input_offers_the_phone_formats_by_type_and_extension(admin_c
 # --- The memory budget --------------------------------------------------------
 
 
-def test_a_decode_over_the_budget_is_refused_with_the_limit_for_its_kind(settings, files):
-    settings.MAX_DECODE_MB = 2  # 0.52 megapixels of RGBA
+def test_an_ingest_over_the_budget_is_refused_with_the_limit_for_its_kind(settings, files):
+    settings.MAX_DECODE_MB = 2  # 0.26 megapixels of RGBA: decoded and stored, 8 bytes a pixel
 
     with pytest.raises(services.UploadRejected) as rejection:
         services.image_ingest(upload_file(f.png(size=(1600, 1200), mode="RGBA")), user=None)
 
     assert rejection.value.messages == [
         "This image is 1600 × 1200 pixels (2 megapixels); "
-        "the limit for PNG images like this one is 0.52 megapixels."
+        "the limit for PNG images like this one is 0.26 megapixels."
     ]
     assert files() == []
 
 
-def test_16_bit_grey_counts_two_bytes_a_pixel(settings):
-    settings.MAX_DECODE_MB = 1  # 0.52 megapixels of 16-bit grey, 0.26 of RGB
+def test_16_bit_grey_counts_two_bytes_a_pixel_and_one_stored(settings):
+    settings.MAX_DECODE_MB = 2  # 0.70 megapixels of 16-bit grey, 0.26 of RGB
 
-    image = services.image_ingest(upload_file(f.png_16bit(size=(700, 700))), user=None)
+    image = services.image_ingest(upload_file(f.png_16bit(size=(800, 800))), user=None)
 
-    assert (image.width, image.height) == (700, 700)
+    assert (image.width, image.height) == (800, 800)
 
 
 def test_a_jpeg_over_the_budget_is_decoded_at_a_smaller_scale(settings):
-    settings.MAX_DECODE_MB = 2  # 1600 x 1200 RGB needs 7.3 MB; at half scale, 1.8 MB
+    settings.MAX_DECODE_MB = 4  # 1600 x 1200 RGB, decoded and stored: 14.6 MB; at half, 3.7
 
     image = services.image_ingest(upload_file(f.jpeg(size=(1600, 1200)), "big.jpg"), user=None)
 

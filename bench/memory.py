@@ -1,6 +1,6 @@
 """Memory benchmark: the dyno's web command under the worst uploads we accept.
 
-    python bench/memory.py [--postgres] [--rounds 1]
+    python bench/memory.py [--postgres] [--rounds 1] [--inputs DIR]
 
 Starts the Procfile's `web:` command as Heroku would (its line, run by a shell, with
 PORT, WEB_CONCURRENCY=2 and config.settings.production; SQLite, or with --postgres a
@@ -11,7 +11,8 @@ Then 4 clients at once each upload every input below (`--rounds` times) while a 
 reads the page, and a sampler adds up the PSS of every process in the tree (from
 /proc/PID/smaps_rollup, every 20 ms): memory as the dyno's cgroup counts it, where pages
 a fork shares count once. The inputs are the worst the default limits admit (computed
-with uploads/memory_budget.py), each under MAX_UPLOAD_MB:
+with uploads/memory_budget.py), each under MAX_UPLOAD_MB; they take a minute to make, so
+they are kept in --inputs (default: imageshelf-bench-memory in the temporary directory):
 
   rgba.png     the largest RGBA PNG, transparent, so it is stored as a PNG
   grey16.png   the largest 16-bit greyscale PNG (MAX_IMAGE_PIXELS is the limit here)
@@ -222,6 +223,8 @@ class Sampler(threading.Thread):
 
 
 def run(env: dict[str, str], work: Path, files: dict[str, bytes], rounds: int) -> None:
+    database = "Postgres" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
+    print(f"web: {web_command()}\nWEB_CONCURRENCY=2, config.settings.production, {database}")
     with dyno(env, work / "web.log") as (process, port):
         clients = [Client(port) for _ in range(CLIENTS)]
         for client in clients:
@@ -274,8 +277,7 @@ def upload(client: Client, data: bytes, name: str) -> tuple[int | str, float]:
 def report(files, results, elapsed, pages, sampler, totals, before, after) -> None:
     from PIL import Image
 
-    print(f"web: {web_command()}")
-    print("WEB_CONCURRENCY=2, config.settings.production\n\ninputs:")
+    print("\ninputs:")
     for name, data in files.items():
         with Image.open(io.BytesIO(data)) as img:
             frames = getattr(img, "n_frames", 1)

@@ -180,7 +180,7 @@ def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple
     img = _open(data, source_format)
     try:
         animated = _is_animated(img)
-        _admit(img, source_format, limits)
+        _admit(img, data, source_format, limits)
         try:
             img.load()  # every pixel of the frame we use, so damage is refused, never stored
         except Exception:
@@ -218,14 +218,14 @@ def _is_animated(img: Image.Image) -> bool:
         return True
 
 
-def _admit(img: Image.Image, source_format: str, limits: Limits) -> None:
+def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) -> None:
     """Refuse too many pixels, or an ingest that needs more memory than the budget; a JPEG
     that needs less at a reduced scale is decoded at that scale."""
     width, height = img.size
     if width * height > limits.max_pixels:
         raise _too_many_pixels(width, height, limits.max_pixels / 1_000_000)
     budget, edge = limits.max_decode_bytes, limits.max_edge
-    if source_format == "JPEG":
+    if source_format == "JPEG" and not _lossless_jpeg(data):
         scale = memory_budget.jpeg_scale(img.size, img.mode, budget, edge)
         if scale > 1:
             img.draft(None, (width // scale, height // scale))
@@ -234,6 +234,17 @@ def _admit(img: Image.Image, source_format: str, limits: Limits) -> None:
         name = _FORMAT_NAMES.get(source_format, source_format)
         kind = f" for {name} images like this one"
         raise _too_many_pixels(width, height, min(limits.max_pixels, most) / 1_000_000, kind)
+
+
+def _lossless_jpeg(data: bytes) -> bool:
+    """A lossless JPEG (SOF3, 7, 11 or 15), which libjpeg decodes at full scale only."""
+    at = 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header
+            return marker in (0xC3, 0xC7, 0xCB, 0xCF)
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return False
 
 
 def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -> ImageRejected:

@@ -129,3 +129,30 @@ def jpeg_with_exif(exif: bytes) -> bytes:
     """An APP1 EXIF block as given, however malformed."""
     data = photo_jpeg()
     return data[:2] + jpeg_segment(0xE1, exif) + data[2:]
+
+
+def lossless_jpeg(width: int = 64, height: int = 48, value: int = 90) -> bytes:
+    """A greyscale lossless JPEG (SOF3, predictor 1) of one solid value: Pillow decodes it
+    completely, but libjpeg cannot decode lossless JPEGs at a reduced scale."""
+    frame = struct.pack(">BHHB", 8, height, width, 1) + bytes([1, 0x11, 0])
+    # Huffman table: difference category 0 -> "0", categories 1..8 -> 10000..10111.
+    table = bytes([0x00, 1, 0, 0, 0, 8] + [0] * 11) + bytes(range(9))
+    scan = bytes([1, 1, 0x00, 1, 0, 0])  # one component; predictor 1, no point transform
+    difference = value - 128  # the first sample is predicted as 128, every other one exactly
+    category = abs(difference).bit_length()
+    extra = difference if difference >= 0 else difference + (1 << category) - 1
+    bits = f"{0b10000 + category - 1:05b}{extra:0{category}b}" + "0" * (width * height - 1)
+    bits += "1" * (-len(bits) % 8)
+    entropy = bytearray()
+    for at in range(0, len(bits), 8):
+        entropy.append(int(bits[at : at + 8], 2))
+        if entropy[-1] == 0xFF:
+            entropy.append(0)  # byte stuffing
+    return (
+        b"\xff\xd8"
+        + jpeg_segment(0xC3, frame)
+        + jpeg_segment(0xC4, table)
+        + jpeg_segment(0xDA, scan)
+        + bytes(entropy)
+        + b"\xff\xd9"
+    )

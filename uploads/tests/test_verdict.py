@@ -101,6 +101,19 @@ def test_a_jpeg_over_pillows_own_pixel_limit_is_accepted_when_the_settings_allow
     assert (image.width, image.height) == (4096, 683)
 
 
+def test_a_lossless_jpeg_is_decoded_at_full_scale_and_accepted(settings):
+    # libjpeg cannot decode a lossless JPEG at a reduced scale: the thumbnail's own 1/8-scale
+    # decode used to refuse every one over 480 px as damaged.
+    settings.IMAGE_MAX_EDGE = 400  # so a 1000 px JPEG would otherwise decode at half scale
+    data = crafted.lossless_jpeg(1000, 750, value=90)
+
+    image = services.image_ingest(upload_file(data, "scan.jpg"), user=None)
+
+    stored_image = open_image(default_storage.open(image.file.name, "rb").read())
+    assert (image.format, stored_image.size) == ("JPEG", (400, 300))
+    assert stored_image.getextrema() == (90, 90)
+
+
 def test_a_damaged_later_gif_frame_does_not_stop_the_first_from_being_stored():
     data = f.animated_gif()
     cut = data[: data.rindex(b"\x2c")] + b"\x2c\x00"  # the second frame's descriptor, cut

@@ -61,6 +61,9 @@ def test_a_file_pillow_cannot_load_is_refused_with_no_row_and_no_file(
         pytest.param(crafted.jpeg_with_comment(), "comment.jpg", id="jpeg comment"),
         pytest.param(crafted.jpeg_with_xmp(), "xmp.jpg", id="jpeg xmp"),
         pytest.param(crafted.jpeg_with_photoshop_block(), "print.jpg", id="jpeg app13 8bim plist"),
+        pytest.param(
+            crafted.jpeg_with_photoshop_block(crafted.MARKUP), "page.jpg", id="jpeg 8bim html"
+        ),
         pytest.param(crafted.png_with_text(), "text.png", id="png text chunks"),
         pytest.param(crafted.gif_with_comment(), "cat.gif", id="gif comment and trailer"),
     ],

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from django import forms
 
-from . import services
+from . import imaging, services
 from .models import Image
 from .storage import StorageUnavailable
 
-ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+# Extensions too: browsers often give HEIC and AVIF files no type, and Chrome does not
+# match image/heic to image/*. What is accepted is decided by content (imaging.sniff_format).
+ACCEPT = (
+    "image/jpeg,image/png,image/webp,image/gif,image/heic,image/heif,image/avif,.heic,.heif,.avif"
+)
+FORMATS_HELP = f"{imaging.ACCEPTED}."
 
 
 class UploadForm(forms.Form):
@@ -22,7 +27,7 @@ class UploadForm(forms.Form):
     image = forms.FileField(
         label="Image",
         allow_empty_file=True,
-        help_text="JPEG, PNG, WebP or GIF.",
+        help_text=FORMATS_HELP,
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
         error_messages={"required": "Choose an image to upload."},
     )
@@ -54,7 +59,8 @@ class ImageAddForm(forms.ModelForm):
     image = forms.FileField(
         label="Image",
         allow_empty_file=True,
-        help_text="JPEG, PNG, WebP or GIF. It is checked, cleaned and thumbnailed on upload.",
+        help_text=f"{FORMATS_HELP} It is checked, cleaned and thumbnailed on upload.",
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
 
     class Meta:

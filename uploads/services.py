@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from . import imaging
 from . import storage as storage_ops
+from .decode_lock import decode_turn
 from .models import Image, ShelfVersion
 from .storage import StorageUnavailable, media_storage
 
@@ -46,13 +48,11 @@ def image_ingest(file: File, *, user=None, title: str = "") -> Image:
     who = _username(user)
     filename = getattr(file, "name", "") or ""
     try:
-        data = _read_upload(file)
-        processed = imaging.process(
-            data,
-            max_pixels=settings.MAX_IMAGE_PIXELS,
-            max_edge=settings.IMAGE_MAX_EDGE,
-            thumb_edge=settings.THUMBNAIL_EDGE,
-        )
+        limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+        if file.size is not None and file.size > limit:  # refused before waiting for a turn
+            raise imaging.ImageRejected(too_large_message(file.size), "too_large")
+        with decode_turn():  # one decode per dyno at a time; the bytes are read in our turn
+            processed = imaging.process(_read_upload(file, limit), _limits())
         if already_shelved(processed.sha256):
             raise imaging.ImageRejected(_DUPLICATE, "duplicate")
     except imaging.ImageRejected as rejection:
@@ -98,23 +98,27 @@ def already_shelved(sha256: str) -> bool:
     return Image.objects.filter(sha256=sha256).exists()
 
 
-def _read_upload(file: File) -> bytes:
-    """The upload's bytes, refusing empty and oversized files before reading them."""
-    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
-    if file.size is not None and file.size > limit:
-        raise imaging.ImageRejected(too_large_message(file.size), "too_large")
+def _read_upload(file: File, limit: int) -> bytes:
     file.seek(0)
     data = file.read(limit + 1)
-    if len(data) > limit:  # the declared size was wrong
-        raise imaging.ImageRejected(too_large_message(len(data)), "too_large")
-    if not data:
-        raise imaging.ImageRejected("The file is empty.", "empty")
+    if len(data) > limit:  # the declared size was wrong: measure the file itself
+        raise imaging.ImageRejected(too_large_message(file.seek(0, os.SEEK_END)), "too_large")
     return data
 
 
 def too_large_message(size: int) -> str:
     """The one refusal every door shows for a file over MAX_UPLOAD_MB."""
     return f"This file is {size / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
+
+
+def _limits() -> imaging.Limits:
+    """What an upload may be, from settings (see MAX_IMAGE_PIXELS and MAX_DECODE_MB)."""
+    return imaging.Limits(
+        max_pixels=settings.MAX_IMAGE_PIXELS,
+        max_decode_bytes=settings.MAX_DECODE_MB * 1024 * 1024,
+        max_edge=settings.IMAGE_MAX_EDGE,
+        thumb_edge=settings.THUMBNAIL_EDGE,
+    )
 
 
 def _store(processed: imaging.ProcessedImage, *, user, title: str) -> Image:
@@ -253,7 +257,8 @@ def image_regenerate_thumbnail(image: Image) -> None:
         raise  # the image itself is gone: a missing file, not an outage
     except Exception as error:
         raise StorageUnavailable(f"could not read {image.file.name}: {error}") from error
-    thumbnail = imaging.make_thumbnail(data, image.format, image.thumbnail_size)
+    with decode_turn():
+        thumbnail = imaging.make_thumbnail(data, image.format, image.thumbnail_size)
     name = _save_file(storage, f"thumbs/{uuid.uuid4()}.webp", thumbnail)
     try:
         image.thumbnail = name

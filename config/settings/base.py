@@ -310,6 +310,14 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=2)
 IMAGE_LIMIT = env.int("IMAGE_LIMIT", default=3)
 MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=10)
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=50_000_000)
+# The memory one upload may need at its peak (uploads/memory_budget.py, from the header,
+# before any pixel is decoded): its decode (pixels x bytes per pixel of the mode it decodes
+# to x the copies its decoder holds), or its conversion (the decoded image and the stored
+# one), whichever is larger. MAX_IMAGE_PIXELS caps the pixel count of any image; this caps
+# what it costs, and binds first for RGBA and RGB PNGs (42 megapixels), WebP (13), AVIF
+# (23) and HEIC (29); a JPEG that needs more is decoded at 1/2 to 1/8 scale. A dyno runs
+# one ingest at a time: with two workers, bench/memory.py peaks at about 430 MB of 512.
+MAX_DECODE_MB = env.int("MAX_DECODE_MB", default=224)
 IMAGE_MAX_EDGE = env.int("IMAGE_MAX_EDGE", default=4096)
 THUMBNAIL_EDGE = 480
 PUBLIC_UPLOADS = env.bool("PUBLIC_UPLOADS", default=False)

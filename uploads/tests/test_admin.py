@@ -141,7 +141,7 @@ def test_the_add_form_shows_the_same_refusal_as_the_public_page(admin_client, fi
     )
 
     assert response.status_code == 200
-    assert "This file is not an image we accept (JPEG, PNG, WebP or GIF)." in (
+    assert "This file is not an image we accept (JPEG, PNG, WebP, GIF, HEIC or AVIF)." in (
         response.content.decode()
     )
     assert Image.objects.count() == 0

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import BulkUploadForm, ImageAddForm
 from .models import Image
 from .resources import ImageResource
@@ -84,6 +84,23 @@ class ImageAdmin(ImportExportModelAdmin):
         "regenerate_thumbnails",
         "delete_all",
     ]
+
+    # --- Permissions: the rule the public page follows too ----------------------
+
+    def has_add_permission(self, request):
+        return permissions.may(request.user, permissions.ADD)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.may(request.user, permissions.CHANGE)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.may(request.user, permissions.DELETE)
+
+    def has_import_permission(self, request):
+        return permissions.may(request.user, permissions.IMPORT)
+
+    def has_export_permission(self, request):
+        return permissions.may(request.user, permissions.EXPORT)
 
     # --- Pages ----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -279,7 +280,26 @@ MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=10)
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=50_000_000)
 IMAGE_MAX_EDGE = env.int("IMAGE_MAX_EDGE", default=4096)
 THUMBNAIL_EDGE = 480
-PUBLIC_UPLOADS = env.bool("PUBLIC_UPLOADS", default=False)
+
+
+def public_uploads_mode(value: str) -> str:
+    """PUBLIC_UPLOADS as "off" or "open"; the old booleans keep their meaning."""
+    mode = value.strip().lower()
+    if mode in ("off", "open"):
+        return mode
+    if mode in environ.Env.BOOLEAN_TRUE_STRINGS:
+        return "open"
+    if mode in ("", "false", "no", "n", "0"):
+        return "off"
+    raise ImproperlyConfigured(
+        f"PUBLIC_UPLOADS={value!r} is not a value it takes: use off (staff only) or open "
+        "(visitors' uploads go straight on the shelf)."
+    )
+
+
+# Who may upload besides staff with the add permission: nobody ("off"), or visitors
+# straight onto the shelf ("open").
+PUBLIC_UPLOADS = public_uploads_mode(env("PUBLIC_UPLOADS", default="off"))
 # How long the page trusts a "file exists" answer from remote storage (S3).
 MEDIA_CHECK_CACHE_SECONDS = env.int("MEDIA_CHECK_CACHE_SECONDS", default=60)
 # reconcile_media spares unreferenced files younger than this: uploads in flight.

@@ -17,7 +17,7 @@ from import_export.formats.base_formats import CSV, JSON, XLSX
 from . import permissions, selectors, services
 from .forms import BulkUploadForm, ImageAddForm
 from .models import Image
-from .resources import ImageResource
+from .resources import ImageResource, InertCSV, InertXLSX, PlainJSON
 from .storage import StorageUnavailable
 
 PLACEHOLDER = "uploads/missing.svg"
@@ -47,7 +47,7 @@ class FileStatusFilter(admin.SimpleListFilter):
 class ImageAdmin(ImportExportModelAdmin):
     resource_classes = [ImageResource]
     import_formats = [CSV, XLSX, JSON]
-    export_formats = [CSV, XLSX, JSON]
+    export_formats = [InertCSV, InertXLSX, PlainJSON]
     change_list_template = "admin/uploads/image/change_list.html"
 
     list_display = [

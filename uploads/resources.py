@@ -3,12 +3,46 @@
 from __future__ import annotations
 
 from import_export import fields, resources
+from import_export.formats.base_formats import CSV, JSON, XLSX
 
 from . import selectors
 from .models import Image
 
 # Facts about the stored file: exported, never imported.
 FACTS = ("width", "height", "size_bytes", "sha256", "uploaded_at")
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value):
+    """A text cell a spreadsheet would take for a formula, prefixed with ' to stay text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _InertCells:
+    """Export formats whose cells never execute. Replaces django-import-export's escaping
+    (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT), which only strips one leading "="."""
+
+    def _escape_formulae(self, dataset) -> None:
+        for index in range(len(dataset)):
+            dataset[index] = [inert_cell(cell) for cell in dataset[index]]
+
+
+class InertCSV(_InertCells, CSV):
+    pass
+
+
+class InertXLSX(_InertCells, XLSX):
+    pass
+
+
+class PlainJSON(JSON):
+    """JSON is data, never a formula: titles are exported as they are."""
+
+    def _escape_formulae(self, dataset) -> None:
+        pass
 
 
 class ImageResource(resources.ModelResource):

@@ -315,6 +315,8 @@ FILE_UPLOAD_HANDLERS = [
 
 # --- Admin import/export ----------------------------------------------------
 
+# On: the admin's export formats (uploads/resources.py) then make every cell a spreadsheet
+# could run as a formula inert (CSV, XLSX), and leave JSON as it is.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Staff need the model's own "import_image" / "export_image" permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -14,7 +11,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from . import permissions, selectors, services
+from . import admin_views, permissions, selectors, services
 from .forms import BulkUploadForm, ImageAddForm
 from .models import Image
 from .resources import ImageResource, InertCSV, InertXLSX, PlainJSON
@@ -78,12 +75,7 @@ class ImageAdmin(ImportExportModelAdmin):
         "uploaded_by",
     ]
     readonly_fields = [f for f in fields if f != "title"]
-    actions = [
-        "verify_files",
-        "enforce_limit",
-        "regenerate_thumbnails",
-        "delete_all",
-    ]
+    actions = ["verify_files", "regenerate_thumbnails"]
 
     # --- Permissions: the rule the public page follows too ----------------------
 
@@ -128,6 +120,10 @@ class ImageAdmin(ImportExportModelAdmin):
             queryset.values_list("pk", flat=True), reason="admin", user=request.user
         )
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_delete": self.has_delete_permission(request)}
+        return super().changelist_view(request, extra_context)
+
     def get_changelist_instance(self, request):
         """Look up the file status of the page's rows once (one listing on S3)."""
         changelist = super().get_changelist_instance(request)
@@ -147,7 +143,7 @@ class ImageAdmin(ImportExportModelAdmin):
                 name="uploads_image_bulk_upload",
             )
         ]
-        return urls + super().get_urls()
+        return urls + admin_views.urls(self) + super().get_urls()
 
     def bulk_upload_view(self, request):
         """Several files at once, each through image_ingest; reports file by file."""
@@ -231,19 +227,6 @@ class ImageAdmin(ImportExportModelAdmin):
         else:
             self.message_user(request, f"All {len(images)} files are present.", messages.SUCCESS)
 
-    @admin.action(permissions=["delete"], description="Enforce the image limit now")
-    def enforce_limit(self, request, queryset):
-        limit = settings.IMAGE_LIMIT
-        with transaction.atomic():
-            services.lock_shelf()  # so the rows logged are exactly the rows deleted
-            self.log_deletions(request, list(Image.objects.all()[limit:]))
-            deleted = services.images_enforce_limit(user=request.user)
-        if deleted:
-            message = f"Deleted {deleted} image(s) beyond the limit of {limit}."
-        else:
-            message = f"Nothing to do: the shelf holds no more than {limit} images."
-        self.message_user(request, message, messages.SUCCESS)
-
     @admin.action(permissions=["change"], description="Regenerate thumbnails")
     def regenerate_thumbnails(self, request, queryset):
         images = list(queryset)
@@ -260,27 +243,6 @@ class ImageAdmin(ImportExportModelAdmin):
             )
         else:
             self.message_user(request, f"Regenerated {len(done)} thumbnail(s).", messages.SUCCESS)
-
-    @admin.action(permissions=["delete"], description="Delete all images (not only the selected)")
-    def delete_all(self, request, queryset):
-        everything = Image.objects.all()
-        if request.POST.get("post") != "yes":
-            context = {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "title": "Delete all images?",
-                "count": everything.count(),
-                "queryset": queryset,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(
-                request, "admin/uploads/image/delete_all_confirmation.html", context
-            )
-        self.log_deletions(request, everything)
-        deleted = services.images_delete_all(user=request.user)
-        self.message_user(
-            request, f"Deleted all {deleted} image(s) and their files.", messages.SUCCESS
-        )
 
 
 def _preview(image: Image, present: bool | None, *, width: int):

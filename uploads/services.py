@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, Value
+from django.db.models import DateTimeField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -200,11 +200,16 @@ def images_enforce_limit(*, limit: int | None = None, user=None) -> int:
         lock_shelf()
         # Chosen under the lock and deleted by primary key: a concurrent run cannot make
         # us delete an image that became one of the newest after we looked.
-        beyond = list(Image.objects.values_list("pk", flat=True)[limit:])
+        beyond = list(images_beyond_limit(limit).values_list("pk", flat=True))
         deleted = images_delete(beyond, reason="limit", user=user)
     if deleted:
         audit("limit.enforced", user=_username(user), limit=limit, deleted=deleted)
     return deleted
+
+
+def images_beyond_limit(limit: int) -> QuerySet[Image]:
+    """The images older than the newest `limit`: what enforcing the limit deletes."""
+    return Image.objects.all()[limit:]
 
 
 def images_delete_all(*, user=None) -> int:

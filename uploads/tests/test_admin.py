@@ -220,20 +220,6 @@ def test_verify_files_reports_when_everything_is_present(admin_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_enforce_limit_now_trims_the_shelf(admin_client, settings, files):
-    settings.IMAGE_LIMIT = 10
-    images = [ingest(i) for i in range(4)]
-    settings.IMAGE_LIMIT = 2
-
-    response = run_action(admin_client, "enforce_limit", images[:1])
-
-    assert messages_of(response) == ["Deleted 2 image(s) beyond the limit of 2."]
-    assert list(Image.objects.order_by("pk")) == images[2:]
-    assert len(files()) == 4
-    assert LogEntry.objects.filter(action_flag=DELETION).count() == 2
-
-
-@pytest.mark.django_db(transaction=True)
 def test_regenerate_thumbnails_writes_new_ones_and_removes_the_old(admin_client, files):
     image = ingest(1)
     old_thumbnail = image.thumbnail.name
@@ -258,20 +244,6 @@ def test_regenerate_thumbnails_warns_about_images_it_cannot_read(admin_client, m
     ]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_delete_all_asks_for_confirmation_then_empties_the_shelf(admin_client, files):
-    images = [ingest(1), ingest(2)]
-
-    confirmation = run_action(admin_client, "delete_all", images[:1])
-    assert "This deletes <strong>all 2 images</strong>" in confirmation.content.decode()
-    assert Image.objects.count() == 2
-    response = run_action(admin_client, "delete_all", images[:1], post="yes")
-
-    assert messages_of(response) == ["Deleted all 2 image(s) and their files."]
-    assert Image.objects.count() == 0
-    assert files() == []
-
-
 @pytest.mark.django_db
 def test_staff_without_delete_permission_get_no_destructive_actions(client, plain_staff):
     ingest(1)
@@ -280,7 +252,7 @@ def test_staff_without_delete_permission_get_no_destructive_actions(client, plai
     actions = dict(client.get(CHANGELIST).context["action_form"].fields["action"].choices)
 
     assert "regenerate_thumbnails" in actions
-    for destructive in ("delete_selected", "verify_files", "enforce_limit", "delete_all"):
+    for destructive in ("delete_selected", "verify_files"):
         assert destructive not in actions
 
 
@@ -291,7 +263,7 @@ def test_a_destructive_action_posted_anyway_by_staff_without_permission_does_not
     image = ingest(1)
     client.force_login(plain_staff)
 
-    run_action(client, "delete_all", [image], post="yes")
+    run_action(client, "delete_selected", [image], post="yes")
 
     assert Image.objects.count() == 1
 

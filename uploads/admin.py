@@ -11,33 +11,14 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from . import admin_views, permissions, selectors, services
+from . import admin_views, moderation, permissions, selectors, services
+from .admin_filters import FileStatusFilter, PendingFilter
 from .forms import BulkUploadForm, ImageAddForm
 from .models import Image
 from .resources import ImageResource, InertCSV, InertXLSX, PlainJSON
 from .storage import StorageUnavailable
 
 PLACEHOLDER = "uploads/missing.svg"
-
-
-class FileStatusFilter(admin.SimpleListFilter):
-    title = "file status"
-    parameter_name = "file"
-
-    def lookups(self, request, model_admin):
-        return [("present", "Present"), ("missing", "Missing")]
-
-    def queryset(self, request, queryset):
-        if self.value() not in ("present", "missing"):
-            return queryset
-        try:
-            present = selectors.present_image_names()
-        except StorageUnavailable:
-            messages.error(request, "Storage is unavailable: the file status is unknown.")
-            return queryset.none()
-        if self.value() == "present":
-            return queryset.filter(file__in=present)
-        return queryset.exclude(file__in=present)
 
 
 @admin.register(Image)
@@ -56,12 +37,14 @@ class ImageAdmin(ImportExportModelAdmin):
         "uploaded_by",
         "uploaded_at",
         "file_status",
+        "status",
     ]
     list_display_links = ["preview", "title"]
-    list_filter = [FileStatusFilter, "format", "uploaded_at"]
+    list_filter = [PendingFilter, FileStatusFilter, "format", "uploaded_at"]
     list_select_related = ["uploaded_by"]
     search_fields = ["title", "sha256"]
     date_hierarchy = "uploaded_at"
+    ordering = ["-pending", "-uploaded_at", "-id"]  # what waits for approval comes first
     fields = [
         "large_preview",
         "title",
@@ -73,9 +56,10 @@ class ImageAdmin(ImportExportModelAdmin):
         "sha256",
         "uploaded_at",
         "uploaded_by",
+        "status",
     ]
     readonly_fields = [f for f in fields if f != "title"]
-    actions = ["verify_files", "regenerate_thumbnails"]
+    actions = ["approve_selected", "reject_selected", "verify_files", "regenerate_thumbnails"]
 
     # --- Permissions: the rule the public page follows too ----------------------
 
@@ -121,7 +105,11 @@ class ImageAdmin(ImportExportModelAdmin):
         )
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "may_delete": self.has_delete_permission(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "may_delete": self.has_delete_permission(request),
+            "pending_count": selectors.pending_count(),
+        }
         return super().changelist_view(request, extra_context)
 
     def get_changelist_instance(self, request):
@@ -202,7 +190,37 @@ class ImageAdmin(ImportExportModelAdmin):
     def file_status(self, image: Image) -> bool | None:
         return getattr(image, "file_present", None)
 
+    @admin.display(description="Status", ordering="pending")
+    def status(self, image: Image) -> str:
+        return "Pending approval" if image.pending else "On the shelf"
+
     # --- Actions ----------------------------------------------------------------
+
+    @admin.action(permissions=["add"], description="Approve: put on the shelf as the newest")
+    def approve_selected(self, request, queryset):
+        # The add permission: approving puts an image on the shelf, as an upload does.
+        selected = queryset.count()
+        approved = moderation.images_approve(
+            queryset.values_list("pk", flat=True), user=request.user
+        )
+        for image in approved:
+            self.log_change(request, image, "Approved: joined the shelf.")
+        message = f"Approved {len(approved)} image(s): they joined the shelf as its newest."
+        if len(approved) < selected:
+            message += f" {selected - len(approved)} selected image(s) were not pending."
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(permissions=["delete"], description="Reject: delete with their files")
+    def reject_selected(self, request, queryset):
+        selected = queryset.count()
+        rejected = moderation.images_reject(
+            queryset.values_list("pk", flat=True), user=request.user
+        )
+        self.log_deletions(request, rejected)
+        message = f"Rejected {len(rejected)} image(s) and deleted their files."
+        if len(rejected) < selected:
+            message += f" {selected - len(rejected)} selected image(s) were not pending: kept."
+        self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(
         permissions=["delete"], description="Verify files and remove entries whose file is missing"

@@ -40,7 +40,16 @@ class Image(models.Model):
         unique=True,
         help_text="Digest of the stored bytes; the same image cannot be shelved twice.",
     )
-    uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    uploaded_at = models.DateTimeField(
+        default=timezone.now,
+        db_index=True,
+        help_text="When the image joined the shelf (for a visitor's upload: when it was approved).",
+    )
+    pending = models.BooleanField(
+        default=False,
+        help_text="A visitor's upload waiting for staff approval: not on the page, and not "
+        "counted by the image limit.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -23,15 +23,18 @@ class UploadAccess(enum.Enum):
 
     REFUSED = "refused"
     SHELF = "shelf"  # straight onto the shelf
+    QUEUE = "queue"  # pending, until staff approve it (PUBLIC_UPLOADS=moderated)
 
 
 def upload_access(user) -> UploadAccess:
     """Staff who may add go to the shelf; anyone else as PUBLIC_UPLOADS says."""
     if may(user, ADD) or settings.PUBLIC_UPLOADS == "open":
         return UploadAccess.SHELF
+    if settings.PUBLIC_UPLOADS == "moderated":
+        return UploadAccess.QUEUE
     return UploadAccess.REFUSED
 
 
 def public_uploads() -> bool:
     """Whether visitors may upload at all (PUBLIC_UPLOADS is not "off")."""
-    return settings.PUBLIC_UPLOADS == "open"
+    return settings.PUBLIC_UPLOADS in ("moderated", "open")

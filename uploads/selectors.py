@@ -48,8 +48,10 @@ class Shelf:
 
 
 def shelf() -> Shelf:
-    """The newest IMAGE_LIMIT images whose file exists (one query, then a file check)."""
-    rows = list(Image.objects.order_by("-uploaded_at", "-id")[: settings.IMAGE_LIMIT])
+    """The newest IMAGE_LIMIT images on the shelf (pending ones are not) whose file exists
+    (one query, then a file check)."""
+    shelved = Image.objects.filter(pending=False).order_by("-uploaded_at", "-id")
+    rows = list(shelved[: settings.IMAGE_LIMIT])
     names = [name for row in rows for name in (row.file.name, row.thumbnail.name)]
     try:
         present = _files_present(names)
@@ -61,6 +63,11 @@ def shelf() -> Shelf:
 
 def image_count() -> int:
     return Image.objects.count()
+
+
+def pending_count() -> int:
+    """How many visitors' uploads wait for approval."""
+    return Image.objects.filter(pending=True).count()
 
 
 def shelf_version() -> tuple[int, datetime]:

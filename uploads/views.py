@@ -65,11 +65,15 @@ def _same_for_everyone(request) -> bool:
 
 
 def _render_index(request, shelf: selectors.Shelf, *, form, status: int = 200) -> HttpResponse:
+    can_delete = permissions.may(request.user, permissions.DELETE)
     context = {
         "images": shelf.images,
         "unavailable": shelf.unavailable,
         "form": form,
-        "can_delete": permissions.may(request.user, permissions.DELETE),
+        "moderated": permissions.upload_access(request.user) == UploadAccess.QUEUE,
+        "can_delete": can_delete,
+        # "Delete all" deletes the images waiting for approval too.
+        "delete_count": selectors.image_count() if can_delete and shelf.images else 0,
     }
     return render(request, "uploads/index.html", context, status=status)
 
@@ -89,17 +93,30 @@ def image_upload(request):
     elif "image" in getattr(request, "oversized_uploads", ()):
         form.add_error("image", services.too_large_message())
     elif form.is_valid():
+        pending = access == UploadAccess.QUEUE
         try:
             image = services.image_ingest(
-                form.cleaned_data["image"], user=request.user, title=form.cleaned_data["title"]
+                form.cleaned_data["image"],
+                user=request.user,
+                title=form.cleaned_data["title"],
+                pending=pending,
             )
         except services.UploadRejected as rejection:
-            form.add_error("image", rejection)
+            if rejection.code == "queue_full":
+                form.add_error(None, rejection)
+                status = 429
+            else:
+                form.add_error("image", rejection)
         except StorageUnavailable:
             form.add_error(None, STORAGE_DOWN)
             status = 503
         else:
-            messages.success(request, f"Added “{image}” to the shelf.")
+            if pending:
+                messages.success(
+                    request, f"Thank you: “{image}” will appear once staff approve it."
+                )
+            else:
+                messages.success(request, f"Added “{image}” to the shelf.")
             return HttpResponseSeeOther(reverse("uploads:index"))
     response = _render_index(request, selectors.shelf(), form=form, status=status)
     add_never_cache_headers(response)

@@ -283,23 +283,25 @@ THUMBNAIL_EDGE = 480
 
 
 def public_uploads_mode(value: str) -> str:
-    """PUBLIC_UPLOADS as "off" or "open"; the old booleans keep their meaning."""
+    """PUBLIC_UPLOADS as one of "off", "moderated", "open"; the old booleans keep their meaning."""
     mode = value.strip().lower()
-    if mode in ("off", "open"):
+    if mode in ("off", "moderated", "open"):
         return mode
     if mode in environ.Env.BOOLEAN_TRUE_STRINGS:
         return "open"
     if mode in ("", "false", "no", "n", "0"):
         return "off"
     raise ImproperlyConfigured(
-        f"PUBLIC_UPLOADS={value!r} is not a value it takes: use off (staff only) or open "
-        "(visitors' uploads go straight on the shelf)."
+        f"PUBLIC_UPLOADS={value!r} is not a value it takes: use off (staff only), moderated "
+        "(visitors' uploads wait for staff approval) or open (they go straight on the shelf)."
     )
 
 
-# Who may upload besides staff with the add permission: nobody ("off"), or visitors
-# straight onto the shelf ("open").
+# Who may upload besides staff with the add permission: nobody ("off"), visitors whose
+# images wait for approval ("moderated"), or visitors straight onto the shelf ("open").
 PUBLIC_UPLOADS = public_uploads_mode(env("PUBLIC_UPLOADS", default="off"))
+# How many visitors' uploads may wait for approval; beyond it they are refused (429).
+PENDING_LIMIT = env.int("PENDING_LIMIT", default=20)
 # How long the page trusts a "file exists" answer from remote storage (S3).
 MEDIA_CHECK_CACHE_SECONDS = env.int("MEDIA_CHECK_CACHE_SECONDS", default=60)
 # reconcile_media spares unreferenced files younger than this: uploads in flight.

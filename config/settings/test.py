@@ -29,6 +29,7 @@ MAX_UPLOAD_MB = 10
 MAX_IMAGE_PIXELS = 50_000_000
 IMAGE_MAX_EDGE = 4096
 PUBLIC_UPLOADS = "off"
+PENDING_LIMIT = 20
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared memory: concurrency tests need SQLite's real locking (busy timeout).

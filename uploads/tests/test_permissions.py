@@ -159,6 +159,18 @@ DOORS = {
         MAY_DELETE, action("delete_selected", post="yes"), gone, refusal="action"
     ),
     "verify files": Door(MAY_DELETE, action("verify_files"), gone, refusal="action"),
+    "approve selected": Door(
+        MAY_ADD,
+        action("approve_selected"),
+        lambda images: not Image.objects.get(pk=images[2].pk).pending,
+        refusal="action",
+    ),
+    "reject selected": Door(
+        MAY_DELETE,
+        action("reject_selected"),
+        lambda images: not Image.objects.filter(pk=images[2].pk).exists(),
+        refusal="action",
+    ),
     "regenerate thumbnails": Door(
         SUPERUSER, action("regenerate_thumbnails"), thumbnail_changed, refusal="action"
     ),
@@ -179,10 +191,14 @@ DOORS = {
 
 @pytest.fixture
 def shelf(media_root) -> list[Image]:
-    """Two images; the older one has lost its file (so that "verify files" has work)."""
+    """Two images on the shelf, the older without its file (so that "verify files" has
+    work), and a visitor's upload waiting for approval."""
     lost, kept = ingest(1, "lost"), ingest(2, "kept")
     os.remove(media_root / lost.file.name)
-    return [lost, kept]
+    waiting = services.image_ingest(
+        upload_file(distinct_png(3)), user=None, title="waiting", pending=True
+    )
+    return [lost, kept, waiting]
 
 
 @pytest.mark.parametrize("role", ROLES)

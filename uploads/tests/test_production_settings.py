@@ -122,6 +122,8 @@ def test_a_tls_redis_url_accepts_heroku_self_signed_certificate():
     ("value", "mode"),
     [
         ("off", "off"),
+        ("moderated", "moderated"),
+        ("Moderated", "moderated"),
         ("open", "open"),
         ("Open ", "open"),
         ("true", "open"),  # what PUBLIC_UPLOADS=true always meant

@@ -27,6 +27,7 @@ class ImageAdmin(ImportExportModelAdmin):
     import_formats = [CSV, XLSX, JSON]
     export_formats = [InertCSV, InertXLSX, PlainJSON]
     change_list_template = "admin/uploads/image/change_list.html"
+    import_template_name = "admin/uploads/image/import.html"
 
     list_display = [
         "preview",
@@ -113,14 +114,9 @@ class ImageAdmin(ImportExportModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def get_changelist_instance(self, request):
-        """Look up the file status of the page's rows once (one listing on S3)."""
+        """Look up the files of the page's rows once (one listing per prefix on S3)."""
         changelist = super().get_changelist_instance(request)
-        try:
-            status = selectors.files_status(changelist.result_list)
-        except StorageUnavailable:
-            status = {}
-        for image in changelist.result_list:
-            image.file_present = status.get(image.pk)
+        _note_files(changelist.result_list)
         return changelist
 
     def get_urls(self):
@@ -162,15 +158,15 @@ class ImageAdmin(ImportExportModelAdmin):
 
     @admin.display(description="Preview")
     def preview(self, image: Image):
-        return _preview(image, getattr(image, "file_present", None), width=64)
+        return _preview(image, width=64)
 
     @admin.display(description="Preview")
     def large_preview(self, image: Image):
         if not image.pk:
             return "-"
-        present = selectors.files_status([image]).get(image.pk)
-        img = _preview(image, present, width=320)
-        if not present:
+        _note_files([image])
+        img = _preview(image, width=320)
+        if not image.file_present:
             return img
         return format_html(
             '{}<p><a href="{}" target="_blank" rel="noopener">Open the full image</a></p>',
@@ -263,22 +259,35 @@ class ImageAdmin(ImportExportModelAdmin):
             self.message_user(request, f"Regenerated {len(done)} thumbnail(s).", messages.SUCCESS)
 
 
-def _preview(image: Image, present: bool | None, *, width: int):
-    """A thumbnail, or a placeholder when the file is known to be missing: never broken."""
+def _note_files(images) -> None:
+    """Mark each image's file_present and thumbnail_present (None: storage did not answer)."""
+    try:
+        present = selectors.media_present(images)
+    except StorageUnavailable:
+        present = {}
+    for image in images:
+        image.file_present = present.get(image.file.name)
+        image.thumbnail_present = present.get(image.thumbnail.name) if image.thumbnail else False
+
+
+def _preview(image: Image, *, width: int):
+    """The thumbnail, the full image when only the thumbnail is missing (as on the public
+    page), or a placeholder when the file is known to be missing: never a broken image."""
     from django.templatetags.static import static
 
     thumb_width, thumb_height = image.thumbnail_size
     height = round(width * thumb_height / thumb_width) if thumb_width else width
-    if present is False or not image.thumbnail:
+    if getattr(image, "file_present", None) is False:
         return format_html(
             '<img src="{}" width="{}" height="{}" alt="File missing" loading="lazy">',
             static(PLACEHOLDER),
             width,
             height,
         )
+    thumbnail_missing = getattr(image, "thumbnail_present", None) is False
     return format_html(
         '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy" decoding="async">',
-        image.thumbnail.url,
+        image.file.url if thumbnail_missing or not image.thumbnail else image.thumbnail.url,
         width,
         height,
         image.alt_text,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.safestring import mark_safe
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV, JSON, XLSX
+from import_export.resources import Diff
 
 from . import selectors
 from .models import Image
@@ -43,6 +45,24 @@ class PlainJSON(JSON):
 
     def _escape_formulae(self, dataset) -> None:
         pass
+
+
+class PlainDiff(Diff):
+    """The import preview's changes without the inline styles that diff-match-patch writes
+    and our Content-Security-Policy blocks; admin-site/imageshelf.css colours them."""
+
+    INLINE = {
+        '<ins style="background:#e6ffe6;">': "<ins>",
+        '<del style="background:#ffe6e6;">': "<del>",
+    }
+
+    def as_html(self) -> list[str]:
+        cells = []
+        for html in super().as_html():
+            for styled, plain in self.INLINE.items():
+                html = html.replace(styled, plain)
+            cells.append(mark_safe(html))  # diff-match-patch escaped the text itself
+        return cells
 
 
 class ImageResource(resources.ModelResource):
@@ -85,6 +105,15 @@ class ImageResource(resources.ModelResource):
         self._present: set[str] | None = None
         for name in FACTS:
             self.fields[name].readonly = True
+
+    @classmethod
+    def get_diff_class(cls):
+        return PlainDiff
+
+    def get_import_fields(self):
+        """What an import can change (the title) and how rows are found (the id): what the
+        import page lists and its preview compares."""
+        return [field for field in super().get_import_fields() if not field.readonly]
 
     def get_queryset(self):
         return super().get_queryset().select_related("uploaded_by")

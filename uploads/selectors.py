@@ -117,11 +117,11 @@ def present_image_names() -> set[str]:
     return {stored.name for stored in storage.list_files(storage.media_storage(), "images/")}
 
 
-def files_status(images) -> dict[int, bool]:
-    """Whether each image's file exists (one stat each locally, one listing on S3)."""
-    images = list(images)
-    present = storage.files_present(storage.media_storage(), [i.file.name for i in images])
-    return {image.pk: present.get(image.file.name, False) for image in images}
+def media_present(images) -> dict[str, bool]:
+    """Whether each image's file and thumbnail exist, by name (one stat each locally, one
+    listing per prefix on S3)."""
+    names = [name for image in images for name in (image.file.name, image.thumbnail.name)]
+    return storage.files_present(storage.media_storage(), names)
 
 
 def health() -> dict[str, str]:

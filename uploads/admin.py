@@ -38,7 +38,6 @@ class ImageAdmin(ImportExportModelAdmin):
         "uploaded_by",
         "uploaded_at",
         "file_status",
-        "status",
     ]
     list_display_links = ["preview", "title"]
     list_filter = [PendingFilter, FileStatusFilter, "format", "uploaded_at"]
@@ -112,6 +111,12 @@ class ImageAdmin(ImportExportModelAdmin):
             "pending_count": selectors.pending_count(),
         }
         return super().changelist_view(request, extra_context)
+
+    def get_list_display(self, request):
+        """The status column while visitors' uploads wait for approval."""
+        if selectors.pending_count():
+            return [*self.list_display, "status"]
+        return self.list_display
 
     def get_changelist_instance(self, request):
         """Look up the files of the page's rows once (one listing per prefix on S3)."""
@@ -188,7 +193,7 @@ class ImageAdmin(ImportExportModelAdmin):
 
     @admin.display(description="Status", ordering="pending")
     def status(self, image: Image) -> str:
-        return "Pending approval" if image.pending else "On the shelf"
+        return "Pending" if image.pending else "On the shelf"
 
     # --- Actions ----------------------------------------------------------------
 

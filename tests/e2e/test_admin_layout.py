@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from uploads import services
+from uploads.tests.factories import upload_file
+
 from .conftest import PASSWORD
+from .scenery import SCENES, landscape
 from .support import admin_sign_in, broken_images, has_horizontal_scroll
 
 pytestmark = pytest.mark.e2e
@@ -17,6 +21,8 @@ BACKGROUND = "element => getComputedStyle(element).backgroundColor"
 # are cut off although the page itself does not scroll: measure the box, and each cell.
 BOX_FITS = "selector => { const box = document.querySelector(selector); "
 BOX_FITS += "return box.scrollWidth <= box.clientWidth; }"
+COLUMNS = """() => [...document.querySelectorAll("#result_list thead th[class*=column-]")]
+    .map((th) => th.className.match(/column-(\\S+)/)[1])"""
 CELLS_INSIDE = """selector => [...document.querySelectorAll(selector)]
     .filter((cell) => cell.offsetParent !== null)
     .every((cell) => cell.getBoundingClientRect().right <= window.innerWidth)"""
@@ -54,8 +60,34 @@ def test_the_import_preview_shows_the_title_changes_without_console_errors_and_f
     screenshots.save(page, "admin-import-preview")
 
 
+@pytest.fixture
+def a_visitor_waits(three_on_the_shelf):
+    """The widest list: three images and one waiting for approval (a status column)."""
+    return services.image_ingest(
+        upload_file(landscape(SCENES[3]), SCENES[3].filename), title=SCENES[3].title, pending=True
+    )
+
+
+def test_the_image_list_fits_a_desktop_window_with_every_column(
+    page, staff, three_on_the_shelf, a_visitor_waits
+):
+    admin_sign_in(page, staff.username, PASSWORD)
+
+    page.goto("/admin/uploads/image/")
+
+    expect(page.locator("#result_list tbody tr")).to_have_count(4)
+    assert page.evaluate(COLUMNS) == [
+        "preview", "title", "dimensions", "size", "format", "uploaded_by", "uploaded_at",
+        "file_status", "status",
+    ]  # fmt: skip
+    assert page.evaluate(BOX_FITS, "#changelist .results")
+    assert page.evaluate(CELLS_INSIDE, "#result_list tr > *")
+    title, tools = (page.locator(sel).bounding_box() for sel in ("#content h1", ".object-tools"))
+    assert tools["y"] >= title["y"] + title["height"]  # the buttons do not cover the title
+
+
 def test_the_image_list_on_a_phone_shows_what_matters_without_horizontal_scrolling(
-    open_page, staff, three_on_the_shelf, screenshots
+    open_page, staff, three_on_the_shelf, a_visitor_waits, screenshots
 ):
     page = open_page(**PHONE)
     admin_sign_in(page, staff.username, PASSWORD)
@@ -63,12 +95,12 @@ def test_the_image_list_on_a_phone_shows_what_matters_without_horizontal_scrolli
     page.goto("/admin/uploads/image/")
 
     rows = page.locator("#result_list tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(4)
     for image in three_on_the_shelf:
         expect(rows.locator(".field-title").get_by_role("link", name=image.title)).to_be_visible()
         expect(rows.locator(".field-preview").get_by_role("img", name=image.title)).to_be_visible()
-    expect(rows.locator(".field-file_status img[alt=True]")).to_have_count(3)
-    expect(rows.locator(".field-status").first).to_have_text("On the shelf")
+    expect(rows.locator(".field-file_status img[alt=True]")).to_have_count(4)
+    expect(rows.locator(".field-status").first).to_have_text("Pending")
     expect(page.get_by_role("link", name="Bulk upload")).to_be_visible()
     assert broken_images(page) == []
     assert not has_horizontal_scroll(page)

@@ -40,7 +40,7 @@ def test_a_visitor_upload_waits_until_staff_approve_it(
     curator.goto("/admin/uploads/image/")
     expect(curator.locator(".pending-note")).to_contain_text("1 upload waits for approval.")
     first_row = curator.locator("#result_list tbody tr").first
-    expect(first_row.locator(".field-status")).to_have_text("Pending approval")
+    expect(first_row.locator(".field-status")).to_have_text("Pending")
     mine, theirs = split_ours(
         curator, axe_violations(curator, axe_source), ".pending-note, .field-status"
     )

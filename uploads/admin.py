@@ -12,13 +12,11 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
 from . import admin_views, moderation, permissions, selectors, services
-from .admin_filters import FileStatusFilter, PendingFilter
+from .admin_list import FileStatusFilter, PendingFilter, image_preview, note_files
 from .forms import BulkUploadForm, ImageAddForm
 from .models import Image
 from .resources import ImageResource, InertCSV, InertXLSX, PlainJSON
 from .storage import StorageUnavailable
-
-PLACEHOLDER = "uploads/missing.svg"
 
 
 @admin.register(Image)
@@ -121,7 +119,7 @@ class ImageAdmin(ImportExportModelAdmin):
     def get_changelist_instance(self, request):
         """Look up the files of the page's rows once (one listing per prefix on S3)."""
         changelist = super().get_changelist_instance(request)
-        _note_files(changelist.result_list)
+        note_files(changelist.result_list)
         return changelist
 
     def get_urls(self):
@@ -163,14 +161,14 @@ class ImageAdmin(ImportExportModelAdmin):
 
     @admin.display(description="Preview")
     def preview(self, image: Image):
-        return _preview(image, width=64)
+        return image_preview(image, width=64)
 
     @admin.display(description="Preview")
     def large_preview(self, image: Image):
         if not image.pk:
             return "-"
-        _note_files([image])
-        img = _preview(image, width=320)
+        note_files([image])
+        img = image_preview(image, width=320)
         if not image.file_present:
             return img
         return format_html(
@@ -262,38 +260,3 @@ class ImageAdmin(ImportExportModelAdmin):
             )
         else:
             self.message_user(request, f"Regenerated {len(done)} thumbnail(s).", messages.SUCCESS)
-
-
-def _note_files(images) -> None:
-    """Mark each image's file_present and thumbnail_present (None: storage did not answer)."""
-    try:
-        present = selectors.media_present(images)
-    except StorageUnavailable:
-        present = {}
-    for image in images:
-        image.file_present = present.get(image.file.name)
-        image.thumbnail_present = present.get(image.thumbnail.name) if image.thumbnail else False
-
-
-def _preview(image: Image, *, width: int):
-    """The thumbnail, the full image when only the thumbnail is missing (as on the public
-    page), or a placeholder when the file is known to be missing: never a broken image."""
-    from django.templatetags.static import static
-
-    thumb_width, thumb_height = image.thumbnail_size
-    height = round(width * thumb_height / thumb_width) if thumb_width else width
-    if getattr(image, "file_present", None) is False:
-        return format_html(
-            '<img src="{}" width="{}" height="{}" alt="File missing" loading="lazy">',
-            static(PLACEHOLDER),
-            width,
-            height,
-        )
-    thumbnail_missing = getattr(image, "thumbnail_present", None) is False
-    return format_html(
-        '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy" decoding="async">',
-        image.file.url if thumbnail_missing or not image.thumbnail else image.thumbnail.url,
-        width,
-        height,
-        image.alt_text,
-    )

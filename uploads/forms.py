@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from . import imaging, services
 from .models import Image
@@ -49,8 +50,17 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(file, initial) for file in files if file]
 
 
+def accepted_files() -> str:
+    """What the admin's upload forms take, with today's size limit."""
+    return f"{imaging.ACCEPTED}, up to {settings.MAX_UPLOAD_MB} MB"
+
+
 class BulkUploadForm(forms.Form):
-    images = MultipleFileField(label="Images", help_text="Choose several files at once.")
+    images = MultipleFileField(label="Images")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["images"].help_text = f"Choose several files at once: {accepted_files()} each."
 
 
 class ImageAddForm(forms.ModelForm):
@@ -59,7 +69,6 @@ class ImageAddForm(forms.ModelForm):
     image = forms.FileField(
         label="Image",
         allow_empty_file=True,
-        help_text=f"{FORMATS_HELP} It is checked, cleaned and thumbnailed on upload.",
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
 
@@ -69,6 +78,12 @@ class ImageAddForm(forms.ModelForm):
 
     user = None  # set by ImageAdmin.get_form
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "image"
+        ].help_text = f"{accepted_files()}. It is checked, cleaned and thumbnailed on upload."
+
     def clean(self):
         cleaned = super().clean()
         if self.errors:
@@ -77,6 +92,9 @@ class ImageAddForm(forms.ModelForm):
             self.instance = services.image_ingest(
                 cleaned["image"], user=self.user, title=cleaned.get("title", "")
             )
+            # The title ingest gave it (from the file name, when none was typed): the form
+            # copies cleaned data onto the instance, and the admin's message names it.
+            cleaned["title"] = self.instance.title
         except services.UploadRejected as rejection:
             self.add_error("image", rejection)
         except StorageUnavailable:

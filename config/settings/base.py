@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -320,7 +321,28 @@ MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=50_000_000)
 MAX_DECODE_MB = env.int("MAX_DECODE_MB", default=224)
 IMAGE_MAX_EDGE = env.int("IMAGE_MAX_EDGE", default=4096)
 THUMBNAIL_EDGE = 480
-PUBLIC_UPLOADS = env.bool("PUBLIC_UPLOADS", default=False)
+
+
+def public_uploads_mode(value: str) -> str:
+    """PUBLIC_UPLOADS as one of "off", "moderated", "open"; the old booleans keep their meaning."""
+    mode = value.strip().lower()
+    if mode in ("off", "moderated", "open"):
+        return mode
+    if mode in environ.Env.BOOLEAN_TRUE_STRINGS:
+        return "open"
+    if mode in ("", "false", "no", "n", "0"):
+        return "off"
+    raise ImproperlyConfigured(
+        f"PUBLIC_UPLOADS={value!r} is not a value it takes: use off (staff only), moderated "
+        "(visitors' uploads wait for staff approval) or open (they go straight on the shelf)."
+    )
+
+
+# Who may upload besides staff with the add permission: nobody ("off"), visitors whose
+# images wait for approval ("moderated"), or visitors straight onto the shelf ("open").
+PUBLIC_UPLOADS = public_uploads_mode(env("PUBLIC_UPLOADS", default="off"))
+# How many visitors' uploads may wait for approval; beyond it they are refused (429).
+PENDING_LIMIT = env.int("PENDING_LIMIT", default=20)
 # How long the page trusts a "file exists" answer from remote storage (S3).
 MEDIA_CHECK_CACHE_SECONDS = env.int("MEDIA_CHECK_CACHE_SECONDS", default=60)
 # reconcile_media spares unreferenced files younger than this: uploads in flight.
@@ -336,6 +358,8 @@ FILE_UPLOAD_HANDLERS = [
 
 # --- Admin import/export ----------------------------------------------------
 
+# On: the admin's export formats (uploads/resources.py) then make every cell a spreadsheet
+# could run as a formula inert (CSV, XLSX), and leave JSON as it is.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Staff need the model's own "import_image" / "export_image" permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"

@@ -55,5 +55,6 @@ clean:
 
 bench: $(INSTALLED)
 	$(PY) bench/ingest.py
+	$(PY) bench/memory.py
 	$(PY) bench/reconcile.py
 	$(PY) bench/page.py

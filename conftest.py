@@ -34,9 +34,19 @@ def files(media_root):
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user(
+    """Staff who may view, add, change and delete images (not import or export them)."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(
         username="curator", password="shelf-password-1", is_staff=True
     )
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="uploads",
+            codename__in=["view_image", "add_image", "change_image", "delete_image"],
+        )
+    )
+    return user
 
 
 @pytest.fixture

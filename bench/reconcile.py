@@ -250,7 +250,6 @@ def run(work: Path, size: int, mode: str, endpoint: str | None) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from uploads import services
     from uploads import storage as storage_module
     from uploads.models import Image
 
@@ -259,7 +258,7 @@ def run(work: Path, size: int, mode: str, endpoint: str | None) -> dict:
     args = ["reconcile_media", "--json", "--limit", str(size)]
     args += ["--dry-run"] if mode == "dry-run" else []
     args += ["--orphan-grace", "0"] if endpoint else []
-    requests = S3Requests(services.media_storage()) if endpoint else None
+    requests = S3Requests(storage_module.media_storage()) if endpoint else None
     listings = None if endpoint else count_listings(storage_module)
     queries = 0
 

@@ -2,7 +2,8 @@
 
 Shared by the production, load, S3 and Heroku tests and by bench/page.py and
 bench/reconcile.py, which import it as tests.processes. It imports neither Django nor the
-app: the processes it starts bring their own settings.
+app: the processes it starts bring their own settings (s3_storages, called where Django
+runs, borrows the settings' own S3 builder).
 """
 
 from __future__ import annotations
@@ -260,23 +261,25 @@ def s3_client(endpoint: str):
     )
 
 
-def s3_storages(bucket_name: str, endpoint: str) -> dict:
-    """STORAGES for media in a bucket on moto_server, with the options production sets."""
+def s3_storages(bucket_name: str, endpoint: str, **variables: str) -> dict:
+    """STORAGES for media in a bucket on moto_server, built from AWS_* variables as the
+    settings build them (config.settings.base, so call it where Django is set up)."""
+    import environ
+
+    from config.settings.base import s3_media_storage
+
+    env = environ.Env()
+    env.ENVIRON = {
+        "AWS_S3_REGION_NAME": S3_REGION,
+        **variables,
+        # Whatever the variables name, requests go to moto_server, with its credentials.
+        "AWS_STORAGE_BUCKET_NAME": bucket_name,
+        "AWS_S3_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+    }
     return {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": bucket_name,
-                "endpoint_url": endpoint,
-                "access_key": S3_ACCESS_KEY,
-                "secret_key": S3_SECRET_KEY,
-                "region_name": S3_REGION,
-                "addressing_style": "path",
-                "file_overwrite": False,
-                "default_acl": None,
-                "querystring_auth": True,
-            },
-        },
+        "default": s3_media_storage(env),
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 

@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from . import bulk_upload, selectors, services
+from . import admin_views, bulk_upload, moderation, permissions, selectors, services
+from .admin_list import FileStatusFilter, PendingFilter, image_preview, note_files
 from .forms import ImageAddForm
 from .import_limits import ImageImportForm
 from .models import Image
-from .resources import ImageResource
+from .resources import ImageResource, InertCSV, InertXLSX, PlainJSON
 from .storage import StorageUnavailable
-
-PLACEHOLDER = "uploads/missing.svg"
-
-
-class FileStatusFilter(admin.SimpleListFilter):
-    title = "file status"
-    parameter_name = "file"
-
-    def lookups(self, request, model_admin):
-        return [("present", "Present"), ("missing", "Missing")]
-
-    def queryset(self, request, queryset):
-        if self.value() not in ("present", "missing"):
-            return queryset
-        try:
-            present = selectors.present_image_names()
-        except StorageUnavailable:
-            messages.error(request, "Storage is unavailable: the file status is unknown.")
-            return queryset.none()
-        if self.value() == "present":
-            return queryset.filter(file__in=present)
-        return queryset.exclude(file__in=present)
 
 
 @admin.register(Image)
@@ -48,8 +23,9 @@ class ImageAdmin(ImportExportModelAdmin):
     resource_classes = [ImageResource]
     import_form_class = ImageImportForm
     import_formats = [CSV, XLSX, JSON]
-    export_formats = [CSV, XLSX, JSON]
+    export_formats = [InertCSV, InertXLSX, PlainJSON]
     change_list_template = "admin/uploads/image/change_list.html"
+    import_template_name = "admin/uploads/image/import.html"
 
     list_display = [
         "preview",
@@ -62,10 +38,11 @@ class ImageAdmin(ImportExportModelAdmin):
         "file_status",
     ]
     list_display_links = ["preview", "title"]
-    list_filter = [FileStatusFilter, "format", "uploaded_at"]
+    list_filter = [PendingFilter, FileStatusFilter, "format", "uploaded_at"]
     list_select_related = ["uploaded_by"]
     search_fields = ["title", "sha256"]
     date_hierarchy = "uploaded_at"
+    ordering = ["-pending", "-uploaded_at", "-id"]  # what waits for approval comes first
     fields = [
         "large_preview",
         "title",
@@ -77,14 +54,27 @@ class ImageAdmin(ImportExportModelAdmin):
         "sha256",
         "uploaded_at",
         "uploaded_by",
+        "status",
     ]
     readonly_fields = [f for f in fields if f != "title"]
-    actions = [
-        "verify_files",
-        "enforce_limit",
-        "regenerate_thumbnails",
-        "delete_all",
-    ]
+    actions = ["approve_selected", "reject_selected", "verify_files", "regenerate_thumbnails"]
+
+    # --- Permissions: the rule the public page follows too ----------------------
+
+    def has_add_permission(self, request):
+        return permissions.may(request.user, permissions.ADD)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.may(request.user, permissions.CHANGE)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.may(request.user, permissions.DELETE)
+
+    def has_import_permission(self, request):
+        return permissions.may(request.user, permissions.IMPORT)
+
+    def has_export_permission(self, request):
+        return permissions.may(request.user, permissions.EXPORT)
 
     # --- Pages ----------------------------------------------------------------
 
@@ -112,15 +102,24 @@ class ImageAdmin(ImportExportModelAdmin):
             queryset.values_list("pk", flat=True), reason="admin", user=request.user
         )
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "may_delete": self.has_delete_permission(request),
+            "pending_count": selectors.pending_count(),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_list_display(self, request):
+        """The status column while visitors' uploads wait for approval."""
+        if selectors.pending_count():
+            return [*self.list_display, "status"]
+        return self.list_display
+
     def get_changelist_instance(self, request):
-        """Look up the file status of the page's rows once (one listing on S3)."""
+        """Look up the files of the page's rows once (one listing per prefix on S3)."""
         changelist = super().get_changelist_instance(request)
-        try:
-            status = selectors.files_status(changelist.result_list)
-        except StorageUnavailable:
-            status = {}
-        for image in changelist.result_list:
-            image.file_present = status.get(image.pk)
+        note_files(changelist.result_list)
         return changelist
 
     def get_urls(self):
@@ -131,7 +130,7 @@ class ImageAdmin(ImportExportModelAdmin):
                 name="uploads_image_bulk_upload",
             )
         ]
-        return urls + super().get_urls()
+        return urls + admin_views.urls(self) + super().get_urls()
 
     def bulk_upload_view(self, request):
         return bulk_upload.bulk_upload(self, request)
@@ -140,15 +139,15 @@ class ImageAdmin(ImportExportModelAdmin):
 
     @admin.display(description="Preview")
     def preview(self, image: Image):
-        return _preview(image, getattr(image, "file_present", None), width=64)
+        return image_preview(image, width=64)
 
     @admin.display(description="Preview")
     def large_preview(self, image: Image):
         if not image.pk:
             return "-"
-        present = selectors.files_status([image]).get(image.pk)
-        img = _preview(image, present, width=320)
-        if not present:
+        note_files([image])
+        img = image_preview(image, width=320)
+        if not image.file_present:
             return img
         return format_html(
             '{}<p><a href="{}" target="_blank" rel="noopener">Open the full image</a></p>',
@@ -168,7 +167,37 @@ class ImageAdmin(ImportExportModelAdmin):
     def file_status(self, image: Image) -> bool | None:
         return getattr(image, "file_present", None)
 
+    @admin.display(description="Status", ordering="pending")
+    def status(self, image: Image) -> str:
+        return "Pending" if image.pending else "On the shelf"
+
     # --- Actions ----------------------------------------------------------------
+
+    @admin.action(permissions=["add"], description="Approve: put on the shelf as the newest")
+    def approve_selected(self, request, queryset):
+        # The add permission: approving puts an image on the shelf, as an upload does.
+        selected = queryset.count()
+        approved = moderation.images_approve(
+            queryset.values_list("pk", flat=True), user=request.user
+        )
+        for image in approved:
+            self.log_change(request, image, "Approved: joined the shelf.")
+        message = f"Approved {len(approved)} image(s): they joined the shelf as its newest."
+        if len(approved) < selected:
+            message += f" {selected - len(approved)} selected image(s) were not pending."
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(permissions=["delete"], description="Reject: delete with their files")
+    def reject_selected(self, request, queryset):
+        selected = queryset.count()
+        rejected = moderation.images_reject(
+            queryset.values_list("pk", flat=True), user=request.user
+        )
+        self.log_deletions(request, rejected)
+        message = f"Rejected {len(rejected)} image(s) and deleted their files."
+        if len(rejected) < selected:
+            message += f" {selected - len(rejected)} selected image(s) were not pending: kept."
+        self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(
         permissions=["delete"], description="Verify files and remove entries whose file is missing"
@@ -193,19 +222,6 @@ class ImageAdmin(ImportExportModelAdmin):
         else:
             self.message_user(request, f"All {len(images)} files are present.", messages.SUCCESS)
 
-    @admin.action(permissions=["delete"], description="Enforce the image limit now")
-    def enforce_limit(self, request, queryset):
-        limit = settings.IMAGE_LIMIT
-        with transaction.atomic():
-            services.lock_shelf()  # so the rows logged are exactly the rows deleted
-            self.log_deletions(request, list(Image.objects.all()[limit:]))
-            deleted = services.images_enforce_limit(user=request.user)
-        if deleted:
-            message = f"Deleted {deleted} image(s) beyond the limit of {limit}."
-        else:
-            message = f"Nothing to do: the shelf holds no more than {limit} images."
-        self.message_user(request, message, messages.SUCCESS)
-
     @admin.action(permissions=["change"], description="Regenerate thumbnails")
     def regenerate_thumbnails(self, request, queryset):
         images = list(queryset)
@@ -222,46 +238,3 @@ class ImageAdmin(ImportExportModelAdmin):
             )
         else:
             self.message_user(request, f"Regenerated {len(done)} thumbnail(s).", messages.SUCCESS)
-
-    @admin.action(permissions=["delete"], description="Delete all images (not only the selected)")
-    def delete_all(self, request, queryset):
-        everything = Image.objects.all()
-        if request.POST.get("post") != "yes":
-            context = {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "title": "Delete all images?",
-                "count": everything.count(),
-                "queryset": queryset,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(
-                request, "admin/uploads/image/delete_all_confirmation.html", context
-            )
-        self.log_deletions(request, everything)
-        deleted = services.images_delete_all(user=request.user)
-        self.message_user(
-            request, f"Deleted all {deleted} image(s) and their files.", messages.SUCCESS
-        )
-
-
-def _preview(image: Image, present: bool | None, *, width: int):
-    """A thumbnail, or a placeholder when the file is known to be missing: never broken."""
-    from django.templatetags.static import static
-
-    thumb_width, thumb_height = image.thumbnail_size
-    height = round(width * thumb_height / thumb_width) if thumb_width else width
-    if present is False or not image.thumbnail:
-        return format_html(
-            '<img src="{}" width="{}" height="{}" alt="File missing" loading="lazy">',
-            static(PLACEHOLDER),
-            width,
-            height,
-        )
-    return format_html(
-        '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy" decoding="async">',
-        image.thumbnail.url,
-        width,
-        height,
-        image.alt_text,
-    )

@@ -30,17 +30,12 @@ def bulk_upload(model_admin, request):
         "application/json"
     )
     posted = request.method == "POST"
-    data, files = (request.POST, request.FILES) if posted else (None, None)  # parsed here
-    # Files dropped on arrival for being over MAX_UPLOAD_MB (upload_handlers.py) count as
-    # chosen: each gets its own line, and choosing only such files is not "choosing none".
-    oversized = getattr(request, "oversized_uploads", {}).get(FIELD, [])
-    form = BulkUploadForm(data, files, oversized=oversized)
+    # Bound whenever it is posted: an empty post is "nothing chosen", a form error.
+    form = BulkUploadForm(request.POST, request.FILES) if posted else BulkUploadForm()
     results = []
     if posted and form.is_valid():
+        # Every chosen file, those over MAX_UPLOAD_MB too (an OversizedUpload: refused here).
         outcomes = services.images_ingest_many(form.cleaned_data[FIELD], user=request.user)
-        outcomes += [
-            services.IngestOutcome(name, error=services.too_large_message()) for name in oversized
-        ]
         stored = [outcome.image for outcome in outcomes if outcome.image]
         for image in stored:
             model_admin.log_addition(request, image, [{"added": {}}])

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
-from . import services
+from . import imaging, services
 from .models import Image
 from .storage import StorageUnavailable
 
-ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+# Extensions too: browsers often give HEIC and AVIF files no type, and Chrome does not
+# match image/heic to image/*. What is accepted is decided by content (imaging.sniff_format).
+ACCEPT = (
+    "image/jpeg,image/png,image/webp,image/gif,image/heic,image/heif,image/avif,.heic,.heif,.avif"
+)
+FORMATS_HELP = f"{imaging.ACCEPTED}."
 
 
 class UploadForm(forms.Form):
@@ -22,7 +28,7 @@ class UploadForm(forms.Form):
     image = forms.FileField(
         label="Image",
         allow_empty_file=True,
-        help_text="JPEG, PNG, WebP or GIF.",
+        help_text=FORMATS_HELP,
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
         error_messages={"required": "Choose an image to upload."},
     )
@@ -47,17 +53,19 @@ class MultipleFileField(forms.FileField):
         return files
 
 
+def accepted_files() -> str:
+    """What the admin's upload forms take, with today's size limit."""
+    return f"{imaging.ACCEPTED}, up to {settings.MAX_UPLOAD_MB} MB"
+
+
 class BulkUploadForm(forms.Form):
     images = MultipleFileField(
-        label="Images",
-        help_text="Choose several files at once.",
-        error_messages={"required": "Choose at least one image to upload."},
+        label="Images", error_messages={"required": "Choose at least one image to upload."}
     )
 
-    def __init__(self, *args, oversized: list[str] = (), **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Files dropped for their size were chosen all the same: each gets its own refusal.
-        self.fields["images"].required = not oversized
+        self.fields["images"].help_text = f"Choose several files at once: {accepted_files()} each."
 
 
 class ImageAddForm(forms.ModelForm):
@@ -66,7 +74,7 @@ class ImageAddForm(forms.ModelForm):
     image = forms.FileField(
         label="Image",
         allow_empty_file=True,
-        help_text="JPEG, PNG, WebP or GIF. It is checked, cleaned and thumbnailed on upload.",
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
 
     class Meta:
@@ -74,6 +82,12 @@ class ImageAddForm(forms.ModelForm):
         fields = ["title"]
 
     user = None  # set by ImageAdmin.get_form
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "image"
+        ].help_text = f"{accepted_files()}. It is checked, cleaned and thumbnailed on upload."
 
     def clean(self):
         cleaned = super().clean()
@@ -83,6 +97,9 @@ class ImageAddForm(forms.ModelForm):
             self.instance = services.image_ingest(
                 cleaned["image"], user=self.user, title=cleaned.get("title", "")
             )
+            # The title ingest gave it (from the file name, when none was typed): the form
+            # copies cleaned data onto the instance, and the admin's message names it.
+            cleaned["title"] = self.instance.title
         except services.UploadRejected as rejection:
             self.add_error("image", rejection)
         except StorageUnavailable:

@@ -1,51 +1,54 @@
-"""Pillow work for uploads: sniff, validate, normalise and thumbnail. Knows nothing of Django."""
+"""Pillow work for uploads: sniff, admit, decode, normalise, thumbnail. Knows nothing of Django."""
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import re
 import unicodedata
-import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms
+import pillow_heif
+from PIL import Image
 
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+from . import memory_budget, render
+
+ACCEPTED = "JPEG, PNG, WebP, GIF, HEIC or AVIF"
 JPEG_QUALITY = 85
 WEBP_QUALITY = 80
-
-# Markers of web content hidden in image data (polyglots), matched on lower-cased bytes.
-# Long enough not to turn up by chance in compressed pixels (about 1 in 10^5 uploads).
-_MARKUP = re.compile(
-    rb"<(?:script|iframe|object|embed|!doctype|\?php|html[\s>]|body[\s>]|svg[\s>])"
-)
-# Thumbnails and large resizes run on two threads: Pillow releases the GIL while it works.
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="imageshelf-imaging")
-_BANDED_RESIZE_MIN_PIXELS = 2_000_000
-_BAND_ROWS = 32
-# Hamming: Pillow's antialiased windowed filter, sharper than bilinear at its speed; for
-# the usual cap (scaling down by less than 2x) about twice as fast as Lanczos.
-_RESAMPLE = Image.Resampling.HAMMING
-
-# EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
-_ORIENTATION_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 _EXIF_ORIENTATION = 0x0112
-_SIDEWAYS = (5, 6, 7, 8)  # orientations that swap width and height
-_SRGB = ImageCms.createProfile("sRGB")
 _CORRUPT = (
     "This image is damaged or incomplete, so it could not be read. "
     "Save or export it again, then upload the new file."
 )
+_FORMAT_NAMES = {"WEBP": "WebP", "HEIF": "HEIC"}
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs")
+_AVIF_BRANDS = (b"avif", b"avis")
+
+# HEIC through pillow-heif; AVIF is Pillow's own. Embedded thumbnails, depth and auxiliary
+# images are never used, so they are not read either.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+
+def _return_freed_images_to_the_system() -> None:
+    """glibc raises its mmap threshold each time it frees a large block (up to 32 MB), so
+    after the first upload, image-sized blocks come from the heap, which it rarely gives
+    back: a worker kept its largest image's memory for good. A fixed threshold keeps large
+    blocks in mmap, returned to the system as soon as they are freed."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc (macOS, musl): nothing to tune
+    libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's default, made fixed
+
+
+_M_MMAP_THRESHOLD = -3
+_return_freed_images_to_the_system()
+# Every image is opened here, and refused by MAX_IMAGE_PIXELS and the decode budget before
+# any pixel is decoded. Pillow's own global limit would refuse (or, through a process-wide
+# warnings filter, warn about) images those settings admit.
+Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageRejected(ValueError):
@@ -75,53 +78,40 @@ class ProcessedImage:
         return "jpg" if self.format == "JPEG" else "png"
 
 
-def process(data: bytes, *, max_pixels: int, max_edge: int, thumb_edge: int) -> ProcessedImage:
+@dataclass(frozen=True)
+class Limits:
+    """What an upload may be: pixels, the memory its decode needs, the stored long edge."""
+
+    max_pixels: int
+    max_decode_bytes: int
+    max_edge: int
+    thumb_edge: int
+
+
+def process(data: bytes, limits: Limits) -> ProcessedImage:
     """Validate image bytes by content and return the normalised image and its thumbnail."""
     if not data:
         raise ImageRejected("The file is empty.", "empty")
-    source_format = sniff_format(data[:16])
+    source_format = sniff_format(data[:64])
     if source_format is None:
-        raise ImageRejected(
-            "This file is not an image we accept (JPEG, PNG, WebP or GIF).", "unsupported"
-        )
-    if contains_markup(data):
-        raise ImageRejected(
-            "This file mixes an image with web page code (HTML or script), so it was refused.",
-            "polyglot",
-        )
-    img = _open(data, source_format, max_pixels)
-    full = img
+        raise ImageRejected(f"This file is not an image we accept ({ACCEPTED}).", "unsupported")
+    full, animated = _decode_and_render(data, source_format, limits)
     try:
-        animated = getattr(img, "n_frames", 1) > 1
-        target = fit_within(img.size, max_edge)
-        upright = target[::-1] if _orientation(img) in _SIDEWAYS else target
-        # The thumbnail decodes its own small copy on the other core meanwhile.
-        thumbnail = _POOL.submit(
-            make_thumbnail, data, source_format, fit_within(upright, thumb_edge)
-        )
-        if source_format == "JPEG":
-            img.draft(None, target)  # decode straight at a reduced scale when the cap allows
-        _decode(img)
-        full = normalise(img, target)
+        # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
+        lossless = full.mode == "RGBA" or source_format in ("PNG", "GIF")
+        fmt = "PNG" if lossless else "JPEG"
+        content = _encode(full, fmt)
+        thumbnail = thumbnail_of(full, fit_within(full.size, limits.thumb_edge))
+        width, height = full.size
     finally:
-        if full is not img:
-            img.close()  # free the full-size pixels before encoding
-    # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
-    fmt = "PNG" if full.mode == "RGBA" or source_format in ("PNG", "GIF") else "JPEG"
-    content = _encode(full, fmt)
-    width, height = full.size
-    full.close()
-    try:
-        thumbnail_bytes = thumbnail.result()
-    except Exception:
-        raise ImageRejected(_CORRUPT, "corrupt") from None
+        full.close()
     return ProcessedImage(
         content=content,
         format=fmt,
         width=width,
         height=height,
         sha256=hashlib.sha256(content).hexdigest(),
-        thumbnail=thumbnail_bytes,
+        thumbnail=thumbnail,
         source_format=source_format,
         animated=animated,
     )
@@ -137,12 +127,14 @@ def sniff_format(head: bytes) -> str | None:
         return "GIF"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
+    if head[4:8] == b"ftyp":  # ISO media: the major brand, then the compatible ones
+        box_end = min(len(head), int.from_bytes(head[:4], "big"))
+        brands = [head[8:12]] + [head[at : at + 4] for at in range(16, box_end - 3, 4)]
+        if any(brand in _AVIF_BRANDS for brand in brands):
+            return "AVIF"
+        if any(brand in _HEIF_BRANDS for brand in brands) or head[8:12] in (b"mif1", b"msf1"):
+            return "HEIF"
     return None
-
-
-def contains_markup(data: bytes) -> bool:
-    """True when HTML or script markers appear anywhere in the bytes (a polyglot file)."""
-    return _MARKUP.search(data.lower()) is not None
 
 
 def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
@@ -155,37 +147,23 @@ def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def normalise(img: Image.Image, target: tuple[int, int]) -> Image.Image:
-    """Return the decoded image upright, in sRGB, in a web-safe mode and scaled to `target`."""
-    orientation = _orientation(img)
-    icc_profile = img.info.get("icc_profile")
-    out = img if img.mode in ("RGB", "RGBA", "L", "CMYK") else _web_mode(img)
-    if out.size != target:
-        resized = _resize(out, target)
-        if out is not img:
-            out.close()
-        out = resized
-    out = _to_srgb(out, icc_profile)
-    if orientation in _ORIENTATION_TRANSPOSE:
-        out = out.transpose(_ORIENTATION_TRANSPOSE[orientation])
-    if out.mode == "RGBA" and out.getchannel("A").getextrema() == (255, 255):
-        out = out.convert("RGB")  # alpha that hides nothing is dropped
-    # Nothing from the upload's metadata (EXIF, GPS, XMP, ICC, comments) is written back.
-    out.info = {}
-    return out
-
-
-def make_thumbnail(data: bytes, source_format: str, size: tuple[int, int]) -> bytes:
-    """WebP thumbnail of exactly `size` (upright), decoded at reduced scale for JPEGs."""
-    with Image.open(io.BytesIO(data), formats=[source_format]) as img:
-        # `size` is upright; the draft request must match the stored (sideways) layout.
-        sideways = _orientation(img) in _SIDEWAYS
-        stored_size = (size[1], size[0]) if sideways else size
-        if source_format == "JPEG":
-            img.draft(None, stored_size)
-        buffer = io.BytesIO()
-        normalise(img, stored_size).save(buffer, "WEBP", quality=WEBP_QUALITY)
+def thumbnail_of(img: Image.Image, size: tuple[int, int]) -> bytes:
+    """WebP thumbnail of exactly `size`, from an image already upright, in sRGB and web mode."""
+    # reducing_gap: a cheap box reduction first, so the filter never spans many pixels.
+    small = img.resize(size, render.RESAMPLE, reducing_gap=2.0) if img.size != size else img
+    small.info = {}  # nothing from the source's metadata is written
+    buffer = io.BytesIO()
+    small.save(buffer, "WEBP", quality=WEBP_QUALITY)
     return buffer.getvalue()
+
+
+def make_thumbnail(data: bytes, stored_format: str, size: tuple[int, int]) -> bytes:
+    """WebP thumbnail of a stored image (already normalised), decoded at reduced scale."""
+    with Image.open(io.BytesIO(data), formats=[stored_format]) as img:
+        if stored_format == "JPEG":
+            img.draft(None, size)
+        img.load()
+        return thumbnail_of(img, size)
 
 
 def clean_title(filename: str, max_length: int = 200) -> str:
@@ -197,97 +175,93 @@ def clean_title(filename: str, max_length: int = 200) -> str:
     return stem[:max_length]
 
 
-def _open(data: bytes, source_format: str, max_pixels: int) -> Image.Image:
-    """Parse the header only (no pixels yet) and refuse images with too many pixels."""
-    limit_mp = max_pixels / 1_000_000
+def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple[Image.Image, bool]:
+    """(the stored image, animated): the decoded image is freed on return unless it is it."""
+    img = _open(data, source_format)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=[source_format])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected(
-            f"This image has far too many pixels; the limit is {limit_mp:g} megapixels.",
-            "too_many_pixels",
-        ) from None
+        animated = _is_animated(img)
+        _admit(img, data, source_format, limits)
+        try:
+            img.load()  # every pixel of the frame we use, so damage is refused, never stored
+        except Exception:
+            raise ImageRejected(_CORRUPT, "corrupt") from None
+        target = fit_within(img.size, limits.max_edge)
+        full = render.render(img, render.plan(img, target, _orientation(img)))
+    except BaseException:
+        img.close()
+        raise
+    if full is not img:
+        img.close()  # and its decoder's buffers go with the last reference, on return
+    # Nothing from the upload's metadata (EXIF, GPS, XMP, ICC, comments) is written back.
+    full.info = {}
+    return full, animated
+
+
+def _open(data: bytes, source_format: str) -> Image.Image:
+    """Parse the header only (no pixels yet)."""
+    try:
+        return Image.open(io.BytesIO(data), formats=[source_format])
     except Exception:
         # Pillow raises many types on malformed headers; all mean the same to the sender.
         raise ImageRejected(_CORRUPT, "corrupt") from None
-    width, height = img.size
-    if width * height > max_pixels:
-        img.close()
-        raise ImageRejected(
-            f"This image is {width} × {height} pixels ({width * height / 1_000_000:.0f} "
-            f"megapixels); the limit is {limit_mp:g} megapixels.",
-            "too_many_pixels",
-        )
-    return img
 
 
-def _decode(img: Image.Image) -> None:
-    """Decode every pixel now, so truncated or corrupt data is refused, never half-stored."""
+def _is_animated(img: Image.Image) -> bool:
+    """Whether there are frames beyond the first (GIF walks them; their pixels are not read)."""
     try:
-        img.load()
+        return getattr(img, "n_frames", 1) > 1
     except Exception:
-        img.close()
-        raise ImageRejected(_CORRUPT, "corrupt") from None
+        try:
+            img.seek(0)  # a damaged later frame: only the first is used
+        except Exception:
+            raise ImageRejected(_CORRUPT, "corrupt") from None
+        return True
 
 
-def _resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """Resize; large images go in bands on two threads, pasted in place as they finish.
+def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) -> None:
+    """Refuse too many pixels, or an ingest that needs more memory than the budget; a JPEG
+    that needs less at a reduced scale is decoded at that scale."""
+    width, height = img.size
+    if width * height > limits.max_pixels:
+        raise _too_many_pixels(width, height, limits.max_pixels / 1_000_000)
+    budget, edge = limits.max_decode_bytes, limits.max_edge
+    if source_format == "JPEG" and not _lossless_jpeg(data):
+        scale = memory_budget.jpeg_scale(img.size, img.mode, budget, edge)
+        if scale > 1:
+            img.draft(None, (width // scale, height // scale))
+    if memory_budget.ingest_bytes(img.size, img.mode, source_format, edge) > budget:
+        most = memory_budget.most_pixels(img.size, img.mode, source_format, budget, edge)
+        name = _FORMAT_NAMES.get(source_format, source_format)
+        kind = f" for {name} images like this one"
+        raise _too_many_pixels(width, height, min(limits.max_pixels, most) / 1_000_000, kind)
 
-    Bands keep Pillow's intermediate (source rows x new width) small, and the GIL is
-    released while each band is resampled, so two cores share the work.
-    """
-    width, height = size
-    if width * height < _BANDED_RESIZE_MIN_PIXELS:
-        return img.resize(size, _RESAMPLE)
-    out = Image.new(img.mode, size, None)  # uninitialised: every row is pasted below
-    scale = img.height / height
-    edges = list(range(0, height, _BAND_ROWS)) + [height]
 
-    def resize_band(rows: tuple[int, int]) -> None:
-        top, bottom = rows
-        # `box` samples the source band with its neighbours, so seams are invisible.
-        box = (0, top * scale, img.width, bottom * scale)
-        band = img.resize((width, bottom - top), _RESAMPLE, box=box)
-        out.paste(band, (0, top))  # disjoint rows: safe from two threads
-        band.close()
+def _lossless_jpeg(data: bytes) -> bool:
+    """A lossless JPEG (SOF3, 7, 11 or 15), which libjpeg decodes at full scale only."""
+    at = 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header
+            return marker in (0xC3, 0xC7, 0xCB, 0xCF)
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return False
 
-    list(_POOL.map(resize_band, zip(edges, edges[1:], strict=False)))
-    return out
+
+def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -> ImageRejected:
+    limit = float(f"{limit_mp:.2g}")  # two significant digits: 12, 0.52, 0.001
+    return ImageRejected(
+        f"This image is {width} × {height} pixels ({width * height / 1_000_000:.0f} "
+        f"megapixels); the limit{kind} is {limit:g} megapixels.",
+        "too_many_pixels",
+    )
 
 
 def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation, read after decoding (for a PNG, reading it loads the image)."""
     try:
         return int(img.getexif().get(_EXIF_ORIENTATION, 1))
     except Exception:
         return 1  # unreadable EXIF: treat as upright rather than refuse the image
-
-
-def _web_mode(img: Image.Image) -> Image.Image:
-    """Convert palette, 16-bit, bilevel and grey+alpha images to RGB, RGBA or L."""
-    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        # 16-bit grey: scale to 8 bits instead of clipping everything above 255 to white.
-        return img.convert("I").point(lambda value: value * (1 / 257)).convert("L")
-    if img.mode == "1":
-        return img.convert("L")
-    has_alpha = img.mode in ("LA", "La", "PA", "RGBa") or "transparency" in img.info
-    return img.convert("RGBA" if has_alpha else "RGB")
-
-
-def _to_srgb(img: Image.Image, icc_profile: bytes | None) -> Image.Image:
-    """Convert colours to sRGB using the embedded profile; CMYK always becomes RGB."""
-    if icc_profile and img.mode in ("RGB", "RGBA", "CMYK"):
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-            if img.mode != "CMYK" and "srgb" in ImageCms.getProfileDescription(source).lower():
-                return img
-            return ImageCms.profileToProfile(
-                img, source, _SRGB, outputMode="RGBA" if img.mode == "RGBA" else "RGB"
-            )
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # a broken profile: keep the pixels as they are rather than refuse
-    return img.convert("RGB") if img.mode == "CMYK" else img
 
 
 def _encode(img: Image.Image, fmt: str) -> bytes:

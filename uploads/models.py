@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.html import escape
 
 from . import imaging
 
@@ -17,16 +18,17 @@ class Image(models.Model):
         JPEG = "JPEG", "JPEG"
         PNG = "PNG", "PNG"
 
+    # Help texts are HTML to Django's forms and admin: escaped, or "<uuid4>" is taken for a tag.
     file = models.ImageField(
         upload_to="images/",
         max_length=255,
-        help_text="The normalised image, stored as images/<uuid4>.<ext>.",
+        help_text=escape("The normalised image, stored as images/<uuid4>.<ext>."),
     )
     thumbnail = models.ImageField(
         upload_to="thumbs/",
         max_length=255,
         blank=True,
-        help_text="WebP preview, stored as thumbs/<uuid4>.webp.",
+        help_text=escape("WebP preview, stored as thumbs/<uuid4>.webp."),
     )
     title = models.CharField(
         max_length=200, blank=True, help_text="Describes the image; used as its alt text."
@@ -41,7 +43,16 @@ class Image(models.Model):
         unique=True,
         help_text="Digest of the stored bytes; the same image cannot be shelved twice.",
     )
-    uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    uploaded_at = models.DateTimeField(
+        default=timezone.now,
+        db_index=True,
+        help_text="When the image joined the shelf (for a visitor's upload: when it was approved).",
+    )
+    pending = models.BooleanField(
+        default=False,
+        help_text="A visitor's upload waiting for staff approval: not on the page, and not "
+        "counted by the image limit.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

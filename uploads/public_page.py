@@ -33,6 +33,7 @@ class Rendering:
     etag: str
     last_modified: int  # whole seconds: what an HTTP date can carry
     until: float  # time.monotonic() after which the page is rendered again
+    headers: tuple[tuple[str, str], ...]  # worked out once, not on every request
 
 
 # This process's latest rendering. Threads that find it expired may render at once; the
@@ -48,13 +49,15 @@ def response(request, render: Callable[[selectors.Shelf], bytes]) -> HttpRespons
         rendering = _render(render)
         if settings.PAGE_CACHE_SECONDS > 0:
             _kept = rendering
-    answer = get_conditional_response(
-        request, etag=rendering.etag, last_modified=rendering.last_modified
+    revalidating = "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META
+    answer = (
+        revalidating
+        and get_conditional_response(
+            request, etag=rendering.etag, last_modified=rendering.last_modified
+        )
     ) or HttpResponse(rendering.content)
-    answer["ETag"] = rendering.etag
-    answer["Last-Modified"] = http_date(rendering.last_modified)
-    # Revalidated on every visit: a repeat visit costs a 304, and never shows a deleted image.
-    answer["Cache-Control"] = "public, max-age=0, must-revalidate"
+    for name, value in rendering.headers:
+        answer[name] = value
     return answer
 
 
@@ -73,11 +76,20 @@ def _render(render: Callable[[selectors.Shelf], bytes]) -> Rendering:
         f"{shelf.unavailable}:{shown}"
     )
     digest = hashlib.blake2b(state.encode(), digest_size=8).hexdigest()
+    etag = quote_etag(f"{version}-{digest}")
+    last_modified = max(int(changed_at.timestamp()), STARTED)
+    headers = (
+        ("ETag", etag),
+        ("Last-Modified", http_date(last_modified)),
+        # Revalidated on every visit: a repeat visit costs a 304, never shows a deleted image.
+        ("Cache-Control", "public, max-age=0, must-revalidate"),
+    )
     return Rendering(
         content=render(shelf),
-        etag=quote_etag(f"{version}-{digest}"),
-        last_modified=max(int(changed_at.timestamp()), STARTED),
+        etag=etag,
+        last_modified=last_modified,
         until=time.monotonic() + settings.PAGE_CACHE_SECONDS,
+        headers=headers,
     )
 
 

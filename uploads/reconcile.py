@@ -96,7 +96,8 @@ def media_reconcile(
     progress: Callable[[str], None] | None = None,
 ) -> ReconcileReport:
     """Delete rows whose image is gone, regenerate missing thumbnails, delete orphan files
-    and abandoned import previews, and trim the shelf to the limit.
+    and abandoned import previews, and trim the shelf to the limit (pending images are
+    checked too, but never trimmed).
 
     Raises StorageUnavailable when storage cannot be listed, and AllFilesMissing (unless
     allow_all_missing) when it holds none of the rows' files; either way nothing changes.
@@ -167,10 +168,10 @@ def _plan_rows(report, listed, started, progress) -> tuple[_Plan, set[str]]:
     kept = 0
     rows = (
         Image.objects.order_by("-uploaded_at", "-id")
-        .values_list("pk", "file", "thumbnail", "uploaded_at")
+        .values_list("pk", "file", "thumbnail", "uploaded_at", "pending")
         .iterator(chunk_size=ROW_BATCH)
     )
-    for pk, file, thumbnail, uploaded_at in rows:
+    for pk, file, thumbnail, uploaded_at, pending in rows:
         referenced.update((file, thumbnail))
         report.rows_checked += 1
         if report.rows_checked % PROGRESS_EVERY == 0:
@@ -178,10 +179,11 @@ def _plan_rows(report, listed, started, progress) -> tuple[_Plan, set[str]]:
         # A row newer than the listing may have files the listing could not see: keep it.
         if uploaded_at < started and file not in listed:
             plan.missing.append((pk, file, thumbnail))
-        elif kept >= report.limit:
+        elif not pending and kept >= report.limit:  # waiting images are not on the shelf
             plan.beyond.append((pk, file, thumbnail))
         else:
-            kept += 1
+            if not pending:
+                kept += 1
             if uploaded_at < started and thumbnail not in listed:
                 plan.regenerate.append(pk)
     referenced.discard("")

@@ -2,13 +2,67 @@
 
 from __future__ import annotations
 
+from django.utils.safestring import mark_safe
 from import_export import fields, resources
+from import_export.formats.base_formats import CSV, JSON, XLSX
+from import_export.resources import Diff
 
 from . import selectors
 from .models import Image
 
 # Facts about the stored file: exported, never imported.
 FACTS = ("width", "height", "size_bytes", "sha256", "uploaded_at")
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value):
+    """A text cell a spreadsheet would take for a formula, prefixed with ' to stay text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _InertCells:
+    """Export formats whose cells never execute. Replaces django-import-export's escaping
+    (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT), which only strips one leading "="."""
+
+    def _escape_formulae(self, dataset) -> None:
+        for index in range(len(dataset)):
+            dataset[index] = [inert_cell(cell) for cell in dataset[index]]
+
+
+class InertCSV(_InertCells, CSV):
+    pass
+
+
+class InertXLSX(_InertCells, XLSX):
+    pass
+
+
+class PlainJSON(JSON):
+    """JSON is data, never a formula: titles are exported as they are."""
+
+    def _escape_formulae(self, dataset) -> None:
+        pass
+
+
+class PlainDiff(Diff):
+    """The import preview's changes without the inline styles that diff-match-patch writes
+    and our Content-Security-Policy blocks; admin-site/imageshelf.css colours them."""
+
+    INLINE = {
+        '<ins style="background:#e6ffe6;">': "<ins>",
+        '<del style="background:#ffe6e6;">': "<del>",
+    }
+
+    def as_html(self) -> list[str]:
+        cells = []
+        for html in super().as_html():
+            for styled, plain in self.INLINE.items():
+                html = html.replace(styled, plain)
+            cells.append(mark_safe(html))  # diff-match-patch escaped the text itself
+        return cells
 
 
 class ImageResource(resources.ModelResource):
@@ -51,6 +105,15 @@ class ImageResource(resources.ModelResource):
         self._present: set[str] | None = None
         for name in FACTS:
             self.fields[name].readonly = True
+
+    @classmethod
+    def get_diff_class(cls):
+        return PlainDiff
+
+    def get_import_fields(self):
+        """What an import can change (the title) and how rows are found (the id): what the
+        import page lists and its preview compares."""
+        return [field for field in super().get_import_fields() if not field.readonly]
 
     def get_queryset(self):
         return super().get_queryset().select_related("uploaded_by")

@@ -48,8 +48,10 @@ class Shelf:
 
 
 def shelf() -> Shelf:
-    """The newest IMAGE_LIMIT images whose file exists (one query, then a file check)."""
-    rows = list(Image.objects.order_by("-uploaded_at", "-id")[: settings.IMAGE_LIMIT])
+    """The newest IMAGE_LIMIT images on the shelf (pending ones are not) whose file exists
+    (one query, then a file check)."""
+    shelved = Image.objects.filter(pending=False).order_by("-uploaded_at", "-id")
+    rows = list(shelved[: settings.IMAGE_LIMIT])
     names = [name for row in rows for name in (row.file.name, row.thumbnail.name)]
     try:
         present = _files_present(names)
@@ -61,6 +63,11 @@ def shelf() -> Shelf:
 
 def image_count() -> int:
     return Image.objects.count()
+
+
+def pending_count() -> int:
+    """How many visitors' uploads wait for approval."""
+    return Image.objects.filter(pending=True).count()
 
 
 def shelf_version() -> tuple[int, datetime]:
@@ -110,11 +117,11 @@ def present_image_names() -> set[str]:
     return {stored.name for stored in storage.list_files(storage.media_storage(), "images/")}
 
 
-def files_status(images) -> dict[int, bool]:
-    """Whether each image's file exists (one stat each locally, one listing on S3)."""
-    images = list(images)
-    present = storage.files_present(storage.media_storage(), [i.file.name for i in images])
-    return {image.pk: present.get(image.file.name, False) for image in images}
+def media_present(images) -> dict[str, bool]:
+    """Whether each image's file and thumbnail exist, by name (one stat each locally, one
+    listing per prefix on S3)."""
+    names = [name for image in images for name in (image.file.name, image.thumbnail.name)]
+    return storage.files_present(storage.media_storage(), names)
 
 
 def health() -> dict[str, str]:

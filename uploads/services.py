@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,12 +14,14 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, Value
+from django.db.models import DateTimeField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from . import imaging
 from . import storage as storage_ops
+from .audit import audit, username
+from .decode_lock import decode_turn
 from .models import Image, ShelfVersion
 from .storage import StorageUnavailable, media_storage
 
@@ -32,35 +35,36 @@ class UploadRejected(ValidationError):
     """An upload refused for a reason the person who sent it can act on."""
 
 
-def audit(event: str, **fields: object) -> None:
-    """One structured (logfmt) line per event, readable in `heroku logs`."""
-    pairs = " ".join(f"{key}={_logfmt(value)}" for key, value in fields.items())
-    logger.info("event=%s %s", event, pairs)
-
-
 # --- Ingest -----------------------------------------------------------------
 
 
-def image_ingest(file: File, *, user=None, title: str = "") -> Image:
-    """Validate, normalise and store one upload: the one door for every upload."""
-    who = _username(user)
+def image_ingest(file: File, *, user=None, title: str = "", pending: bool = False) -> Image:
+    """Validate, normalise and store one upload: the one door for every upload.
+
+    A pending upload (a visitor's, with PUBLIC_UPLOADS=moderated) waits for approval, off
+    the page and outside the limit; it is refused while PENDING_LIMIT of them wait.
+    """
+    who = username(user)
     filename = getattr(file, "name", "") or ""
     try:
-        data = _read_upload(file)
-        processed = imaging.process(
-            data,
-            max_pixels=settings.MAX_IMAGE_PIXELS,
-            max_edge=settings.IMAGE_MAX_EDGE,
-            thumb_edge=settings.THUMBNAIL_EDGE,
-        )
+        if pending and _queue_full():  # before any decoding: the answer is no anyway
+            raise imaging.ImageRejected(QUEUE_FULL, "queue_full")
+        limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+        if file.size is not None and file.size > limit:  # refused before waiting for a turn
+            raise imaging.ImageRejected(too_large_message(file.size), "too_large")
+        with decode_turn():  # one decode per dyno at a time; the bytes are read in our turn
+            processed = imaging.process(_read_upload(file, limit), _limits())
         if already_shelved(processed.sha256):
             raise imaging.ImageRejected(_DUPLICATE, "duplicate")
+        title = title.strip() or imaging.clean_title(filename)
+        image = _store(processed, user=user, title=title, pending=pending)
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
         raise UploadRejected(rejection.message, code=rejection.code) from None
-    image = _store(processed, user=user, title=title.strip() or imaging.clean_title(filename))
     # An animation keeps only its first frame: say so in the log line.
     extra = {"first_frame_of_animation": "yes"} if processed.animated else {}
+    if pending:
+        extra["pending"] = "yes"
     audit(
         "upload.stored", user=who, image=image.pk, file=image.file.name, filename=filename, **extra
     )
@@ -68,6 +72,14 @@ def image_ingest(file: File, *, user=None, title: str = "") -> Image:
 
 
 _DUPLICATE = "This image is already on the shelf."
+QUEUE_FULL = (
+    "Too many images are waiting for approval right now, so yours was not stored. "
+    "Please try again later."
+)
+
+
+def _queue_full() -> bool:
+    return Image.objects.filter(pending=True).count() >= settings.PENDING_LIMIT
 
 
 @dataclass(frozen=True)
@@ -98,26 +110,30 @@ def already_shelved(sha256: str) -> bool:
     return Image.objects.filter(sha256=sha256).exists()
 
 
-def _read_upload(file: File) -> bytes:
-    """The upload's bytes, refusing empty and oversized files before reading them."""
-    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
-    if file.size is not None and file.size > limit:
-        raise imaging.ImageRejected(too_large_message(file.size), "too_large")
+def _read_upload(file: File, limit: int) -> bytes:
     file.seek(0)
     data = file.read(limit + 1)
-    if len(data) > limit:  # the declared size was wrong
-        raise imaging.ImageRejected(too_large_message(len(data)), "too_large")
-    if not data:
-        raise imaging.ImageRejected("The file is empty.", "empty")
+    if len(data) > limit:  # the declared size was wrong: measure the file itself
+        raise imaging.ImageRejected(too_large_message(file.seek(0, os.SEEK_END)), "too_large")
     return data
 
 
-def too_large_message(size: int | None = None) -> str:
-    measured = f" ({size / 1024 / 1024:.1f} MB)" if size else ""
-    return f"This file is too large{measured}: the limit is {settings.MAX_UPLOAD_MB} MB."
+def too_large_message(size: int) -> str:
+    """The one refusal every door shows for a file over MAX_UPLOAD_MB."""
+    return f"This file is {size / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
 
 
-def _store(processed: imaging.ProcessedImage, *, user, title: str) -> Image:
+def _limits() -> imaging.Limits:
+    """What an upload may be, from settings (see MAX_IMAGE_PIXELS and MAX_DECODE_MB)."""
+    return imaging.Limits(
+        max_pixels=settings.MAX_IMAGE_PIXELS,
+        max_decode_bytes=settings.MAX_DECODE_MB * 1024 * 1024,
+        max_edge=settings.IMAGE_MAX_EDGE,
+        thumb_edge=settings.THUMBNAIL_EDGE,
+    )
+
+
+def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool) -> Image:
     """Write both files under fresh names, then the row; undo the files if the row fails."""
     storage = media_storage()
     written: list[str] = []
@@ -129,6 +145,10 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str) -> Image:
             written.append(name)  # before saving: a failed write may leave a partial file
             written[-1] = _save_file(storage, name, content)
         with transaction.atomic():
+            if pending:
+                lock_shelf()  # so that visitors uploading at once cannot overfill the queue
+                if _queue_full():
+                    raise imaging.ImageRejected(QUEUE_FULL, "queue_full")
             return Image.objects.create(
                 file=written[0],
                 thumbnail=written[1],
@@ -139,6 +159,7 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str) -> Image:
                 format=processed.format,
                 sha256=processed.sha256,
                 uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+                pending=pending,
             )
     except IntegrityError:
         # Another upload of the same image won the race to the unique sha256.
@@ -176,7 +197,7 @@ def images_delete(pks: Iterable[int], *, reason: str, user=None) -> int:
         for start in range(0, len(pks), DELETE_BATCH):
             batch = Image.objects.filter(pk__in=pks[start : start + DELETE_BATCH])
             for pk, name in batch.values_list("pk", "file"):
-                audit("image.deleted", user=_username(user), reason=reason, image=pk, file=name)
+                audit("image.deleted", user=username(user), reason=reason, image=pk, file=name)
             deleted += batch.delete()[1].get(Image._meta.label, 0)
     return deleted
 
@@ -200,11 +221,17 @@ def images_enforce_limit(*, limit: int | None = None, user=None) -> int:
         lock_shelf()
         # Chosen under the lock and deleted by primary key: a concurrent run cannot make
         # us delete an image that became one of the newest after we looked.
-        beyond = list(Image.objects.values_list("pk", flat=True)[limit:])
+        beyond = list(images_beyond_limit(limit).values_list("pk", flat=True))
         deleted = images_delete(beyond, reason="limit", user=user)
     if deleted:
-        audit("limit.enforced", user=_username(user), limit=limit, deleted=deleted)
+        audit("limit.enforced", user=username(user), limit=limit, deleted=deleted)
     return deleted
+
+
+def images_beyond_limit(limit: int) -> QuerySet[Image]:
+    """The images older than the newest `limit`: what enforcing the limit deletes.
+    Pending images are not on the shelf: they never count."""
+    return Image.objects.filter(pending=False)[limit:]
 
 
 def images_delete_all(*, user=None) -> int:
@@ -214,7 +241,7 @@ def images_delete_all(*, user=None) -> int:
         deleted = images_delete(
             Image.objects.values_list("pk", flat=True), reason="delete-all", user=user
         )
-    audit("shelf.emptied", user=_username(user), deleted=deleted)
+    audit("shelf.emptied", user=username(user), deleted=deleted)
     return deleted
 
 
@@ -253,7 +280,8 @@ def image_regenerate_thumbnail(image: Image) -> None:
         raise  # the image itself is gone: a missing file, not an outage
     except Exception as error:
         raise StorageUnavailable(f"could not read {image.file.name}: {error}") from error
-    thumbnail = imaging.make_thumbnail(data, image.format, image.thumbnail_size)
+    with decode_turn():
+        thumbnail = imaging.make_thumbnail(data, image.format, image.thumbnail_size)
     name = _save_file(storage, f"thumbs/{uuid.uuid4()}.webp", thumbnail)
     try:
         image.thumbnail = name
@@ -282,16 +310,3 @@ def shelf_changed() -> None:
         # concurrent creator and takes its row, so no change goes uncounted.
         ShelfVersion.objects.get_or_create(pk=ShelfVersion.ROW)
         row.update(**bump)
-
-
-def _username(user) -> str:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return "anonymous" if user is not None else "system"
-    return user.get_username()
-
-
-def _logfmt(value: object) -> str:
-    text = str(value)
-    if not text or any(ch in text for ch in ' ="\\'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text

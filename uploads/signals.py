@@ -16,8 +16,9 @@ def count_shelf_change(sender, instance, **kwargs) -> None:
 
 
 def enforce_limit_after_upload(sender, instance, created, raw, **kwargs) -> None:
-    """After a new image commits, trim the shelf back to IMAGE_LIMIT."""
-    if raw or not created:
+    """After a new image commits, trim the shelf back to IMAGE_LIMIT (a pending image is
+    not on the shelf yet: approving it applies the limit)."""
+    if raw or not created or instance.pending:
         return
     # robust: the upload has committed; a failure here is logged, not shown as an error.
     transaction.on_commit(services.images_enforce_limit, robust=True)

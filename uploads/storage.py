@@ -6,7 +6,9 @@ service); other backends fall back to the generic Storage API.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import logging
 import os
 import posixpath
@@ -195,6 +197,10 @@ def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:
 def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
     failed = []
     client = storage.bucket.meta.client
+    # Once per client (the unique id makes registering again a no-op).
+    client.meta.events.register(
+        "before-sign.s3.DeleteObjects", _content_md5_not_crc32, unique_id="shelf-content-md5"
+    )
     for start in range(0, len(names), S3_DELETE_BATCH):
         batch = names[start : start + S3_DELETE_BATCH]
         objects = [{"Key": _s3_key(storage, name)} for name in batch]
@@ -209,3 +215,16 @@ def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
         strip = len(_s3_key(storage, ""))
         failed.extend(error["Key"][strip:] for error in response.get("Errors", []))
     return failed
+
+
+def _content_md5_not_crc32(request, **kwargs) -> None:
+    """DeleteObjects must carry a checksum of its body: botocore (1.36 and later) computes
+    a CRC32 even when checksums are "when_required"; send Content-MD5 instead, which
+    S3-compatible stores have always accepted there (B2 refuses the CRC headers, older
+    MinIO and Ceph want MD5). Run before signing, so the signature covers what is sent."""
+    for name in list(request.headers):
+        if name.lower().startswith(("x-amz-checksum-", "x-amz-sdk-checksum-")):
+            del request.headers[name]
+    del request.headers["Content-MD5"]  # a no-op when absent; setting a header appends
+    digest = hashlib.md5(request.body, usedforsecurity=False).digest()
+    request.headers["Content-MD5"] = base64.b64encode(digest).decode()

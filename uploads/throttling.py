@@ -6,6 +6,8 @@ import ipaddress
 
 from django.conf import settings
 
+from . import permissions
+
 
 def client_ip(request) -> str:
     """The client's address: REMOTE_ADDR, or the entry our own proxies added to X-Forwarded-For.
@@ -33,7 +35,8 @@ def _is_ip(text: str) -> bool:
 
 
 def upload_rate(group: str, request) -> str | None:
-    """Anonymous uploads (PUBLIC_UPLOADS) are rate-limited per address; staff are not."""
-    if request.user.is_staff or not settings.PUBLIC_UPLOADS:
+    """Visitors' uploads (PUBLIC_UPLOADS) are rate-limited per address; staff who may add
+    images are not."""
+    if not permissions.public_uploads() or permissions.may(request.user, permissions.ADD):
         return None
     return settings.PUBLIC_UPLOAD_RATE

@@ -2,10 +2,10 @@
 
 Every door that takes files says how many and how large; any other POST takes none. A
 body larger than its door can need is refused from its Content-Length (413, with the
-door's page showing why), and an upload from someone who may not send one is refused
-(403): before the CSRF check, the first thing that reads a body, spools a single byte.
-Files that are spooled go to unnamed temporary files (upload_handlers.py), closed when
-the request ends.
+door's page showing why), and an upload from someone who may not send one is refused (403,
+or the sign-in page in the admin), before the CSRF check, the first thing that reads a
+body, spools a single byte. Files that are spooled go to unnamed temporary files
+(upload_handlers.py), closed when the request ends.
 """
 
 from __future__ import annotations
@@ -14,27 +14,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 
-from . import import_limits, services, views
+from . import import_limits, permissions, services
+from .audit import audit, username
+from .permissions import UploadAccess
 
 
 def may_upload(request) -> bool:
-    """Whether this person may send images: the one upload rule."""
-    return views.can_upload(request.user)
+    """Whether this person may send an image to the page's form: the one upload rule."""
+    return permissions.upload_access(request.user) != UploadAccess.REFUSED
 
 
 def may_upload_in_the_admin(request) -> bool:
-    return request.user.is_active and request.user.is_staff and may_upload(request)
+    return permissions.may(request.user, permissions.ADD)
 
 
 def may_import(request) -> bool:
-    user = request.user
-    return user.is_active and user.is_staff and user.has_perm("uploads.import_image")
+    return permissions.may(request.user, permissions.IMPORT)
 
 
 def image_bytes() -> int:
@@ -50,28 +52,34 @@ class Door:
     too_large: Callable[[int], str]  # the refusal, for a body of that many bytes
     may_send: Callable[..., bool]  # (request) -> whether this person may use it
     page: str = ""  # the URL name of the page that shows it, when not its own
+    in_admin: bool = False  # whose pages send those not signed in as staff to sign in
 
     def max_body(self) -> int:
         return self.files() * self.file_bytes() + _other_fields()
 
 
+# The body's size stands for the file's: a door that takes one file (the script's bulk
+# upload included) gets just that file, give or take a few hundred bytes of form.
 DOORS = {
-    # One file: the body's size is that file's, give or take a few hundred bytes.
     "uploads:upload": Door(
         lambda: 1, image_bytes, services.too_large_message, may_upload, page="uploads:index"
     ),
     "admin:uploads_image_add": Door(
-        lambda: 1, image_bytes, services.too_large_message, may_upload_in_the_admin
+        lambda: 1, image_bytes, services.too_large_message, may_upload_in_the_admin, in_admin=True
     ),
-    # Several files: which of them is too large, and by how much, is not known.
     "admin:uploads_image_bulk_upload": Door(
         lambda: settings.BULK_UPLOAD_MAX_FILES,
         image_bytes,
-        lambda size: services.too_large_message(),
+        services.too_large_message,
         may_upload_in_the_admin,
+        in_admin=True,
     ),
     "admin:uploads_image_import": Door(
-        lambda: 1, lambda: import_limits.MAX_BYTES, import_limits.too_large_message, may_import
+        lambda: 1,
+        lambda: import_limits.MAX_BYTES,
+        import_limits.too_large_message,
+        may_import,
+        in_admin=True,
     ),
 }
 
@@ -106,7 +114,14 @@ class UploadGateMiddleware:
                 return _refused(request, size, "This request is too large for this address.")
             return self.get_response(request)
         if not door.may_send(request):
-            services.audit("upload.refused", reason="not_allowed", path=request.path)
+            audit(
+                "upload.refused",
+                user=username(request.user),
+                reason="not_allowed",
+                path=request.path,
+            )
+            if door.in_admin and not admin.site.has_permission(request):
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             raise PermissionDenied("You may not upload files here.")
         if size > door.max_body():
             return self._show_refusal(request, door, door.too_large(size), size)
@@ -114,7 +129,13 @@ class UploadGateMiddleware:
 
     def _show_refusal(self, request, door: Door, message: str, size: int):
         """The door's own page, as for a GET (which never writes), with the refusal."""
-        services.audit("upload.refused", reason="too_large", path=request.path, bytes=size)
+        audit(
+            "upload.refused",
+            user=username(request.user),
+            reason="too_large",
+            path=request.path,
+            bytes=size,
+        )
         if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
             return JsonResponse({"error": message}, status=413)
         request.method = "GET"  # the body stays unread: a GET has none
@@ -128,7 +149,7 @@ class UploadGateMiddleware:
 
 
 def _refused(request, size: int, message: str):
-    services.audit("request.refused", reason="too_large", path=request.path, bytes=size)
+    audit("request.refused", reason="too_large", path=request.path, bytes=size)
     return render(request, "413.html", {"message": message}, status=413)
 
 

@@ -1,34 +1,46 @@
-"""How uploads are received: an oversized file is dropped as it arrives, and a large one is
-spooled to a file that cannot outlive the process that holds it."""
+"""How uploads are received: a file past MAX_UPLOAD_MB is counted but not kept, so that the
+refusal can say how large it was, and a large one is spooled to a file that cannot outlive
+the process that holds it."""
 
 from __future__ import annotations
 
+import io
 import tempfile
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.files.uploadhandler import FileUploadHandler
+
+
+class OversizedUpload(UploadedFile):
+    """A file that passed the limit: its name and its whole size, and no content."""
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
-    """First in FILE_UPLOAD_HANDLERS: an oversized file is skipped, and the request says so.
+    """First in FILE_UPLOAD_HANDLERS. Past MAX_UPLOAD_MB a file's bytes are counted and
+    dropped, never handed on to memory or a temporary file; the file arrives as an
+    OversizedUpload, which image_ingest refuses with its size, as it does every file over
+    the limit."""
 
-    The rest of that file's bytes are read from the network and dropped; they never reach
-    memory or a temporary file. Views look at `request.oversized_uploads`: for each field,
-    the names of the files dropped.
-    """
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.oversized = False
 
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         if start + len(raw_data) > settings.MAX_UPLOAD_MB * 1024 * 1024:
-            if self.request is not None:
-                oversized = getattr(self.request, "oversized_uploads", {})
-                oversized.setdefault(self.field_name, []).append(self.file_name)
-                self.request.oversized_uploads = oversized
-            raise SkipFile
-        return raw_data
+            self.oversized = True
+        return None if self.oversized else raw_data
 
-    def file_complete(self, file_size: int) -> None:
-        return None  # the next handler builds the file
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if not self.oversized:
+            return None  # the next handler builds the file
+        # What the next handlers took in before the limit goes now, not with the request.
+        for handler in self.request.upload_handlers if self.request else ():
+            if handler is not self and getattr(handler, "file", None) is not None:
+                handler.file.close()
+        return OversizedUpload(
+            io.BytesIO(), self.file_name, self.content_type, file_size, self.charset
+        )
 
 
 class UnnamedTemporaryUploadedFile(UploadedFile):

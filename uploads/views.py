@@ -19,8 +19,9 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from . import public_page, selectors, services, throttling
+from . import permissions, public_page, selectors, services, throttling
 from .forms import UploadForm
+from .permissions import UploadAccess
 from .storage import StorageUnavailable
 
 STORAGE_DOWN = "The image could not be stored because storage is unavailable. Please try again."
@@ -29,10 +30,6 @@ RATE_LIMITED = "You have added many images in a short time. Please wait a while,
 
 class HttpResponseSeeOther(HttpResponseRedirect):
     status_code = 303
-
-
-def can_upload(user) -> bool:
-    return user.is_staff or settings.PUBLIC_UPLOADS
 
 
 @require_safe
@@ -44,7 +41,8 @@ def index(request):
         )
     # Staff, and anyone with a form or a message: their own page, never reused, so they see
     # what they have just done whichever worker answers.
-    form = UploadForm() if can_upload(request.user) else None
+    access = permissions.upload_access(request.user)
+    form = UploadForm() if access != UploadAccess.REFUSED else None
     response = _render_index(request, selectors.shelf(), form=form)
     add_never_cache_headers(response)
     return response
@@ -57,7 +55,7 @@ def _same_for_everyone(request) -> bool:
     Without a session cookie there is no user and no session, and without the messages
     cookie no messages: most visitors, answered without looking further.
     """
-    if settings.PUBLIC_UPLOADS:
+    if permissions.public_uploads():
         return False
     if settings.SESSION_COOKIE_NAME not in request.COOKIES and (
         CookieStorage.cookie_name not in request.COOKIES
@@ -67,11 +65,15 @@ def _same_for_everyone(request) -> bool:
 
 
 def _render_index(request, shelf: selectors.Shelf, *, form, status: int = 200) -> HttpResponse:
+    can_delete = permissions.may(request.user, permissions.DELETE)
     context = {
         "images": shelf.images,
         "unavailable": shelf.unavailable,
         "form": form,
-        "can_delete": request.user.is_staff,
+        "moderated": permissions.upload_access(request.user) == UploadAccess.QUEUE,
+        "can_delete": can_delete,
+        # "Delete all" deletes the images waiting for approval too.
+        "delete_count": selectors.image_count() if can_delete and shelf.images else 0,
     }
     return render(request, "uploads/index.html", context, status=status)
 
@@ -80,27 +82,39 @@ def _render_index(request, shelf: selectors.Shelf, *, form, status: int = 200) -
 @ratelimit(key="ip", rate=throttling.upload_rate, block=False)  # "ip": throttling.client_ip
 def image_upload(request):
     """Store one image through services.image_ingest; 400 with the reason when refused."""
-    if not can_upload(request.user):
-        raise PermissionDenied("Only staff can add images.")
+    access = permissions.upload_access(request.user)
+    if access == UploadAccess.REFUSED:
+        raise PermissionDenied("You may not add images.")
     form = UploadForm(request.POST, request.FILES)
     status = 400
     if request.limited:
         form.add_error(None, RATE_LIMITED)
         status = 429
-    elif "image" in getattr(request, "oversized_uploads", ()):
-        form.add_error("image", services.too_large_message())
     elif form.is_valid():
+        pending = access == UploadAccess.QUEUE
         try:
             image = services.image_ingest(
-                form.cleaned_data["image"], user=request.user, title=form.cleaned_data["title"]
+                form.cleaned_data["image"],
+                user=request.user,
+                title=form.cleaned_data["title"],
+                pending=pending,
             )
         except services.UploadRejected as rejection:
-            form.add_error("image", rejection)
+            if rejection.code == "queue_full":
+                form.add_error(None, rejection)
+                status = 429
+            else:
+                form.add_error("image", rejection)
         except StorageUnavailable:
             form.add_error(None, STORAGE_DOWN)
             status = 503
         else:
-            messages.success(request, f"Added “{image}” to the shelf.")
+            if pending:
+                messages.success(
+                    request, f"Thank you: “{image}” will appear once staff approve it."
+                )
+            else:
+                messages.success(request, f"Added “{image}” to the shelf.")
             return HttpResponseSeeOther(reverse("uploads:index"))
     response = _render_index(request, selectors.shelf(), form=form, status=status)
     add_never_cache_headers(response)
@@ -109,9 +123,9 @@ def image_upload(request):
 
 @require_POST
 def images_delete_all(request):
-    """Staff only; asks for confirmation unless the form already carried it."""
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can delete images.")
+    """For those who may delete; asks for confirmation unless the form already carried it."""
+    if not permissions.may(request.user, permissions.DELETE):
+        raise PermissionDenied("You may not delete images.")
     if request.POST.get("confirm") != "yes":
         count = selectors.image_count()
         return render(request, "uploads/delete_all_confirm.html", {"count": count})

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -145,12 +146,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
-AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    from botocore.config import Config as _BotoConfig
+
+def s3_media_storage(env: environ.Env) -> dict:
+    """STORAGES["default"] for media in an S3 or S3-compatible bucket, from the AWS_* variables."""
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
 
     # A config var left empty (as the Deploy button may leave it) counts as unset.
-    _s3 = {
+    s3 = {
         name: env(name, default="") or None
         for name in (
             "AWS_S3_ENDPOINT_URL",
@@ -159,40 +162,71 @@ if AWS_STORAGE_BUCKET_NAME:
             "AWS_SECRET_ACCESS_KEY",
             "AWS_S3_CUSTOM_DOMAIN",
             "AWS_S3_ADDRESSING_STYLE",
+            "AWS_REQUEST_CHECKSUM_CALCULATION",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION",
         )
     }
-    MEDIA_STORAGE = {
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": _s3["AWS_S3_ENDPOINT_URL"],
-            "region_name": _s3["AWS_S3_REGION_NAME"],
-            "access_key": _s3["AWS_ACCESS_KEY_ID"],
-            "secret_key": _s3["AWS_SECRET_ACCESS_KEY"],
-            "custom_domain": _s3["AWS_S3_CUSTOM_DOMAIN"],
-            # Short timeouts: a store that accepts connections but never answers must not
-            # hold a page or an upload for minutes (botocore waits 60 s, three times).
-            "client_config": _BotoConfig(
-                s3={"addressing_style": _s3["AWS_S3_ADDRESSING_STYLE"]},
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": s3["AWS_S3_ENDPOINT_URL"],
+            "region_name": s3["AWS_S3_REGION_NAME"],
+            "access_key": s3["AWS_ACCESS_KEY_ID"],
+            "secret_key": s3["AWS_SECRET_ACCESS_KEY"],
+            "custom_domain": s3["AWS_S3_CUSTOM_DOMAIN"],
+            "client_config": Config(
+                s3={"addressing_style": s3["AWS_S3_ADDRESSING_STYLE"]},
+                # SigV4 for signed links too: in the older AWS regions (us-east-1, eu-west-1…)
+                # botocore signs them with SigV2, which buckets created since 2020 refuse.
+                signature_version="s3v4",
+                # Short timeouts: a store that accepts connections but never answers must not
+                # hold a page or an upload for minutes (botocore waits 60 s, three times).
                 connect_timeout=3,
                 read_timeout=10,
                 retries={"mode": "standard", "max_attempts": 3},
+                # Checksum headers only where an operation requires one: Backblaze B2, older
+                # MinIO and Ceph refuse the CRC headers botocore sends by default. Read here,
+                # since a value given to Config wins over botocore's own reading of them.
+                request_checksum_calculation=(
+                    s3["AWS_REQUEST_CHECKSUM_CALCULATION"] or "when_required"
+                ),
+                response_checksum_validation=(
+                    s3["AWS_RESPONSE_CHECKSUM_VALIDATION"] or "when_required"
+                ),
             ),
             # A custom domain serves public objects; otherwise links are signed.
             "querystring_auth": env.bool(
-                "AWS_QUERYSTRING_AUTH", default=not _s3["AWS_S3_CUSTOM_DOMAIN"]
+                "AWS_QUERYSTRING_AUTH", default=not s3["AWS_S3_CUSTOM_DOMAIN"]
             ),
-            # Names are fresh UUIDs: never overwrite, never set ACLs (buckets own them).
-            "file_overwrite": False,
+            # How long a signed link lasts (SigV4: at most 7 days). The public page's ETag
+            # changes every half of it, so no page outlives its links.
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+            # Names are fresh UUIDs, so a write goes straight to PUT: no HEAD first to look
+            # for a free name. Never set ACLs (buckets own them).
+            "file_overwrite": True,
             "default_acl": None,
+            # One PUT per file: multipart only from 1 GiB, far above anything we store (an
+            # image of IMAGE_MAX_EDGE² pixels is 64 MB as raw RGBA, at the default) and under
+            # every store's 5 GB single-PUT limit. boto3's default, 8 MB, would send a large
+            # image in four requests.
+            "transfer_config": TransferConfig(multipart_threshold=1024**3),
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
         },
     }
+
+
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_STORAGE = s3_media_storage(env)
     # Where media links point, for the Content-Security-Policy's img-src.
-    _endpoint_host = urlsplit(_s3["AWS_S3_ENDPOINT_URL"] or "https://amazonaws.com").hostname
+    _custom_domain = MEDIA_STORAGE["OPTIONS"]["custom_domain"]
+    _endpoint_host = urlsplit(
+        MEDIA_STORAGE["OPTIONS"]["endpoint_url"] or "https://amazonaws.com"
+    ).hostname
     MEDIA_ORIGINS = (
-        [f"https://{_s3['AWS_S3_CUSTOM_DOMAIN']}"]
-        if _s3["AWS_S3_CUSTOM_DOMAIN"]
+        [f"https://{_custom_domain}"]
+        if _custom_domain
         else [f"https://{_endpoint_host}", f"https://*.{_endpoint_host}"]
     )
 else:
@@ -288,9 +322,38 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=2)
 IMAGE_LIMIT = env.int("IMAGE_LIMIT", default=3)
 MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=10)
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=50_000_000)
+# The memory one upload may need at its peak (uploads/memory_budget.py, from the header,
+# before any pixel is decoded): its decode (pixels x bytes per pixel of the mode it decodes
+# to x the copies its decoder holds), or its conversion (the decoded image and the stored
+# one), whichever is larger. MAX_IMAGE_PIXELS caps the pixel count of any image; this caps
+# what it costs, and binds first for RGBA and RGB PNGs (42 megapixels), WebP (13), AVIF
+# (23) and HEIC (29); a JPEG that needs more is decoded at 1/2 to 1/8 scale. A dyno runs
+# one ingest at a time: with two workers, bench/memory.py peaks at about 430 MB of 512.
+MAX_DECODE_MB = env.int("MAX_DECODE_MB", default=224)
 IMAGE_MAX_EDGE = env.int("IMAGE_MAX_EDGE", default=4096)
 THUMBNAIL_EDGE = 480
-PUBLIC_UPLOADS = env.bool("PUBLIC_UPLOADS", default=False)
+
+
+def public_uploads_mode(value: str) -> str:
+    """PUBLIC_UPLOADS as one of "off", "moderated", "open"; the old booleans keep their meaning."""
+    mode = value.strip().lower()
+    if mode in ("off", "moderated", "open"):
+        return mode
+    if mode in environ.Env.BOOLEAN_TRUE_STRINGS:
+        return "open"
+    if mode in ("", "false", "no", "n", "0"):
+        return "off"
+    raise ImproperlyConfigured(
+        f"PUBLIC_UPLOADS={value!r} is not a value it takes: use off (staff only), moderated "
+        "(visitors' uploads wait for staff approval) or open (they go straight on the shelf)."
+    )
+
+
+# Who may upload besides staff with the add permission: nobody ("off"), visitors whose
+# images wait for approval ("moderated"), or visitors straight onto the shelf ("open").
+PUBLIC_UPLOADS = public_uploads_mode(env("PUBLIC_UPLOADS", default="off"))
+# How many visitors' uploads may wait for approval; beyond it they are refused (429).
+PENDING_LIMIT = env.int("PENDING_LIMIT", default=20)
 # How long the page trusts a "file exists" answer from remote storage (S3).
 MEDIA_CHECK_CACHE_SECONDS = env.int("MEDIA_CHECK_CACHE_SECONDS", default=60)
 # reconcile_media spares unreferenced files younger than this: uploads in flight.
@@ -315,6 +378,8 @@ REQUEST_BODY_DEADLINE = env.int("REQUEST_BODY_DEADLINE", default=60)
 
 # --- Admin import/export ----------------------------------------------------
 
+# On: the admin's export formats (uploads/resources.py) then make every cell a spreadsheet
+# could run as a formula inert (CSV, XLSX), and leave JSON as it is.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Staff need the model's own "import_image" / "export_image" permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"

@@ -31,8 +31,10 @@ PAGE_CACHE_SECONDS = 0
 IMAGE_LIMIT = 3
 MAX_UPLOAD_MB = 10
 MAX_IMAGE_PIXELS = 50_000_000
+MAX_DECODE_MB = 224
 IMAGE_MAX_EDGE = 4096
-PUBLIC_UPLOADS = False
+PUBLIC_UPLOADS = "off"
+PENDING_LIMIT = 20
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared memory: concurrency tests need SQLite's real locking (busy timeout).

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.e2e
 OURS_IN_THE_CHANGELIST = ", ".join(
     [
         ".object-tools a[href$='/bulk-upload/']",  # templates/admin/uploads/image/change_list.html
+        ".object-tools a[href$='/enforce-limit/']",
+        ".object-tools a[href$='/delete-all/']",
         ".object-tools a[href='/']",
-        ".field-preview",  # uploads/admin.py: _preview()
+        ".field-preview",  # uploads/admin_list.py: image_preview()
         ".field-dimensions",
         ".field-size",
     ]

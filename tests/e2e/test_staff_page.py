@@ -16,7 +16,7 @@ from .support import broken_images, shelf_titles, sign_in
 
 pytestmark = pytest.mark.e2e
 
-NOT_AN_IMAGE = "This file is not an image we accept (JPEG, PNG, WebP or GIF)."
+NOT_AN_IMAGE = "This file is not an image we accept"
 
 
 def test_staff_upload_four_images_and_the_page_shows_the_newest_three(
@@ -54,12 +54,18 @@ def test_each_thumbnail_opens_its_full_image(page, staff, three_on_the_shelf):
         page.go_back()
 
 
-def test_a_text_file_named_jpg_is_refused_beside_the_form_and_the_shelf_is_unchanged(
-    page, staff, shelve, tmp_path, files
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 390, "height": 844}, {"width": 1440, "height": 900}],
+    ids=["phone", "desktop"],
+)
+def test_a_refused_file_is_announced_where_the_person_is_looking(
+    open_page, staff, shelve, tmp_path, files, viewport
 ):
-    shelve(SCENES[:2])
+    shelve(SCENES[:3])  # a full shelf: on a phone the form is screens below the top
     notes = tmp_path / "holiday.jpg"
     notes.write_bytes(TEXT)
+    page = open_page(viewport=viewport)
     page.goto("/")
     sign_in(page, staff.username, PASSWORD)
     shelf_before, files_before = shelf_titles(page), files()
@@ -69,15 +75,18 @@ def test_a_text_file_named_jpg_is_refused_beside_the_form_and_the_shelf_is_uncha
     page.get_by_label("Image", exact=True).set_input_files(notes)
     page.get_by_role("button", name="Upload").click()
 
-    form = page.locator("form.upload-form")
-    expect(form.get_by_role("alert")).to_have_text(NOT_AN_IMAGE)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(NOT_AN_IMAGE)
+    expect(alert).to_be_focused()
+    box = alert.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
     file_input = page.get_by_label("Image", exact=True)
     expect(file_input).to_have_attribute("aria-invalid", "true")
     expect(file_input).to_have_accessible_description(re.compile(re.escape(NOT_AN_IMAGE)))
     assert shelf_titles(page) == shelf_before
     assert broken_images(page) == []
     assert files() == files_before
-    assert Image.objects.count() == 2
+    assert Image.objects.count() == 3
 
 
 def test_delete_all_after_confirming_brings_back_the_empty_state(

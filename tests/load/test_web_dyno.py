@@ -54,7 +54,7 @@ def logged(server, pattern: str, within: float = 5) -> bool:
 
 def test_with_two_workers_and_no_redis_ten_anonymous_uploads_an_hour_hold(gunicorn):
     """Sent all at once to two workers (each connection goes to either): exactly ten pass."""
-    server = gunicorn("--workers", "2", PUBLIC_UPLOADS="true")
+    server = gunicorn("--workers", "2", PUBLIC_UPLOADS="open")
     visitors = [Client(server.port) for _ in range(13)]
     for visitor in visitors:
         visitor.get("/")  # the form, and its CSRF cookie
@@ -131,7 +131,7 @@ def spooled_files(pid: int, directory: Path) -> list[str]:
 
 @pytest.mark.parametrize(
     ("public_uploads", "status"),
-    [pytest.param("false", 403, id="may-not-upload"), pytest.param("true", 413, id="too-large")],
+    [pytest.param("off", 403, id="may-not-upload"), pytest.param("open", 413, id="too-large")],
 )
 def test_a_50_mb_upload_is_refused_before_its_body_is_read(
     gunicorn, tmp_path, public_uploads, status
@@ -155,7 +155,7 @@ def test_an_upload_whose_body_stalls_is_cut_off_and_leaves_no_file(gunicorn, tmp
     spool = tmp_path / "tmp"
     spool.mkdir()
     server = gunicorn(
-        "--workers", "1", PUBLIC_UPLOADS="true", TMPDIR=str(spool), REQUEST_BODY_DEADLINE="3"
+        "--workers", "1", PUBLIC_UPLOADS="open", TMPDIR=str(spool), REQUEST_BODY_DEADLINE="3"
     )
     [worker] = server.workers()
     visitor = Client(server.port)
@@ -178,7 +178,7 @@ def test_an_upload_whose_body_stalls_is_cut_off_and_leaves_no_file(gunicorn, tmp
 def test_a_killed_workers_spooled_upload_leaves_no_file(gunicorn, tmp_path):
     spool = tmp_path / "tmp"
     spool.mkdir()
-    server = gunicorn("--workers", "1", PUBLIC_UPLOADS="true", TMPDIR=str(spool))
+    server = gunicorn("--workers", "1", PUBLIC_UPLOADS="open", TMPDIR=str(spool))
     [worker] = server.workers()
     visitor = Client(server.port)
     visitor.get("/")

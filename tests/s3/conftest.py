@@ -19,8 +19,8 @@ import pytest
 from django.utils import timezone
 
 from tests.processes import free_port, moto_server, s3_client, s3_storages, stop
-from uploads import services
 from uploads.models import Image
+from uploads.storage import media_storage
 
 
 class S3Server:
@@ -91,14 +91,21 @@ def s3_server(tmp_path_factory):
 
 
 @pytest.fixture
-def s3_settings(s3_server, settings):
+def s3_variables() -> dict[str, str]:
+    """AWS_* variables the media storage is built from, besides the server and bucket; a
+    test overrides them by parametrizing this name."""
+    return {}
+
+
+@pytest.fixture
+def s3_settings(s3_server, settings, s3_variables):
     """Point STORAGES at a bucket name on the server, without creating the bucket."""
     if not s3_server.running:  # an earlier test simulated an outage
         s3_server.start()
     bucket = Bucket(s3_server)
     # pytest-django sends setting_changed, which makes default_storage (the storage of
     # Image.file and Image.thumbnail) build a fresh S3Storage; it is restored afterwards.
-    settings.STORAGES = s3_storages(bucket.name, s3_server.endpoint)
+    settings.STORAGES = s3_storages(bucket.name, s3_server.endpoint, **s3_variables)
     return bucket
 
 
@@ -109,11 +116,20 @@ def bucket(s3_settings) -> Bucket:
     return s3_settings
 
 
+@dataclass(frozen=True)
+class SentRequest:
+    """One HTTP request as botocore sent it: signed, headers final."""
+
+    operation: str
+    headers: dict[str, str]  # names in lower case
+    body: bytes | None  # None when it was a stream (an object's content)
+
+
 class StorageRequests:
-    """Every HTTP request the media storage's S3 client sends, by operation name."""
+    """Every HTTP request the media storage's S3 client sends, in order."""
 
     def __init__(self, storage) -> None:
-        self.operations: list[str] = []
+        self.sent: list[SentRequest] = []
         self._actions: dict[tuple[str, int], Callable[[], None]] = {}
         # S3Storage keeps one client per thread and caches the Bucket built on the first
         # one: watch both (they are the same client when everything runs in this thread).
@@ -122,9 +138,18 @@ class StorageRequests:
         for client in self._clients:
             client.meta.events.register("before-send.s3", self._record, unique_id="shelf-count")
 
-    def _record(self, event_name: str, **kwargs) -> None:
+    @property
+    def operations(self) -> list[str]:
+        return [request.operation for request in self.sent]
+
+    def _record(self, event_name: str, request, **kwargs) -> None:
         operation = event_name.rsplit(".", 1)[-1]
-        self.operations.append(operation)
+        headers = {
+            name.lower(): value.decode() if isinstance(value, bytes) else value
+            for name, value in request.headers.items()
+        }
+        body = request.body if isinstance(request.body, bytes) else None
+        self.sent.append(SentRequest(operation, headers, body))
         action = self._actions.pop((operation, self.operations.count(operation)), None)
         if action:
             action()
@@ -135,7 +160,7 @@ class StorageRequests:
         self._actions[(operation, occurrence)] = action
 
     def clear(self) -> None:
-        self.operations.clear()
+        self.sent.clear()
 
     def close(self) -> None:
         for client in self._clients:
@@ -144,7 +169,7 @@ class StorageRequests:
 
 @pytest.fixture
 def storage_requests(bucket):
-    requests = StorageRequests(services.media_storage())
+    requests = StorageRequests(media_storage())
     yield requests
     requests.close()
 

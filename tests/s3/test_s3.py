@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.storage import default_storage, storages
@@ -15,6 +16,7 @@ from storages.backends.s3 import S3Storage
 
 from uploads import services
 from uploads.models import Image
+from uploads.storage import media_storage
 from uploads.tests.factories import distinct_png, upload_file
 from uploads.views import STORAGE_DOWN
 
@@ -32,7 +34,7 @@ def stored_names(images) -> list[str]:
 
 
 def test_the_image_fields_store_in_the_configured_bucket(bucket, s3_server):
-    storage = services.media_storage()
+    storage = media_storage()
 
     assert storage is storages["default"]  # what default_storage wraps
     assert Image._meta.get_field("file").storage is default_storage
@@ -56,6 +58,15 @@ def test_the_image_limit_deletes_the_objects_of_the_rows_it_trims(bucket):
 
     assert list(Image.objects.order_by("pk")) == images[2:]
     assert bucket.names() == stored_names(images[2:])
+
+
+def test_signed_links_use_sigv4_where_botocore_would_choose_sigv2(bucket, settings):
+    assert settings.STORAGES["default"]["OPTIONS"]["region_name"] == "us-east-1"
+    image = ingest(1)
+
+    link = media_storage().url(image.thumbnail.name)
+
+    assert parse_qs(urlsplit(link).query)["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
 
 
 def test_an_object_deleted_behind_the_apps_back_is_left_off_the_page_and_kept(

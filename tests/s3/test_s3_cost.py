@@ -1,6 +1,7 @@
-"""reconcile_media over many rows on S3: a few listing pages and batched deletes, never a
-request per row, and a listing cut short is never taken for a complete one. Requests are
-counted (and interrupted) as the storage's own S3 client sends them."""
+"""What S3 requests cost: an upload is one PUT per stored file, nothing else; reconcile_media
+over many rows is a few listing pages and batched deletes, never a request per row, and a
+listing cut short is never taken for a complete one. Requests are counted (and
+interrupted) as the storage's own S3 client sends them."""
 
 from __future__ import annotations
 
@@ -9,10 +10,27 @@ import json
 import pytest
 
 from uploads.models import Image
+from uploads.tests.factories import noisy_png, upload_file
 
 from .test_s3_reconcile import reconcile
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_upload_that_evicts_nothing_is_one_put_per_stored_file(
+    bucket, staff_client, storage_requests
+):
+    # Random pixels: stored as a PNG of about 9 MB, above boto3's default 8 MB multipart
+    # threshold and under MAX_UPLOAD_MB.
+    data = noisy_png((2000, 1500))
+
+    response = staff_client.post("/images/", {"image": upload_file(data)})
+
+    image = Image.objects.get()
+    assert response.status_code == 303
+    assert image.size_bytes > 8 * 1024 * 1024
+    assert storage_requests.operations == ["PutObject", "PutObject"]  # image, thumbnail
+    assert bucket.names() == sorted([image.file.name, image.thumbnail.name])
 
 
 def orphans(count: int) -> list[str]:

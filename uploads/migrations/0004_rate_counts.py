@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('uploads', '0002_shelf_version_row'),
+        ('uploads', '0003_image_pending'),
     ]
 
     operations = [

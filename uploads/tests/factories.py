@@ -58,13 +58,6 @@ SVG = (
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
 
 
-def gif_html_polyglot() -> bytes:
-    """A valid GIF that also carries an HTML page in its comment and after its trailer."""
-    buffer = io.BytesIO()
-    Image.new("P", (8, 8), 1).save(buffer, "GIF", comment=b"<html><script>alert(1)</script>")
-    return buffer.getvalue() + b"<html><body onload=alert(2)></body></html>"
-
-
 def truncated(data: bytes) -> bytes:
     return data[: len(data) // 2]
 
@@ -139,9 +132,9 @@ def cmyk_jpeg() -> bytes:
     return image_bytes("JPEG", size=(40, 30), color=(0, 255, 255, 0), mode="CMYK", quality=95)
 
 
-def png_16bit(value: int = 40000) -> bytes:
+def png_16bit(value: int = 40000, size=(32, 32)) -> bytes:
     buffer = io.BytesIO()
-    Image.new("I;16", (32, 32), value).save(buffer, "PNG")
+    Image.new("I;16", size, value).save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -159,6 +152,27 @@ def animated_gif() -> bytes:
     frames = [Image.new("RGB", (24, 24), color) for color in ((255, 0, 0), (0, 255, 0))]
     buffer = io.BytesIO()
     frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+def phone_photo(fmt: str, mode="RGB", orientation=1, size=(60, 40), **save) -> bytes:
+    """A HEIC ("HEIF", written by pillow-heif) or AVIF, stored sideways as jpeg_rotated_6 is:
+    red on the left, blue on the right; `orientation` 6 says "rotate 90° clockwise"."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    width, height = size
+    alpha = (255,) if mode == "RGBA" else ()
+    img = Image.new(mode, size, (220, 20, 20) + alpha)
+    img.paste((20, 20, 220) + alpha, (width // 2, 0, width, height))
+    if mode == "RGBA":
+        img.paste((0, 0, 0, 0), (0, 0, width // 6, height // 4))  # a transparent corner
+    exif = Image.Exif()
+    exif[0x010F] = "ShelfPhone"  # Make
+    if orientation != 1:
+        exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    img.save(buffer, fmt, quality=90, exif=exif.tobytes(), **save)
     return buffer.getvalue()
 
 

@@ -34,14 +34,14 @@ def test_submitting_nothing_is_a_form_error_not_a_success(admin_client):
 
 def test_an_oversized_file_is_listed_with_its_refusal(admin_client, settings):
     settings.MAX_UPLOAD_MB = 1
-    big = upload_file(b"\xff" * (1024 * 1024 + 1), "huge.jpg")
+    big = upload_file(b"\xff" * (1536 * 1024), "huge.jpg")
 
     response = admin_client.post(BULK, {"images": [upload_file(distinct_png(1), "a.png"), big]})
 
     html = response.content.decode()
     assert rows(html) == [
         ("a.png", f"Stored as {Image.objects.get().title}"),
-        ("huge.jpg", f"Refused: {services.too_large_message()}"),
+        ("huge.jpg", f"Refused: {services.too_large_message(1536 * 1024)}"),
     ]
     assert "Stored 1 of 2 files." in html
 
@@ -52,7 +52,7 @@ def test_an_oversized_file_alone_is_a_refusal_not_a_green_success(admin_client, 
     response = admin_client.post(BULK, {"images": [upload_file(b"\xff" * (2 * 1024 * 1024))]})
 
     html = response.content.decode()
-    assert rows(html) == [("photo.png", f"Refused: {services.too_large_message()}")]
+    assert rows(html) == [("photo.png", f"Refused: {services.too_large_message(2 * 1024 * 1024)}")]
     assert 'class="warning">Stored 0 of 1 files.' in html
 
 

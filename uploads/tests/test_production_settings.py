@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {"SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u:p@h/db"}
 
 
-def load_settings(module: str, **environ: str) -> dict:
-    """Import a settings module with exactly this environment and return its JSON-able values."""
+def import_settings(module: str, **environ: str) -> subprocess.CompletedProcess:
+    """Import a settings module with exactly this environment; its values go to stdout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DJANGO_", "DATABASE"))}
     env.update(environ)
     code = (
@@ -21,9 +24,14 @@ def load_settings(module: str, **environ: str) -> dict:
         "values = {k: getattr(m, k) for k in dir(m) if k.isupper()}\n"
         "print(json.dumps(values, default=str))\n"
     )
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
+
+
+def load_settings(module: str, **environ: str) -> dict:
+    """Import a settings module with exactly this environment and return its JSON-able values."""
+    result = import_settings(module, **environ)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -70,7 +78,7 @@ def test_a_bucket_name_switches_media_to_s3():
     media = values["STORAGES"]["default"]
     assert media["BACKEND"] == "storages.backends.s3.S3Storage"
     assert media["OPTIONS"]["bucket_name"] == "shelf"
-    assert media["OPTIONS"]["file_overwrite"] is False
+    assert media["OPTIONS"]["file_overwrite"] is True  # names are fresh UUIDs
     assert media["OPTIONS"]["default_acl"] is None
     assert media["OPTIONS"]["querystring_auth"] is False  # a public custom domain
     assert values["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == [
@@ -109,3 +117,38 @@ def test_a_tls_redis_url_accepts_heroku_self_signed_certificate():
     values = load_settings("config.settings.development", REDIS_URL="rediss://h.example.com:6380")
 
     assert values["CACHES"]["default"]["OPTIONS"]["ssl_cert_reqs"] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [
+        ("off", "off"),
+        ("moderated", "moderated"),
+        ("Moderated", "moderated"),
+        ("open", "open"),
+        ("Open ", "open"),
+        ("true", "open"),  # what PUBLIC_UPLOADS=true always meant
+        ("True", "open"),
+        ("1", "open"),
+        ("false", "off"),
+        ("0", "off"),
+        ("", "off"),
+    ],
+)
+def test_public_uploads_takes_its_modes_and_the_old_booleans(value, mode):
+    from config.settings.base import public_uploads_mode
+
+    assert public_uploads_mode(value) == mode
+
+
+def test_public_uploads_are_off_by_default():
+    assert load_settings("config.settings.production", **PRODUCTION)["PUBLIC_UPLOADS"] == "off"
+
+
+def test_a_public_uploads_value_it_does_not_take_stops_startup_with_a_clear_message():
+    result = import_settings("config.settings.production", PUBLIC_UPLOADS="sometimes", **PRODUCTION)
+
+    assert result.returncode == 1
+    assert "ImproperlyConfigured: PUBLIC_UPLOADS='sometimes' is not a value it takes" in (
+        result.stderr
+    )

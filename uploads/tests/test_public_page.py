@@ -264,7 +264,7 @@ def csrf_token(html: str) -> str:
 
 
 def test_with_public_uploads_each_visitor_gets_a_form_that_works_for_them(settings, reuse, files):
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
     visitors = [Client(enforce_csrf_checks=True) for _ in range(2)]
     pages = [visitor.get("/") for visitor in visitors]
 

@@ -287,7 +287,7 @@ def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, mon
 
     monkeypatch.setattr(storage.os, "scandir", Listing)
 
-    names = [stored.name for stored in storage.list_files(services.media_storage(), "images/")]
+    names = [stored.name for stored in storage.list_files(storage.media_storage(), "images/")]
 
     assert names == [kept.file.name]
 

@@ -87,7 +87,7 @@ def test_delete_all_without_a_csrf_token_is_refused(staff_user):
 
 
 def test_with_public_uploads_visitors_may_upload(client, settings):
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
 
     page = client.get("/").content.decode()
     response = client.post("/images/", {"image": upload_file(distinct_png(1))})
@@ -98,7 +98,7 @@ def test_with_public_uploads_visitors_may_upload(client, settings):
 
 
 def test_with_public_uploads_visitors_still_cannot_delete(client, settings):
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
     services.image_ingest(upload_file(distinct_png(1)), user=None)
 
     response = client.post("/images/delete-all/", {"confirm": "yes"})
@@ -109,7 +109,7 @@ def test_with_public_uploads_visitors_still_cannot_delete(client, settings):
 
 
 def test_the_eleventh_anonymous_upload_within_an_hour_gets_429(client, settings):
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
     statuses = [
         client.post("/images/", {"image": upload_file(distinct_png(i))}).status_code
         for i in range(11)
@@ -123,7 +123,7 @@ def test_the_eleventh_anonymous_upload_within_an_hour_gets_429(client, settings)
 
 
 def test_the_upload_limit_counts_per_address(settings):
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
     settings.PUBLIC_UPLOAD_RATE = "1/h"
     first, second = Client(REMOTE_ADDR="10.0.0.1"), Client(REMOTE_ADDR="10.0.0.2")
 
@@ -136,7 +136,7 @@ def test_the_upload_limit_counts_per_address(settings):
 
 def test_a_forged_forwarded_for_header_does_not_escape_the_limit(settings):
     """Behind Heroku's router the right-most X-Forwarded-For entry is the real client."""
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
     settings.PUBLIC_UPLOAD_RATE = "1/h"
     settings.TRUSTED_PROXY_COUNT = 1
     client = Client()
@@ -155,7 +155,7 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_limit(settings):
 
 @pytest.mark.parametrize("forwarded", ["not-an-ip", "198.51.100.7:443", ""])
 def test_a_forwarded_for_that_is_not_an_address_counts_as_the_sockets(settings, forwarded):
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
     settings.PUBLIC_UPLOAD_RATE = "1/h"
     settings.TRUSTED_PROXY_COUNT = 1
     client = Client(REMOTE_ADDR="192.0.2.5")
@@ -171,7 +171,7 @@ def test_a_forwarded_for_that_is_not_an_address_counts_as_the_sockets(settings, 
 
 
 def test_staff_are_not_rate_limited(staff_client, settings):
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
     settings.PUBLIC_UPLOAD_RATE = "1/h"
 
     statuses = [

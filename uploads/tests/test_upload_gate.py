@@ -49,7 +49,7 @@ def test_an_upload_from_someone_who_may_not_upload_is_refused_unread(client):
 def test_a_body_larger_than_the_page_form_can_need_is_refused_unread_with_the_page(
     client, settings
 ):
-    settings.PUBLIC_UPLOADS = True
+    settings.PUBLIC_UPLOADS = "open"
 
     response = post_unread(client, "/images/", 50 * MB)
 
@@ -79,7 +79,7 @@ def test_a_body_larger_than_a_bulk_upload_can_need_is_refused_unread_with_the_fo
 
     html = response.content.decode()
     assert response.status_code == 413
-    assert services.too_large_message() in html
+    assert services.too_large_message(size) in html
     assert 'name="images"' in html
 
 
@@ -87,7 +87,7 @@ def test_the_bulk_script_gets_the_refusal_as_json(admin_client):
     response = post_unread(admin_client, BULK, 200 * MB, HTTP_ACCEPT="application/json")
 
     assert response.status_code == 413
-    assert json.loads(response.content) == {"error": services.too_large_message()}
+    assert json.loads(response.content) == {"error": services.too_large_message(200 * MB)}
 
 
 def test_a_large_body_where_no_form_takes_files_is_refused_unread(admin_client):

@@ -1,0 +1,82 @@
+"""What the image list shows: its filters (file status, moderation) and image previews that
+are never broken."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.templatetags.static import static
+from django.utils.html import format_html
+
+from . import selectors
+from .models import Image
+from .storage import StorageUnavailable
+
+PLACEHOLDER = "uploads/missing.svg"
+
+
+class FileStatusFilter(admin.SimpleListFilter):
+    title = "file status"
+    parameter_name = "file"
+
+    def lookups(self, request, model_admin):
+        return [("present", "Present"), ("missing", "Missing")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("present", "missing"):
+            return queryset
+        try:
+            present = selectors.present_image_names()
+        except StorageUnavailable:
+            messages.error(request, "Storage is unavailable: the file status is unknown.")
+            return queryset.none()
+        if self.value() == "present":
+            return queryset.filter(file__in=present)
+        return queryset.exclude(file__in=present)
+
+
+class PendingFilter(admin.SimpleListFilter):
+    """Visitors' uploads waiting for approval (PUBLIC_UPLOADS=moderated), or the shelf."""
+
+    title = "moderation"
+    parameter_name = "pending"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Pending"), ("no", "On the shelf")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(pending=self.value() == "yes")
+        return queryset
+
+
+def note_files(images) -> None:
+    """Mark each image's file_present and thumbnail_present (None: storage did not answer)."""
+    try:
+        present = selectors.media_present(images)
+    except StorageUnavailable:
+        present = {}
+    for image in images:
+        image.file_present = present.get(image.file.name)
+        image.thumbnail_present = present.get(image.thumbnail.name) if image.thumbnail else False
+
+
+def image_preview(image: Image, *, width: int):
+    """The thumbnail, the full image when only the thumbnail is missing (as on the public
+    page), or a placeholder when the file is known to be missing: never a broken image."""
+    thumb_width, thumb_height = image.thumbnail_size
+    height = round(width * thumb_height / thumb_width) if thumb_width else width
+    if getattr(image, "file_present", None) is False:
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="File missing" loading="lazy">',
+            static(PLACEHOLDER),
+            width,
+            height,
+        )
+    thumbnail_missing = getattr(image, "thumbnail_present", None) is False
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy" decoding="async">',
+        image.file.url if thumbnail_missing or not image.thumbnail else image.thumbnail.url,
+        width,
+        height,
+        image.alt_text,
+    )

@@ -1,0 +1,40 @@
+"""Who may change the shelf: one rule, called by every door (the public page and the admin)."""
+
+from __future__ import annotations
+
+import enum
+
+from django.conf import settings
+
+ADD = "uploads.add_image"  # upload, on the page or in the admin; approve a visitor's upload
+CHANGE = "uploads.change_image"  # edit titles, regenerate thumbnails
+DELETE = "uploads.delete_image"  # delete one, selected or all; verify files; enforce the limit
+IMPORT = "uploads.import_image"
+EXPORT = "uploads.export_image"
+
+
+def may(user, permission: str) -> bool:
+    """Active staff holding the permission (superusers hold every one)."""
+    return bool(user.is_active and user.is_staff and user.has_perm(permission))
+
+
+class UploadAccess(enum.Enum):
+    """Where one person's upload goes."""
+
+    REFUSED = "refused"
+    SHELF = "shelf"  # straight onto the shelf
+    QUEUE = "queue"  # pending, until staff approve it (PUBLIC_UPLOADS=moderated)
+
+
+def upload_access(user) -> UploadAccess:
+    """Staff who may add go to the shelf; anyone else as PUBLIC_UPLOADS says."""
+    if may(user, ADD) or settings.PUBLIC_UPLOADS == "open":
+        return UploadAccess.SHELF
+    if settings.PUBLIC_UPLOADS == "moderated":
+        return UploadAccess.QUEUE
+    return UploadAccess.REFUSED
+
+
+def public_uploads() -> bool:
+    """Whether visitors may upload at all (PUBLIC_UPLOADS is not "off")."""
+    return settings.PUBLIC_UPLOADS in ("moderated", "open")

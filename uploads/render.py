@@ -1,0 +1,170 @@
+"""Turn a decoded image into the stored one in a single pass of small bands.
+
+Each band of rows is cropped from the decoded image, converted to the stored mode,
+resized, converted to sRGB and turned upright, then pasted into the output. Only the
+decoded image and the output are ever full size: no conversion makes a full-size copy.
+Knows Pillow, not Django.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from PIL import Image, ImageCms
+
+from .memory_budget import GREY_MODES
+
+# Bands run on two threads: Pillow releases the GIL while it converts and resamples.
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="imageshelf-render")
+_BAND_ROWS = 32  # output rows per band
+# Hamming: Pillow's antialiased windowed filter, sharper than bilinear at its speed; for
+# the usual cap (scaling down by less than 2x) about twice as fast as Lanczos.
+RESAMPLE = Image.Resampling.HAMMING
+_SUPPORT = 1.0  # the Hamming filter's support, in source pixels at scale 1
+
+# EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
+ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_SWAPS_AXES = {
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.TRANSVERSE,
+    Image.Transpose.ROTATE_90,
+}
+# Where the band of rows [top, bottom) of a width x height image lands once transposed:
+# (left, top) of its paste position.
+_LANDING = {
+    None: lambda top, bottom, height: (0, top),
+    Image.Transpose.FLIP_LEFT_RIGHT: lambda top, bottom, height: (0, top),
+    Image.Transpose.FLIP_TOP_BOTTOM: lambda top, bottom, height: (0, height - bottom),
+    Image.Transpose.ROTATE_180: lambda top, bottom, height: (0, height - bottom),
+    Image.Transpose.ROTATE_90: lambda top, bottom, height: (top, 0),
+    Image.Transpose.TRANSPOSE: lambda top, bottom, height: (top, 0),
+    Image.Transpose.ROTATE_270: lambda top, bottom, height: (height - bottom, 0),
+    Image.Transpose.TRANSVERSE: lambda top, bottom, height: (height - bottom, 0),
+}
+_SRGB = ImageCms.createProfile("sRGB")
+# Resized as they are, reading around the box; Pillow resizes RGBA by converting the whole
+# image to premultiplied alpha first, so RGBA bands are cropped first like other modes.
+_RESAMPLED_MODES = ("RGB", "L", "CMYK")
+_ALPHA_MODES = ("RGBA", "LA", "La", "RGBa", "PA")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the stored image will be: its mode, size (before turning upright), orientation."""
+
+    mode: str  # "RGB", "RGBA" or "L"
+    size: tuple[int, int]
+    transpose: Image.Transpose | None
+    colour: ImageCms.ImageCmsTransform | None  # the embedded profile -> sRGB
+
+    def upright_size(self) -> tuple[int, int]:
+        return self.size[::-1] if self.transpose in _SWAPS_AXES else self.size
+
+
+def plan(img: Image.Image, size: tuple[int, int], orientation: int) -> Plan:
+    """The plan for a decoded image scaled to `size` and turned upright by `orientation`."""
+    mode = stored_mode(img)
+    return Plan(mode, size, ORIENTATION_TRANSPOSE.get(orientation), _colour_transform(img, mode))
+
+
+def render(img: Image.Image, plan: Plan) -> Image.Image:
+    """The stored image; `img` itself when it is already what `plan` asks for."""
+    if (img.mode, img.size, plan.transpose, plan.colour) == (plan.mode, plan.size, None, None):
+        return img
+    width, height = plan.size
+    out = Image.new(plan.mode, plan.upright_size(), None)  # uninitialised: every row is pasted
+    scale = img.height / height
+    edges = list(range(0, height, _BAND_ROWS)) + [height]
+
+    resizing = img.size != plan.size
+    # The resampler reads the rows around a box itself; other modes are converted first.
+    in_place = img.mode in _RESAMPLED_MODES and "transparency" not in img.info
+
+    def render_band(rows: tuple[int, int]) -> None:
+        top, bottom = rows
+        if in_place:
+            band, first = img, 0
+        else:  # a converted copy of the band, with the rows around it the filter reads
+            margin = math.ceil(_SUPPORT * max(scale, 1)) + 1 if resizing else 0
+            first = max(0, math.floor(top * scale) - margin)
+            last = min(img.height, math.ceil(bottom * scale) + margin)
+            band = _web_mode(img.crop((0, first, img.width, last)), plan.mode)
+        box = (0, top * scale - first, img.width, bottom * scale - first)
+        if resizing:
+            band = band.resize((width, bottom - top), RESAMPLE, box=box)
+        elif in_place:
+            band = img.crop(box)
+        if band.mode not in (plan.mode, "CMYK"):
+            band = band.convert(plan.mode)  # RGBA whose alpha hides nothing
+        if plan.colour is not None:
+            band = ImageCms.applyTransform(band, plan.colour)
+        elif band.mode == "CMYK":
+            band = band.convert("RGB")
+        if plan.transpose is not None:
+            band = band.transpose(plan.transpose)
+        out.paste(band, _LANDING[plan.transpose](top, bottom, height))  # disjoint areas
+
+    list(_POOL.map(render_band, zip(edges, edges[1:], strict=False)))
+    return out
+
+
+def stored_mode(img: Image.Image) -> str:
+    """L for grey, RGBA when some pixel is see-through, RGB for everything else."""
+    if img.mode in GREY_MODES:
+        return "L"
+    return "RGBA" if _has_visible_alpha(img) else "RGB"
+
+
+def _has_visible_alpha(img: Image.Image) -> bool:
+    """Whether any pixel is transparent; alpha that hides nothing is dropped."""
+    if img.mode in _ALPHA_MODES:
+        return img.getextrema()[-1][0] < 255
+    transparency = img.info.get("transparency")
+    if transparency is None:
+        return False
+    if img.mode != "P":
+        return True  # a colour key (rare): keep it rather than scan every pixel
+    counts = img.histogram()
+    if isinstance(transparency, int):
+        return counts[transparency] > 0
+    return any(alpha < 255 and counts[index] for index, alpha in enumerate(transparency))
+
+
+def _web_mode(band: Image.Image, mode: str) -> Image.Image:
+    """A band in a mode the resampler and sRGB conversion take: L, RGB, RGBA or CMYK."""
+    if band.mode.startswith("I;16") or band.mode in ("I", "F"):
+        # 16-bit grey: scale to 8 bits instead of clipping everything above 255 to white.
+        return band.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+    if band.mode == mode or (band.mode == "CMYK" and mode == "RGB"):
+        return band
+    return band.convert(mode)
+
+
+def _colour_transform(img: Image.Image, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """A transform from the embedded profile to sRGB, or None when there is nothing to do."""
+    icc_profile = img.info.get("icc_profile")
+    source_mode = "CMYK" if img.mode == "CMYK" else mode
+    if not icc_profile or source_mode not in ("RGB", "RGBA", "CMYK"):
+        return None
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        if source_mode != "CMYK" and "srgb" in ImageCms.getProfileDescription(source).lower():
+            return None
+        # NOCACHE: the bands share one transform across threads.
+        return ImageCms.buildTransform(
+            source, _SRGB, source_mode, mode, flags=ImageCms.Flags.NOCACHE
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a broken profile: keep the pixels as they are rather than refuse

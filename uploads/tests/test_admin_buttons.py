@@ -1,0 +1,159 @@
+"""The image list's "Delete all" and "Enforce the limit now": buttons with a confirmation
+page, not selection actions, logged in the transaction that makes the change."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import DELETION, LogEntry
+
+from uploads import services
+from uploads.models import Image
+from uploads.tests.factories import distinct_png, upload_file
+
+CHANGELIST = "/admin/uploads/image/"
+DELETE_ALL = f"{CHANGELIST}delete-all/"
+ENFORCE_LIMIT = f"{CHANGELIST}enforce-limit/"
+
+
+def ingest(index: int) -> Image:
+    return services.image_ingest(upload_file(distinct_png(index)), user=None)
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def deletions_logged() -> list[int]:
+    return sorted(int(entry.object_id) for entry in LogEntry.objects.filter(action_flag=DELETION))
+
+
+@pytest.mark.django_db
+def test_the_list_shows_both_buttons_beside_bulk_upload(admin_client):
+    html = admin_client.get(CHANGELIST).content.decode()
+
+    bulk = html.index('href="/admin/uploads/image/bulk-upload/"')
+    assert bulk < html.index(f'href="{ENFORCE_LIMIT}"') < html.index(f'href="{DELETE_ALL}"')
+    assert "Enforce the limit now…" in html and "Delete all…" in html
+
+
+@pytest.mark.django_db
+def test_they_are_no_longer_selection_actions(admin_client):
+    ingest(1)
+
+    response = admin_client.get(CHANGELIST)
+
+    actions = dict(response.context["action_form"].fields["action"].choices)
+    assert "delete_all" not in actions and "enforce_limit" not in actions
+
+
+@pytest.mark.django_db
+def test_staff_who_may_not_delete_see_neither_button(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_image"))
+    client.force_login(viewer)
+
+    html = client.get(CHANGELIST).content.decode()
+
+    assert DELETE_ALL not in html and ENFORCE_LIMIT not in html
+    assert client.get(DELETE_ALL).status_code == 403
+    assert client.get(ENFORCE_LIMIT).status_code == 403
+
+
+@pytest.mark.django_db
+def test_delete_all_asks_first_and_a_get_deletes_nothing(admin_client, files):
+    ingest(1), ingest(2)
+    stored = files()
+
+    response = admin_client.get(DELETE_ALL)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "This deletes <strong>all 2 images</strong> and their files." in html
+    assert 'name="csrfmiddlewaretoken"' in html and 'method="post"' in html
+    assert Image.objects.count() == 2 and files() == stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delete_all_confirmed_empties_the_shelf_and_logs_each_image(admin_client, files):
+    images = [ingest(1), ingest(2)]
+
+    response = admin_client.post(DELETE_ALL, follow=True)
+
+    assert response.redirect_chain == [(CHANGELIST, 302)]
+    assert messages_of(response) == ["Deleted all 2 image(s) and their files."]
+    assert Image.objects.count() == 0
+    assert files() == []
+    assert deletions_logged() == sorted(image.pk for image in images)
+
+
+@pytest.mark.django_db
+def test_enforce_limit_says_how_many_it_would_delete(admin_client, settings):
+    settings.IMAGE_LIMIT = 10
+    for index in range(4):
+        ingest(index)
+    settings.IMAGE_LIMIT = 1
+
+    html = admin_client.get(ENFORCE_LIMIT).content.decode()
+
+    assert "The shelf keeps the newest 1: this deletes <strong>3 older images</strong>" in html
+    assert Image.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enforce_limit_confirmed_deletes_the_oldest_and_logs_exactly_those(
+    admin_client, settings, files
+):
+    settings.IMAGE_LIMIT = 10
+    images = [ingest(index) for index in range(4)]
+    settings.IMAGE_LIMIT = 2
+
+    response = admin_client.post(ENFORCE_LIMIT, follow=True)
+
+    assert messages_of(response) == ["Deleted 2 image(s) beyond the limit of 2."]
+    assert list(Image.objects.order_by("pk")) == images[2:]
+    assert len(files()) == 4
+    assert deletions_logged() == [images[0].pk, images[1].pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enforce_limit_with_nothing_beyond_says_so(admin_client):
+    ingest(1)
+
+    response = admin_client.post(ENFORCE_LIMIT, follow=True)
+
+    assert messages_of(response) == ["Nothing to do: the shelf holds no more than 3 images."]
+    assert Image.objects.count() == 1 and deletions_logged() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_delete_all_leaves_no_log_entry_behind(admin_client, monkeypatch):
+    """The log entries commit or roll back with the change: they are in its transaction."""
+    ingest(1)
+
+    def fail(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "images_delete_all", fail)
+    admin_client.raise_request_exception = False
+
+    response = admin_client.post(DELETE_ALL)
+
+    assert response.status_code == 500
+    assert Image.objects.count() == 1
+    assert LogEntry.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_buttons_need_a_csrf_token(admin_user):
+    from django.test import Client
+
+    ingest(1)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    statuses = [client.post(DELETE_ALL).status_code, client.post(ENFORCE_LIMIT).status_code]
+
+    assert statuses == [403, 403]
+    assert Image.objects.count() == 1

@@ -1,0 +1,74 @@
+"""A refused upload says why, once, where the person sees it: the same words in every door."""
+
+from __future__ import annotations
+
+import pytest
+
+from uploads.models import Image
+from uploads.tests.factories import distinct_png, noisy_png, upload_file
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def too_large(settings) -> bytes:
+    """A real PNG of about 1.2 MB, with the limit at 1 MB."""
+    settings.MAX_UPLOAD_MB = 1
+    return noisy_png(size=(640, 640))
+
+
+def message_for(data: bytes) -> str:
+    return f"This file is {len(data) / 1024 / 1024:.1f} MB; the limit is 1 MB."
+
+
+def test_the_page_shows_the_one_message_for_a_file_too_large(staff_client, too_large, files):
+    response = staff_client.post("/images/", {"image": upload_file(too_large, "big.png")})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.count(message_for(too_large)) == 1
+    assert "Choose an image to upload." not in html
+    assert (Image.objects.count(), files()) == (0, [])
+
+
+def test_the_admin_add_form_shows_the_one_message_for_a_file_too_large(
+    admin_client, too_large, files
+):
+    response = admin_client.post(
+        "/admin/uploads/image/add/", {"title": "", "image": upload_file(too_large, "big.png")}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count(message_for(too_large)) == 1
+    assert "This field is required." not in html
+    assert (Image.objects.count(), files()) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("title", "error"),
+    [
+        ("x" * 201, "Ensure this value has at most 200 characters (it has 201)."),
+        ("a\x00b", "Null characters are not allowed."),
+    ],
+    ids=["too long", "nul"],
+)
+def test_a_bad_title_is_shown_with_its_reason(staff_client, files, title, error):
+    response = staff_client.post(
+        "/images/", {"image": upload_file(distinct_png(1)), "title": title}
+    )
+
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert (Image.objects.count(), files()) == (0, [])
+
+
+def test_the_refusal_comes_first_on_the_page_focused_and_announced(staff_client, too_large):
+    response = staff_client.post("/images/", {"image": upload_file(too_large, "big.png")})
+
+    html = response.content.decode()
+    main = html[html.index('<main id="main">') :]
+    summary = main[: main.index("</div>")]
+    assert main.index('role="alert"') < main.index('class="hero"')
+    assert "autofocus" in summary and 'tabindex="-1"' in summary
+    assert message_for(too_large) in summary

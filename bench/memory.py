@@ -57,6 +57,7 @@ from tests.processes import (  # noqa: E402
     postgres_database,
     production_env,
     stop,
+    web_command,
 )
 from uploads import memory_budget  # noqa: E402
 
@@ -147,14 +148,6 @@ def largest_jpeg(img) -> bytes:
 
 
 # --- The dyno -----------------------------------------------------------------
-
-
-def web_command() -> str:
-    """The Procfile's web: line, as Heroku runs it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.removeprefix("web:").strip()
-    raise RuntimeError("the Procfile has no web: line")
 
 
 @contextlib.contextmanager

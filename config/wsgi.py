@@ -4,11 +4,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from uploads.read_deadline import with_read_deadline
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-application = get_wsgi_application()
-
-from uploads.read_deadline import with_read_deadline  # noqa: E402  (needs the settings)
-
 # A request body that stalls is cut off (uploads/read_deadline.py).
-application = with_read_deadline(application)
+application = with_read_deadline(get_wsgi_application())

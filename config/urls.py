@@ -12,3 +12,5 @@ urlpatterns = [
     path("", include("uploads.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "uploads.error_views.bad_request"

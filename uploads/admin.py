@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.template.defaultfilters import filesizeformat
 from django.urls import path
@@ -183,6 +184,11 @@ class ImageAdmin(ImportExportModelAdmin):
         for image in approved:
             self.log_change(request, image, "Approved: joined the shelf.")
         message = f"Approved {len(approved)} image(s): they joined the shelf as its newest."
+        made_way = len(approved) - Image.objects.filter(pk__in=[i.pk for i in approved]).count()
+        if made_way:
+            message += (
+                f" The shelf keeps {settings.IMAGE_LIMIT}, so {made_way} of them made way at once."
+            )
         if len(approved) < selected:
             message += f" {selected - len(approved)} selected image(s) were not pending."
         self.message_user(request, message, messages.SUCCESS)

@@ -199,11 +199,33 @@ def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple
 
 def _open(data: bytes, source_format: str) -> Image.Image:
     """Parse the header only (no pixels yet)."""
+    if source_format == "PNG":
+        data = _without_text_chunks(data)
     try:
         return Image.open(io.BytesIO(data), formats=[source_format])
     except Exception:
         # Pillow raises many types on malformed headers; all mean the same to the sender.
         raise ImageRejected(_CORRUPT, "corrupt") from None
+
+
+_PNG_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+
+
+def _without_text_chunks(data: bytes) -> bytes:
+    """A PNG without its text chunks, which are never stored: Pillow refuses a compressed
+    one that inflates past its limit (PngImagePlugin.MAX_TEXT_CHUNK), and what metadata
+    holds must never refuse an image. A PNG whose chunks do not add up is left as it is,
+    for the decoder to judge."""
+    kept, offset = [data[:8]], 8
+    while offset + 8 <= len(data):
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        end = offset + 12 + length  # length, type, data, CRC
+        if end > len(data):
+            return data
+        if data[offset + 4 : offset + 8] not in _PNG_TEXT_CHUNKS:
+            kept.append(data[offset:end])
+        offset = end
+    return b"".join(kept) if offset == len(data) else data
 
 
 def _is_animated(img: Image.Image) -> bool:

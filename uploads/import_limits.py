@@ -44,9 +44,9 @@ def _count_rows(data: bytes, format_name: str) -> int | None:
     """Rows besides the header, at most MAX_ROWS + 1 of them counted; None when the file
     cannot be read that way (django-import-export then says what is wrong with it)."""
     if format_name == "csv":
-        # Lines, not records: a title with a line break counts twice, which only errs
-        # towards refusing a file already near the cap.
-        return data.count(b"\n") + (not data.endswith(b"\n")) - 1
+        # Lines, not records, ended by CR, LF or CRLF as the csv module reads them: a title
+        # with a line break counts twice, which only errs towards refusing.
+        return len(data.splitlines()) - 1
     if format_name == "json":
         try:
             rows = json.loads(data)

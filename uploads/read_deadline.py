@@ -2,10 +2,12 @@
 request (their timeout is a heartbeat), so a client that stops sending would hold a thread,
 and its spooled file, for as long as it keeps the connection open.
 
-Each read of the body waits at most for what is left of REQUEST_BODY_DEADLINE, and none
-starts after it: a body that stalls is cut off by then with 400, the connection is closed,
-and the spooled file goes with the request (upload_gate.py). Only under gunicorn, whose
-environ carries the socket; the test client has none to stall.
+A body gets time in proportion to its size, as if the largest upload took the whole
+REQUEST_BODY_DEADLINE, plus REQUEST_BODY_IDLE, and never more than the deadline; and no
+read waits longer than REQUEST_BODY_IDLE for the next bytes. So a sign-in form that stalls
+holds its thread for seconds, not a minute, and a trickle is cut off as surely as a stall:
+with 400, the connection closed, the spooled file gone with the request (upload_gate.py).
+Only under gunicorn, whose environ carries the socket; the test client has none to stall.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ class BodyTooSlow(BadRequest):
 class _DeadlineInput:
     """wsgi.input, with the socket's timeout set to the time left before every read."""
 
-    def __init__(self, stream, sock, seconds: float) -> None:
+    def __init__(self, stream, sock, seconds: float, idle: float) -> None:
         self._stream = stream
         self._sock = sock
         self._seconds = seconds
+        self._idle = idle
         self._deadline = time.monotonic() + seconds
 
     def read(self, *size):
@@ -39,14 +42,28 @@ class _DeadlineInput:
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise self._too_slow()
-        self._sock.settimeout(left)
+        self._sock.settimeout(min(left, self._idle))
         try:
             return read(*size)
         except TimeoutError:
             raise self._too_slow() from None
 
     def _too_slow(self) -> BodyTooSlow:
-        return BodyTooSlow(f"The request body did not arrive within {self._seconds:g} s")
+        return BodyTooSlow(
+            f"The request body did not arrive within {self._seconds:g} s, or stopped for "
+            f"{self._idle:g} s"
+        )
+
+
+def body_seconds(environ) -> float:
+    """How long this request's body may take to arrive, from its Content-Length."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    largest = settings.MAX_UPLOAD_MB * 1024 * 1024
+    share = settings.REQUEST_BODY_DEADLINE * length / largest
+    return min(settings.REQUEST_BODY_DEADLINE, settings.REQUEST_BODY_IDLE + share)
 
 
 def with_read_deadline(application):
@@ -57,8 +74,9 @@ def with_read_deadline(application):
         if sock is None or environ.get("CONTENT_LENGTH", "") in ("", "0"):
             return application(environ, start_response)
         timeout = sock.gettimeout()
-        seconds = settings.REQUEST_BODY_DEADLINE
-        environ["wsgi.input"] = _DeadlineInput(environ["wsgi.input"], sock, seconds)
+        environ["wsgi.input"] = _DeadlineInput(
+            environ["wsgi.input"], sock, body_seconds(environ), settings.REQUEST_BODY_IDLE
+        )
         try:
             return application(environ, start_response)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import uuid
 from collections.abc import Iterable
@@ -54,8 +55,8 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
             raise imaging.ImageRejected(too_large_message(file.size), "too_large")
         with decode_turn():  # one decode per dyno at a time; the bytes are read in our turn
             processed = imaging.process(_read_upload(file, limit), _limits())
-        if already_shelved(processed.sha256):
-            raise imaging.ImageRejected(_DUPLICATE, "duplicate")
+        if (duplicate := _duplicate_message(processed.sha256)) is not None:
+            raise imaging.ImageRejected(duplicate, "duplicate")
         title = title.strip() or imaging.clean_title(filename)
         image = _store(processed, user=user, title=title, pending=pending)
     except imaging.ImageRejected as rejection:
@@ -72,6 +73,7 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
 
 
 _DUPLICATE = "This image is already on the shelf."
+_AWAITING = "This image is already waiting for approval."
 QUEUE_FULL = (
     "Too many images are waiting for approval right now, so yours was not stored. "
     "Please try again later."
@@ -106,8 +108,12 @@ def images_ingest_many(files: Iterable[File], *, user=None) -> list[IngestOutcom
     return outcomes
 
 
-def already_shelved(sha256: str) -> bool:
-    return Image.objects.filter(sha256=sha256).exists()
+def _duplicate_message(sha256: str) -> str | None:
+    """Why an image with these stored bytes is refused, if one is already kept."""
+    pending = Image.objects.filter(sha256=sha256).values_list("pending", flat=True).first()
+    if pending is None:
+        return None
+    return _AWAITING if pending else _DUPLICATE
 
 
 def _read_upload(file: File, limit: int) -> bytes:
@@ -120,7 +126,10 @@ def _read_upload(file: File, limit: int) -> bytes:
 
 def too_large_message(size: int) -> str:
     """The one refusal every door shows for a file over MAX_UPLOAD_MB."""
-    return f"This file is {size / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
+    megabytes = round(size / 1024 / 1024, 1)
+    if megabytes <= settings.MAX_UPLOAD_MB:  # just over: never shown as within the limit
+        megabytes = math.ceil(size / 1024 / 1024 * 10) / 10
+    return f"This file is {megabytes:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
 
 
 def _limits() -> imaging.Limits:

@@ -53,6 +53,8 @@ class Door:
     may_send: Callable[..., bool]  # (request) -> whether this person may use it
     page: str = ""  # the URL name of the page that shows it, when not its own
     in_admin: bool = False  # whose pages send those not signed in as staff to sign in
+    # The form's refusal when it sends several files in one body (its script sends one).
+    together_too_large: Callable[[int], str] | None = None
 
     def max_body(self) -> int:
         return self.files() * self.file_bytes() + _other_fields()
@@ -73,6 +75,10 @@ DOORS = {
         services.too_large_message,
         may_upload_in_the_admin,
         in_admin=True,
+        together_too_large=lambda size: (
+            f"These files are {size / 1024 / 1024:.1f} MB together; a bulk upload takes at "
+            f"most {settings.BULK_UPLOAD_MAX_FILES} files of {settings.MAX_UPLOAD_MB} MB each."
+        ),
     ),
     "admin:uploads_image_import": Door(
         lambda: 1,
@@ -124,10 +130,10 @@ class UploadGateMiddleware:
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             raise PermissionDenied("You may not upload files here.")
         if size > door.max_body():
-            return self._show_refusal(request, door, door.too_large(size), size)
+            return self._show_refusal(request, door, size)
         return self.get_response(request)
 
-    def _show_refusal(self, request, door: Door, message: str, size: int):
+    def _show_refusal(self, request, door: Door, size: int):
         """The door's own page, as for a GET (which never writes), with the refusal."""
         audit(
             "upload.refused",
@@ -137,7 +143,8 @@ class UploadGateMiddleware:
             bytes=size,
         )
         if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
-            return JsonResponse({"error": message}, status=413)
+            return JsonResponse({"error": door.too_large(size)}, status=413)
+        message = (door.together_too_large or door.too_large)(size)
         request.method = "GET"  # the body stays unread: a GET has none
         if door.page:
             request.path_info = reverse(door.page)

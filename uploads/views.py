@@ -16,10 +16,12 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
 from . import permissions, public_page, selectors, services, throttling
+from .audit import audit, username
+from .error_views import post_only
 from .forms import UploadForm
 from .permissions import UploadAccess
 from .storage import StorageUnavailable
@@ -66,7 +68,11 @@ def _same_for_everyone(request) -> bool:
 
 def _render_index(request, shelf: selectors.Shelf, *, form, status: int = 200) -> HttpResponse:
     can_delete = permissions.may(request.user, permissions.DELETE)
+    waiting = list(messages.get_messages(request))
     context = {
+        # A refusal that came as a message (a body refused unread) goes first, as form errors do.
+        "refusals": [message for message in waiting if message.level == messages.ERROR],
+        "notes": [message for message in waiting if message.level != messages.ERROR],
         "images": shelf.images,
         "unavailable": shelf.unavailable,
         "form": form,
@@ -78,7 +84,7 @@ def _render_index(request, shelf: selectors.Shelf, *, form, status: int = 200) -
     return render(request, "uploads/index.html", context, status=status)
 
 
-@require_POST
+@post_only
 @ratelimit(key="ip", rate=throttling.upload_rate, block=False)  # "ip": throttling.client_ip
 def image_upload(request):
     """Store one image through services.image_ingest; 400 with the reason when refused."""
@@ -88,6 +94,7 @@ def image_upload(request):
     form = UploadForm(request.POST, request.FILES)
     status = 400
     if request.limited:
+        audit("upload.refused", user=username(request.user), reason="rate_limited")
         form.add_error(None, RATE_LIMITED)
         status = 429
     elif form.is_valid():
@@ -121,7 +128,7 @@ def image_upload(request):
     return response
 
 
-@require_POST
+@post_only
 def images_delete_all(request):
     """For those who may delete; asks for confirmation unless the form already carried it."""
     if not permissions.may(request.user, permissions.DELETE):

@@ -62,6 +62,7 @@ MIDDLEWARE = [
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "uploads.error_views.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -290,38 +291,41 @@ CACHE_KEY_PREFIX = env(
         digest_size=6,
     ).hexdigest(),
 )
-# Rate-limit counts (django-ratelimit) must be shared and incremented atomically: Redis
-# does both; without it, the local-memory cache would count per process, so they go to a
-# table of ours instead (uploads/rate_counts.py).
-RATE_COUNTS_CACHE = {"BACKEND": "uploads.rate_counts.DatabaseCounts"}
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": REDIS_OPTIONS,
-            "KEY_PREFIX": CACHE_KEY_PREFIX,
-        }
+    _default_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": REDIS_OPTIONS,
     }
-    RATELIMIT_USE_CACHE = "default"
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "KEY_PREFIX": CACHE_KEY_PREFIX,
-        },
-        "rate_counts": RATE_COUNTS_CACHE,
-    }
-    RATELIMIT_USE_CACHE = "rate_counts"
+    _default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {
+    "default": {**_default_cache, "KEY_PREFIX": CACHE_KEY_PREFIX},
+    # Rate-limit counts (django-ratelimit) must be shared by every worker and dyno and
+    # incremented atomically: a table of ours (uploads/rate_counts.py), with or without
+    # Redis, so that they hold (and uploads go on) when Redis is away.
+    "rate_counts": {"BACKEND": "uploads.rate_counts.DatabaseCounts"},
+}
+RATELIMIT_USE_CACHE = "rate_counts"
 # How long a process reuses the public page it rendered for visitors (0: never). Staff,
 # and anyone shown a form or a message, always get a page of their own.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=2)
 
 # --- The shelf --------------------------------------------------------------
 
-IMAGE_LIMIT = env.int("IMAGE_LIMIT", default=3)
-MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=10)
-MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=50_000_000)
+
+def at_least_one(name: str, default: int) -> int:
+    """A count or size from the environment that must be positive: another value stops
+    startup with its name, rather than a page failing later."""
+    value = env.int(name, default=default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name}={value} must be 1 or more.")
+    return value
+
+
+IMAGE_LIMIT = at_least_one("IMAGE_LIMIT", 3)
+MAX_UPLOAD_MB = at_least_one("MAX_UPLOAD_MB", 10)
+MAX_IMAGE_PIXELS = at_least_one("MAX_IMAGE_PIXELS", 50_000_000)
 # The memory one upload may need at its peak (uploads/memory_budget.py, from the header,
 # before any pixel is decoded): its decode (pixels x bytes per pixel of the mode it decodes
 # to x the copies its decoder holds), or its conversion (the decoded image and the stored
@@ -329,8 +333,8 @@ MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=50_000_000)
 # what it costs, and binds first for RGBA and RGB PNGs (42 megapixels), WebP (13), AVIF
 # (23) and HEIC (29); a JPEG that needs more is decoded at 1/2 to 1/8 scale. A dyno runs
 # one ingest at a time: with two workers, bench/memory.py peaks at about 430 MB of 512.
-MAX_DECODE_MB = env.int("MAX_DECODE_MB", default=224)
-IMAGE_MAX_EDGE = env.int("IMAGE_MAX_EDGE", default=4096)
+MAX_DECODE_MB = at_least_one("MAX_DECODE_MB", 224)
+IMAGE_MAX_EDGE = at_least_one("IMAGE_MAX_EDGE", 4096)
 THUMBNAIL_EDGE = 480
 
 
@@ -372,9 +376,11 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "uploads.upload_handlers.UnnamedTemporaryFileUploadHandler",
 ]
-# Seconds a request's body may take to arrive (uploads/read_deadline.py): 10 MB in 60 s
-# needs about 1.4 Mbit/s.
+# Seconds a request's body may take to arrive at most (uploads/read_deadline.py): 10 MB
+# in 60 s needs about 1.4 Mbit/s. Smaller bodies get less, in proportion, plus
+# REQUEST_BODY_IDLE, which is also the longest a body may send nothing.
 REQUEST_BODY_DEADLINE = env.int("REQUEST_BODY_DEADLINE", default=60)
+REQUEST_BODY_IDLE = env.int("REQUEST_BODY_IDLE", default=10)
 
 # --- Admin import/export ----------------------------------------------------
 
@@ -413,5 +419,8 @@ LOGGING = {
             "level": env("DJANGO_LOG_LEVEL", default="INFO"),
             "propagate": False,
         },
+        # A request for a host not in ALLOWED_HOSTS is answered 400 and needs no more: its
+        # traceback would print whatever host a client cares to send, at any length.
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
     },
 }

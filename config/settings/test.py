@@ -4,7 +4,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import DATABASES, RATE_COUNTS_CACHE
+from .base import CACHES, DATABASES
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789abcdef"
@@ -18,10 +18,9 @@ STORAGES = {
 }
 # Local memory, and rate counts in the database; tests/redis turns Redis on.
 CACHES = {
+    **CACHES,
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "rate_counts": RATE_COUNTS_CACHE,
 }
-RATELIMIT_USE_CACHE = "rate_counts"
 REDIS_URL = ""
 # Every request renders the page, so a test sees its own change at once; the tests of
 # the reuse itself turn it on.

@@ -67,6 +67,8 @@ def test_a_preview_in_progress_is_spared_by_the_sweep(admin_client, media_root):
     ("format_name", "data"),
     [
         pytest.param("csv", csv_rows(1001), id="csv"),
+        pytest.param("csv", csv_rows(1001).replace(b"\n", b"\r"), id="csv ended by CR"),
+        pytest.param("csv", csv_rows(1001).replace(b"\n", b"\r\n"), id="csv ended by CRLF"),
         pytest.param(
             "json",
             ("[" + ",".join(f'{{"id": {n}}}' for n in range(1001)) + "]").encode(),

@@ -101,7 +101,7 @@ def test_the_too_large_message_gives_the_size_with_one_decimal_and_the_limit(set
         services.too_large_message(26 * 1024 * 1024) == "This file is 26.0 MB; the limit is 10 MB."
     )
     assert services.too_large_message(10 * 1024 * 1024 + 1) == (
-        "This file is 10.0 MB; the limit is 10 MB."
+        "This file is 10.1 MB; the limit is 10 MB."
     )
 
 
@@ -158,7 +158,7 @@ def test_a_duplicate_is_refused_and_the_first_copy_stays(staff_client, files):
 def test_a_duplicate_that_races_past_the_check_is_refused_and_its_files_removed(files, monkeypatch):
     services.image_ingest(upload_file(f.distinct_png(3)), user=None)
     before = files()
-    monkeypatch.setattr(services, "already_shelved", lambda sha256: False)
+    monkeypatch.setattr(services, "_duplicate_message", lambda sha256: None)
 
     with pytest.raises(services.UploadRejected) as rejection:
         services.image_ingest(upload_file(f.distinct_png(3)), user=None)

@@ -128,14 +128,14 @@ def test_a_queue_that_fills_while_an_upload_is_processed_still_refuses_it(
 ):
     """The cap is checked again under the shelf's lock, and the upload's files are removed."""
     settings.PENDING_LIMIT = 1
-    already_shelved = services.already_shelved
+    duplicate_message = services._duplicate_message
 
-    def another_visitor_gets_in_first(sha256: str) -> bool:
-        monkeypatch.setattr(services, "already_shelved", already_shelved)
+    def another_visitor_gets_in_first(sha256: str) -> str | None:
+        monkeypatch.setattr(services, "_duplicate_message", duplicate_message)
         queue(5, "the other visitor")
-        return already_shelved(sha256)
+        return duplicate_message(sha256)
 
-    monkeypatch.setattr(services, "already_shelved", another_visitor_gets_in_first)
+    monkeypatch.setattr(services, "_duplicate_message", another_visitor_gets_in_first)
     with pytest.raises(services.UploadRejected) as refusal:
         queue(6, "too late")
 
@@ -189,6 +189,29 @@ def test_approving_puts_the_image_on_the_page_as_the_newest_and_applies_the_limi
     assert LogEntry.objects.filter(
         user=admin_user, action_flag=CHANGE, object_id=str(waiting.pk)
     ).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approving_more_than_the_shelf_keeps_says_how_many_made_way(admin_client, files):
+    waiting = [queue(index, f"waiting {index}") for index in range(4)]
+
+    response = run_action(admin_client, "approve_selected", waiting)
+
+    assert messages_of(response) == [
+        "Approved 4 image(s): they joined the shelf as its newest. The shelf keeps 3, so 1 "
+        "of them made way at once."
+    ]
+    assert Image.objects.count() == 3
+
+
+def test_a_copy_of_an_image_waiting_for_approval_is_told_so(client):
+    queue(1, "first")
+
+    response = visitor_upload(client, 1, "again")
+
+    assert response.status_code == 400
+    assert "This image is already waiting for approval." in response.content.decode()
+    assert "already on the shelf" not in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)

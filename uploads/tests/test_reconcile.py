@@ -210,11 +210,26 @@ def test_a_misconfigured_storage_exits_1(capsys, monkeypatch):
     assert "Storage is misconfigured; nothing was changed." in err
 
 
-def test_bad_arguments_exit_1(capsys):
-    status, _, err = reconcile("--limit", "-1", capsys=capsys)
+@pytest.mark.parametrize(
+    "arguments",
+    [["--limit", "-1"], ["--orphan-grace", "nan"], ["--orphan-grace", "inf"], ["--limit", "abc"]],
+    ids=["negative limit", "nan grace", "infinite grace", "not a number"],
+)
+def test_bad_arguments_exit_1_and_change_nothing(capsys, arguments):
+    image = ingest(1)
+
+    status, _, err = reconcile(*arguments, capsys=capsys)
 
     assert status == 1
-    assert "--limit and --orphan-grace (and IMAGE_LIMIT) must be >= 0." in err
+    assert "must be" in err or "invalid" in err
+    assert list(Image.objects.all()) == [image]
+
+
+def test_bad_arguments_with_json_print_a_json_error(capsys):
+    status, out, _ = reconcile("--json", "--limit", "-1", capsys=capsys)
+
+    assert status == 1
+    assert json.loads(out)["error"].startswith("--limit (and IMAGE_LIMIT) must be >= 0")
 
 
 def test_files_of_a_rolled_back_upload_are_swept(media_root, capsys, files):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from uploads import services
 from uploads.models import Image
 from uploads.tests.factories import distinct_png, noisy_png, upload_file
 
@@ -18,7 +19,7 @@ def too_large(settings) -> bytes:
 
 
 def message_for(data: bytes) -> str:
-    return f"This file is {len(data) / 1024 / 1024:.1f} MB; the limit is 1 MB."
+    return services.too_large_message(len(data))
 
 
 def test_the_page_shows_the_one_message_for_a_file_too_large(staff_client, too_large, files):
@@ -72,3 +73,35 @@ def test_the_refusal_comes_first_on_the_page_focused_and_announced(staff_client,
     assert main.index('role="alert"') < main.index('class="hero"')
     assert "autofocus" in summary and 'tabindex="-1"' in summary
     assert message_for(too_large) in summary
+
+
+def test_reloading_the_address_a_refusal_was_shown_at_leads_back_to_the_shelf(client):
+    response = client.get("/images/")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert 'href="/"' in response.content.decode()
+
+
+def test_more_files_than_a_request_may_carry_get_a_reason(admin_client, settings):
+    most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    files = [upload_file(distinct_png(i), f"{i}.png") for i in range(most + 1)]
+
+    response = admin_client.post("/admin/uploads/image/bulk-upload/", {"images": files})
+
+    assert response.status_code == 400
+    assert f"That was more than {most} files at once." in response.content.decode()
+    assert Image.objects.count() == 0
+
+
+def test_a_form_without_its_csrf_token_gets_our_own_page(staff_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff_user)
+
+    response = client.post("/images/", {"image": upload_file(distinct_png(1))})
+
+    assert response.status_code == 403
+    assert "The form has expired" in response.content.decode()
+    assert "<style" not in response.content.decode()  # Django's page, which our CSP blocks

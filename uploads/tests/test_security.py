@@ -108,7 +108,7 @@ def test_with_public_uploads_visitors_still_cannot_delete(client, settings):
     assert Image.objects.count() == 1
 
 
-def test_the_eleventh_anonymous_upload_within_an_hour_gets_429(client, settings):
+def test_the_eleventh_anonymous_upload_within_an_hour_gets_429(client, settings, caplog):
     settings.PUBLIC_UPLOADS = "open"
     statuses = [
         client.post("/images/", {"image": upload_file(distinct_png(i))}).status_code
@@ -120,6 +120,7 @@ def test_the_eleventh_anonymous_upload_within_an_hour_gets_429(client, settings)
     assert response.status_code == 429
     assert "You have added many images in a short time." in response.content.decode()
     assert Image.objects.count() == 10
+    assert caplog.text.count("event=upload.refused user=anonymous reason=rate_limited") == 2
 
 
 def test_the_upload_limit_counts_per_address(settings):

@@ -54,8 +54,11 @@ def test_a_body_larger_than_the_page_form_can_need_is_refused_unread_with_the_pa
     response = post_unread(client, "/images/", 50 * MB)
 
     html = response.content.decode()
+    summary = html[html.index('role="alert"') : html.index("</div>", html.index('role="alert"'))]
     assert response.status_code == 413
-    assert services.too_large_message(50 * MB) in html
+    assert services.too_large_message(50 * MB) in summary  # first on the page, focused
+    assert "autofocus" in summary
+    assert html.count(services.too_large_message(50 * MB)) == 1
     assert 'action="/images/"' in html  # the page, with its form, to try again
 
 
@@ -79,7 +82,7 @@ def test_a_body_larger_than_a_bulk_upload_can_need_is_refused_unread_with_the_fo
 
     html = response.content.decode()
     assert response.status_code == 413
-    assert services.too_large_message(size) in html
+    assert f"These files are {size / MB:.1f} MB together; a bulk upload takes at most " in html
     assert 'name="images"' in html
 
 

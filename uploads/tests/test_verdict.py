@@ -65,6 +65,11 @@ def test_a_file_pillow_cannot_load_is_refused_with_no_row_and_no_file(
             crafted.jpeg_with_photoshop_block(crafted.MARKUP), "page.jpg", id="jpeg 8bim html"
         ),
         pytest.param(crafted.png_with_text(), "text.png", id="png text chunks"),
+        pytest.param(
+            crafted.png_with_text(crafted.MARKUP * (2 * 1024 * 1024 // len(crafted.MARKUP))),
+            "huge-text.png",
+            id="png text inflating past pillow's text limit",
+        ),
         pytest.param(crafted.gif_with_comment(), "cat.gif", id="gif comment and trailer"),
     ],
 )

@@ -14,6 +14,7 @@ from uploads.storage import StorageMisconfigured, StorageUnavailable
 EXIT_CONFIGURATION = 1
 EXIT_STORAGE_UNAVAILABLE = 2
 SHOWN_NAMES = 10
+MAX_GRACE_MINUTES = 10 * 365 * 24 * 60  # ten years: more would overflow the date arithmetic
 
 
 class Command(BaseCommand):
@@ -24,6 +25,21 @@ class Command(BaseCommand):
         "Exit status: 0 clean or repaired, 1 bad arguments or configuration, "
         "2 storage unavailable or holding none of the rows' files (nothing was deleted)."
     )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        """Bad arguments exit 1, as the help says; argparse's own status would be 2, which
+        here means "storage unavailable"."""
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        usage_error = parser.error
+
+        def error(message):
+            try:
+                usage_error(message)
+            except SystemExit:
+                raise SystemExit(EXIT_CONFIGURATION) from None
+
+        parser.error = error
+        return parser
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Report; change nothing.")
@@ -51,8 +67,12 @@ class Command(BaseCommand):
         limit = settings.IMAGE_LIMIT if options["limit"] is None else options["limit"]
         grace = options["orphan_grace"]
         grace = settings.ORPHAN_GRACE_MINUTES if grace is None else grace
-        if limit < 0 or grace < 0:
-            raise CommandError("--limit and --orphan-grace (and IMAGE_LIMIT) must be >= 0.")
+        if limit < 0 or not 0 <= grace <= MAX_GRACE_MINUTES:  # NaN fails both comparisons
+            message = (
+                f"--limit (and IMAGE_LIMIT) must be >= 0, and --orphan-grace between 0 and "
+                f"{MAX_GRACE_MINUTES} minutes."
+            )
+            self._fail(message, options, EXIT_CONFIGURATION)
         show_progress = options["verbosity"] >= 1 and not options["json"]
         try:
             report = media_reconcile(

@@ -1,0 +1,46 @@
+"""Error pages that say what went wrong when a person can put it right."""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotAllowed
+from django.template.loader import render_to_string
+
+from .read_deadline import BodyTooSlow
+
+
+def _reason(exception) -> str:
+    if isinstance(exception, TooManyFilesSent):
+        most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return f"That was more than {most} files at once. Choose at most {most}, then try again."
+    if isinstance(exception, BodyTooSlow):
+        return "The upload stopped arriving, so it was cut off. Check the connection and try again."
+    if isinstance(exception, TooManyFieldsSent):
+        return "The form sent far more fields than it has. Reload the page and try again."
+    return ""
+
+
+def bad_request(request, exception):
+    """handler400. Rendered without a request context: nothing here may fail in turn."""
+    return HttpResponseBadRequest(render_to_string("400.html", {"reason": _reason(exception)}))
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: our own page (Django's inline styles break our CSP)."""
+    return HttpResponseForbidden(render_to_string("403_csrf.html"))
+
+
+def post_only(view):
+    """Like require_POST, but a GET or HEAD (someone reloading the address a refused upload
+    was shown at) gets a page that leads back to the shelf, not an empty 405."""
+
+    @functools.wraps(view)
+    def only_post(request, *args, **kwargs):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"], render_to_string("405.html"))
+        return view(request, *args, **kwargs)
+
+    return only_post

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from . import selectors, services
+from . import selectors, services, thumbnails
 from .forms import BulkUploadForm, ImageAddForm
 from .models import Image
 from .resources import ImageResource
@@ -230,7 +230,7 @@ class ImageAdmin(ImportExportModelAdmin):
     @admin.action(permissions=["change"], description="Regenerate thumbnails")
     def regenerate_thumbnails(self, request, queryset):
         images = list(queryset)
-        done, failed = services.images_regenerate_thumbnails(images)
+        done, failed = thumbnails.images_regenerate_thumbnails(images)
         for image in images:
             if image.file.name in done:
                 self.log_change(request, image, "Regenerated the thumbnail.")

@@ -1,6 +1,6 @@
-"""The public page as every visitor gets it: one rendering, reused by this process for up
-to PAGE_CACHE_SECONDS, with validators that change with the shelf, the release and the
-epoch of signed media links.
+"""The public page as every visitor gets it: one rendering, compressed once and reused by
+this process for up to PAGE_CACHE_SECONDS, with validators that change with the shelf, the
+release and the epoch of signed media links.
 
 Only pages that carry nothing of one visitor's (no user, no message, no form and its CSRF
 token) come here; the view renders the others afresh.
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 
-from . import selectors, storage
+from . import compression, selectors, storage
 
 # When this process started, rounded up: later than anything an earlier release served.
 STARTED = math.ceil(time.time())
@@ -29,8 +29,8 @@ STARTED = math.ceil(time.time())
 
 @dataclass(frozen=True)
 class Rendering:
-    content: bytes
-    etag: str
+    encoded: dict[str, bytes]  # the HTML by content coding: br, gzip and identity
+    etag: str  # weak: the same for every coding
     last_modified: int  # whole seconds: what an HTTP date can carry
     until: float  # time.monotonic() after which the page is rendered again
 
@@ -50,12 +50,20 @@ def response(request, render: Callable[[selectors.Shelf], bytes]) -> HttpRespons
             _kept = rendering
     answer = get_conditional_response(
         request, etag=rendering.etag, last_modified=rendering.last_modified
-    ) or HttpResponse(rendering.content)
+    ) or _page(rendering, compression.preferred(request.headers.get("Accept-Encoding", "")))
     answer["ETag"] = rendering.etag
+    patch_vary_headers(answer, ["Accept-Encoding"])
     answer["Last-Modified"] = http_date(rendering.last_modified)
     # Revalidated on every visit: a repeat visit costs a 304, and never shows a deleted image.
     answer["Cache-Control"] = "public, max-age=0, must-revalidate"
     return answer
+
+
+def _page(rendering: Rendering, coding: str) -> HttpResponse:
+    page = HttpResponse(rendering.encoded[coding])
+    if coding != "identity":
+        page["Content-Encoding"] = coding
+    return page
 
 
 def _render(render: Callable[[selectors.Shelf], bytes]) -> Rendering:
@@ -66,7 +74,7 @@ def _render(render: Callable[[selectors.Shelf], bytes]) -> Rendering:
     # What the page shows besides the version: which rows' files were found, the limit in
     # its text, the release, and the epoch of its signed links. The change time tells a
     # reset database's version 1 from the old one.
-    shown = [(image.pk, image.thumbnail_url == image.file_url) for image in shelf.images]
+    shown = [(image.pk, image.thumbnails) for image in shelf.images]
     epoch = storage.signed_link_epoch(storage.media_storage())
     state = (
         f"{changed_at.timestamp()}:{release_id()}:{settings.IMAGE_LIMIT}:{epoch}:"
@@ -74,8 +82,9 @@ def _render(render: Callable[[selectors.Shelf], bytes]) -> Rendering:
     )
     digest = hashlib.blake2b(state.encode(), digest_size=8).hexdigest()
     return Rendering(
-        content=render(shelf),
-        etag=quote_etag(f"{version}-{digest}"),
+        encoded=compression.encode(render(shelf)),
+        # Weak: the codings' bytes differ, and a strong validator would name one of them.
+        etag="W/" + quote_etag(f"{version}-{digest}"),
         last_modified=max(int(changed_at.timestamp()), STARTED),
         until=time.monotonic() + settings.PAGE_CACHE_SECONDS,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import timedelta
 from pathlib import Path
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses what every later middleware has written (HTML only; see its module).
+    "uploads.compression.HtmlGZipMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -235,12 +238,17 @@ STORAGES = {
 
 # --- Security headers -------------------------------------------------------
 
+# The site's stylesheet is inlined into every page (templates/base.html), so rendering waits
+# for no request; the policy allows exactly that text, by its hash.
+SITE_CSS = BASE_DIR / "static" / "css" / "site.css"
+_SITE_CSS_HASH = base64.b64encode(hashlib.sha256(SITE_CSS.read_bytes()).digest()).decode()
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "img-src": ["'self'", *MEDIA_ORIGINS],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        "style-src": ["'self'", f"'sha256-{_SITE_CSS_HASH}'"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "form-action": ["'self'"],
@@ -319,7 +327,6 @@ MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=50_000_000)
 # one ingest at a time: with two workers, bench/memory.py peaks at about 430 MB of 512.
 MAX_DECODE_MB = env.int("MAX_DECODE_MB", default=224)
 IMAGE_MAX_EDGE = env.int("IMAGE_MAX_EDGE", default=4096)
-THUMBNAIL_EDGE = 480
 PUBLIC_UPLOADS = env.bool("PUBLIC_UPLOADS", default=False)
 # How long the page trusts a "file exists" answer from remote storage (S3).
 MEDIA_CHECK_CACHE_SECONDS = env.int("MEDIA_CHECK_CACHE_SECONDS", default=60)

@@ -296,13 +296,13 @@ CHROMIUM = "/usr/bin/chromium"
 # (name, viewport width, height, device pixel ratio)
 VISITORS = [("390 px phone, DPR 3", 390, 844, 3), ("1,440 px desktop, DPR 2", 1440, 900, 2)]
 # The page before AVIF, srcset and compression (main at 00229a6: three 480 px WebP
-# thumbnails, uncompressed HTML, a linked stylesheet), measured with this bench on
-# 2026-12-02: bytes on the wire per visit, the same at every screen.
-TODAY = {"first": 76_900, "repeat": 1_400}
+# thumbnails, uncompressed HTML, a linked stylesheet), measured with this bench's visits and
+# photos on 2026-12-02: bytes on the wire, the same at every screen.
+TODAY = {"first": 36_100, "repeat": 776}
 
 
-def browser_visits(port: int) -> list[tuple[str, list[tuple[str, int, str]], int]]:
-    """(visitor, first visit's responses as (path, bytes, type), repeat visit's bytes)."""
+def browser_visits(port: int) -> list[tuple[str, list[tuple[str, int, str]], list]]:
+    """(visitor, first visit's and repeat visit's responses as (path, bytes, status))."""
     from playwright.sync_api import sync_playwright
 
     visits = []
@@ -316,39 +316,57 @@ def browser_visits(port: int) -> list[tuple[str, list[tuple[str, int, str]], int
             )
             page = context.new_page()
             first = _visit(page, f"http://127.0.0.1:{port}/")
+            page.goto("about:blank")  # then come back, as a visitor does (not a reload)
             repeat = _visit(page, f"http://127.0.0.1:{port}/")
-            visits.append((name, first, sum(size for _, size, _ in repeat)))
+            visits.append((name, first, repeat))
             context.close()
         browser.close()
     return visits
 
 
 def _visit(page, url: str) -> list[tuple[str, int, str]]:
-    """Load the page and everything it shows; each response's bytes on the wire."""
-    finished = []
-    page.on("requestfinished", finished.append)
+    """Load the page and everything it shows: (path, bytes on the wire, how it came) for
+    each request, as Chromium's network log counts them (a cache hit costs nothing)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    seen: dict[str, list] = {}
+
+    def on_response(event) -> None:
+        response = event["response"]
+        cached = response.get("fromDiskCache") or response.get("fromMemoryCache")
+        seen[event["requestId"]] = [response["url"], 0, "cache" if cached else response["status"]]
+
+    def on_finished(event) -> None:
+        if event["requestId"] in seen:
+            seen[event["requestId"]][1] = int(event["encodedDataLength"])
+
+    def on_served_from_cache(event) -> None:
+        seen.setdefault(event["requestId"], ["", 0, "cache"])[2] = "cache"
+
+    cdp.on("Network.responseReceived", on_response)
+    cdp.on("Network.loadingFinished", on_finished)
+    cdp.on("Network.requestServedFromCache", on_served_from_cache)
     page.goto(url, wait_until="load")
     page.wait_for_function("() => [...document.images].every((img) => img.complete)")
-    page.remove_listener("requestfinished", finished.append)
-    transfers = []
-    for request in finished:
-        sizes = request.sizes()
-        response = request.response()
-        kind = response.headers.get("content-type", "-").split(";")[0] if response else "-"
-        size = sizes["responseHeadersSize"] + max(0, sizes["responseBodySize"])
-        transfers.append((request.url.split("127.0.0.1", 1)[1].split(":", 1)[-1], size, kind))
-    return transfers
+    cdp.detach()
+    return [
+        (address.split("127.0.0.1", 1)[-1].split("/", 1)[-1], size, str(how))
+        for address, size, how in seen.values()
+        if address.startswith("http")
+    ]
 
 
 def measure_weight(port: int) -> None:
     for name, first, repeat in browser_visits(port):
-        print(f"\n{name}: first visit")
-        for path, size, kind in first:
-            print(f"  {size:>8} B  {kind:<14} {path}")
-        total = sum(size for _, size, _ in first)
+        totals = []
+        for visit, transfers in (("first", first), ("repeat", repeat)):
+            print(f"\n{name}, {visit} visit: status (or cache), bytes on the wire, path")
+            for path, size, status in sorted(transfers, key=lambda t: t[0]):
+                print(f"  {status:>5} {size:>8}  /{path}")
+            totals.append(sum(size for _, size, _ in transfers))
         print(
-            f"  first visit {total / 1000:.1f} KB (before: {TODAY['first'] / 1000:.1f} KB);"
-            f" repeat visit {repeat / 1000:.1f} KB (before: {TODAY['repeat'] / 1000:.1f} KB)"
+            f"  first visit {totals[0] / 1000:.1f} KB (before: {TODAY['first'] / 1000:.1f} KB);"
+            f" repeat visit {totals[1] / 1000:.1f} KB (before: {TODAY['repeat'] / 1000:.1f} KB)"
         )
     print("goals: a first visit at most 300 KB at 1,440 px DPR 2; a repeat visit at most 2 KB")
 
@@ -447,7 +465,7 @@ def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -
     sources = ", ".join(f"{item['source_bytes'] / 1e6:.1f}" for item in shelf)
     print("public page vs floor: gunicorn, 2 sync workers each, config.settings.production")
     print(
-        f"shelf: {len(shelf)} images ingested through image_ingest from 6000 x 4000 JPEGs"
+        f"shelf: {len(shelf)} images ingested through image_ingest from 24 MP JPEGs"
         f" ({sources} MB) in {ingest_seconds:.1f} s"
     )
     print(f"load: {generator}; {args.duration:g} s per run, anonymous, X-Forwarded-Proto: https")

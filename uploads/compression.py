@@ -9,6 +9,7 @@ gzip (uploads/public_page.py), never per request.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 
@@ -24,20 +25,26 @@ class HtmlGZipMiddleware(GZipMiddleware):
     compressed, with their own validators and length."""
 
     def process_response(self, request, response):
-        if not response.get("Content-Type", "").startswith("text/html"):
-            return response
+        if response.has_header("Content-Encoding") or not response.get(
+            "Content-Type", ""
+        ).startswith("text/html"):
+            return response  # compressed already (the shared page), or not HTML
         return super().process_response(request, response)
 
 
 def encode(content: bytes) -> dict[str, bytes]:
     """The content in every coding we send, made once: Brotli, gzip, and as it is."""
     return {
-        "br": brotli.compress(content, mode=brotli.MODE_TEXT),
+        # Quality 5: within a tenth of the best (11) on the page, in a thirtieth of the time
+        # (about 0.5 ms against 14): a page is compressed again every PAGE_CACHE_SECONDS,
+        # and on a quiet site, while its visitor waits.
+        "br": brotli.compress(content, quality=5, mode=brotli.MODE_TEXT),
         "gzip": gzip.compress(content, mtime=0),
         "identity": content,
     }
 
 
+@functools.lru_cache(maxsize=64)  # browsers send a handful of distinct values
 def preferred(accept_encoding: str) -> str:
     """The coding to send for this Accept-Encoding header: br, gzip or identity."""
     accepted = {}

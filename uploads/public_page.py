@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
 from . import compression, selectors, storage
@@ -33,6 +33,18 @@ class Rendering:
     etag: str  # weak: the same for every coding
     last_modified: int  # whole seconds: what an HTTP date can carry
     until: float  # time.monotonic() after which the page is rendered again
+
+    @functools.cached_property
+    def headers(self) -> dict[str, str]:
+        """What every answer carries, 200 or 304, made once per rendering."""
+        return {
+            "ETag": self.etag,
+            "Last-Modified": http_date(self.last_modified),
+            # Revalidated on every visit: a repeat visit costs a 304, and never shows a
+            # deleted image.
+            "Cache-Control": "public, max-age=0, must-revalidate",
+            "Vary": "Accept-Encoding",
+        }
 
 
 # This process's latest rendering. Threads that find it expired may render at once; the
@@ -50,12 +62,9 @@ def response(request, render: Callable[[selectors.Shelf], bytes]) -> HttpRespons
             _kept = rendering
     answer = get_conditional_response(
         request, etag=rendering.etag, last_modified=rendering.last_modified
-    ) or _page(rendering, compression.preferred(request.headers.get("Accept-Encoding", "")))
-    answer["ETag"] = rendering.etag
-    patch_vary_headers(answer, ["Accept-Encoding"])
-    answer["Last-Modified"] = http_date(rendering.last_modified)
-    # Revalidated on every visit: a repeat visit costs a 304, and never shows a deleted image.
-    answer["Cache-Control"] = "public, max-age=0, must-revalidate"
+    ) or _page(rendering, compression.preferred(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    for name, value in rendering.headers.items():
+        answer[name] = value
     return answer
 
 

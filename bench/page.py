@@ -19,7 +19,8 @@ fresh database, WhiteNoise after collectstatic, a temporary MEDIA_ROOT):
 
 All get the same load (wrk when it is installed, otherwise a Python load generator with
 one thread per connection), anonymous, over "HTTPS" as Heroku's router forwards it
-(X-Forwarded-Proto: https, so SECURE_SSL_REDIRECT stays on), alternating page and floor.
+(X-Forwarded-Proto: https, so SECURE_SSL_REDIRECT stays on) and accepting compressed
+answers as every browser does (Accept-Encoding: br, gzip), alternating page and floor.
 Printed: requests/s, p50 and p99 latency and the workers' CPU time per request (from
 /proc: less sensitive than requests/s to other work on the machine), page/floor for 200
 responses, the share of 304 answers to repeat requests (If-None-Match with the page's
@@ -220,7 +221,7 @@ class LoadResult:
 def load(
     server: Server, headers: dict[str, str], *, duration: float, connections: int, use_wrk: bool
 ) -> LoadResult:
-    headers = {"X-Forwarded-Proto": "https", **headers}
+    headers = {**BROWSER, **headers}  # as a browser asks: compressed, please
     generate = wrk_load if use_wrk else python_load
     cpu_before = worker_cpu_seconds(server)
     result = generate(server.port, headers, duration=duration, connections=connections)
@@ -468,7 +469,10 @@ def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -
         f"shelf: {len(shelf)} images ingested through image_ingest from 24 MP JPEGs"
         f" ({sources} MB) in {ingest_seconds:.1f} s"
     )
-    print(f"load: {generator}; {args.duration:g} s per run, anonymous, X-Forwarded-Proto: https")
+    print(
+        f"load: {generator}; {args.duration:g} s per run, anonymous,"
+        " X-Forwarded-Proto: https, Accept-Encoding: br, gzip"
+    )
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the runs")
     if not use_wrk:
         print(

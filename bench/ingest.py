@@ -10,13 +10,17 @@ its own fresh process (so peak memory is its own):
   24 MP PNG    6000 x 4000 RGBA with transparency, shapes and gradients: a large graphic
 
   ours   services.image_ingest: the whole door (checks, decode, normalise, JPEG or PNG +
-         WebP thumbnail, sha256, storage writes, the row), with settings.test on SQLite
+         AVIF and WebP thumbnails at 480, 720 and 1,080 px wide, sha256, storage writes,
+         the row), with settings.test on SQLite
   naive  Image.open, ImageOps.exif_transpose, full-size JPEG save (PNG when transparent),
          thumbnail() on the decoded image (so without draft()), WebP save
 
 Printed per input: median and fastest wall time per ingest, the process's peak RSS, its
 RSS before the first ingest and their difference (the pipeline's memory), and the ratios
-naive / ours. Times are noisy on a shared machine: the median is the figure to quote.
+naive / ours. Then, for the JPEG's stored image (4096 px), each thumbnail's resize and
+encoding time and bytes, and the three AVIF widths at Pillow's speeds 6 to 9 (what chose
+variants.AVIF_SPEED). Times are noisy on a shared machine: the median is the figure to
+quote.
 """
 
 from __future__ import annotations
@@ -141,6 +145,70 @@ def run_naive(path: Path, runs: int) -> dict:
     return {"times": times, "peak_mb": peak_rss_mb(), "baseline_mb": baseline}
 
 
+def run_thumbnails(path: Path, runs: int) -> dict:
+    """Each thumbnail of the JPEG's stored image: encoding time (median) and bytes."""
+    sys.path.insert(0, str(ROOT))
+    from PIL import Image
+
+    from uploads import render, variants
+
+    with Image.open(path) as img:
+        img.draft("RGB", variants.sizes(img.size)[variants.WIDTHS[-1]])  # as ingest decodes
+        stored = img.resize((4096, round(4096 * img.height / img.width)), render.RESAMPLE)
+
+    def timed(action) -> tuple[float, object]:
+        times, result = [], None
+        for _ in range(runs):
+            started = time.perf_counter()
+            result = action()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times), result
+
+    rows, speeds = [], {}
+    source = stored
+    # As variants.make does: widest first, each from the one before.
+    for width, size in sorted(variants.sizes(stored.size).items(), reverse=True):
+        resize_s, small = timed(
+            lambda size=size, source=source: source.resize(size, render.RESAMPLE, reducing_gap=2.0)
+        )
+        source = small
+        for fmt in variants.FORMATS:
+            seconds, content = timed(
+                lambda fmt=fmt, small=small, width=width: variants._encode(small, fmt, width)
+            )
+            row = {"format": fmt, "size": list(size), "seconds": seconds, "bytes": len(content)}
+            rows.append({**row, "resize_s": resize_s})
+        for speed in (6, 7, 8, 9):
+            options = {"quality": variants.AVIF_QUALITY[width], "speed": speed}
+
+            def avif(small=small, options=options) -> int:
+                buffer = io.BytesIO()
+                small.save(buffer, "AVIF", **options)
+                return len(buffer.getvalue())
+
+            seconds, size_bytes = timed(avif)
+            total = speeds.setdefault(speed, {"seconds": 0.0, "bytes": 0})
+            total["seconds"] += seconds
+            total["bytes"] += size_bytes
+    return {"rows": rows, "speeds": speeds}
+
+
+def print_thumbnails(result: dict) -> None:
+    print("\nthumbnails of the 24 MP JPEG's stored image (4096 x 2731), medians")
+    print(f"  {'format':<6} {'size':>11} {'resize ms':>10} {'encode ms':>10} {'bytes':>8}")
+    for row in result["rows"]:
+        size = "x".join(str(n) for n in row["size"])
+        print(
+            f"  {row['format']:<6} {size:>11} {row['resize_s'] * 1000:>10.0f}"
+            f" {row['seconds'] * 1000:>10.0f} {row['bytes']:>8}"
+        )
+    total_ms = sum(row["seconds"] for row in result["rows"]) * 1000
+    print(f"  encoding all six: {total_ms:.0f} ms, {sum(r['bytes'] for r in result['rows'])} bytes")
+    print("  AVIF, the three widths together, by speed:")
+    for speed, total in sorted(result["speeds"].items(), key=lambda item: int(item[0])):
+        print(f"    speed {speed}: {total['seconds'] * 1000:>5.0f} ms, {total['bytes']:>7} bytes")
+
+
 def measure(pipeline: str, path: Path, runs: int) -> dict:
     """Run one pipeline in a fresh interpreter and read back its figures."""
     output = subprocess.run(
@@ -156,12 +224,12 @@ def measure(pipeline: str, path: Path, runs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--child", choices=["ours", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["ours", "naive", "thumbnails"], help=argparse.SUPPRESS)
     parser.add_argument("--image", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = (run_ours if args.child == "ours" else run_naive)(args.image, args.runs)
-        print(json.dumps(result))
+        run = {"ours": run_ours, "naive": run_naive, "thumbnails": run_thumbnails}[args.child]
+        print(json.dumps(run(args.image, args.runs)))
         return
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,6 +240,7 @@ def main() -> None:
             for name, path in paths.items()
         }
         sizes = {name: path.stat().st_size / 1e6 for name, path in paths.items()}
+        thumbnails = measure("thumbnails", paths["24mp.jpg"], args.runs)
 
     for name, by_pipeline in results.items():
         print(f"\n{name} ({sizes[name]:.1f} MB)")
@@ -188,6 +257,7 @@ def main() -> None:
         time_ratio = statistics.median(naive["times"]) / statistics.median(ours["times"])
         memory_ratio = naive["pipeline_mb"] / ours["pipeline_mb"]
         print(f"  naive / ours: {time_ratio:.2f}x the time, {memory_ratio:.2f}x the memory")
+    print_thumbnails(thumbnails)
     print(
         "\ngoal: for the 24 MP JPEG, ours at most 0.6 s and 160 MB (pipeline memory: peak"
         " minus the process before the first ingest); for every input, leaner than naive"

@@ -20,19 +20,23 @@ temporary MEDIA_ROOT):
 
 All get the same load (wrk when it is installed, otherwise a Python load generator with
 one thread per connection), anonymous, over "HTTPS" as Heroku's router forwards it
-(X-Forwarded-Proto: https, so SECURE_SSL_REDIRECT stays on), alternating page and floor.
+(X-Forwarded-Proto: https, so SECURE_SSL_REDIRECT stays on) and accepting compressed
+answers as every browser does (Accept-Encoding: br, gzip), alternating page and floor.
 Printed: requests/s, p50 and p99 latency and the workers' CPU time per request (from
 /proc: less sensitive than requests/s to other work on the machine), page/floor for 200
 responses, the share of 304 answers to repeat requests (If-None-Match with the page's
-ETag), and the bytes of a first visit (the HTML, the CSS, the favicon, the hero and every
-thumbnail, as sent with Accept-Encoding: br, gzip) and of a repeat visit: what a browser
-sends again, following each first answer's Cache-Control (the page is revalidated; hashed
-static files and thumbnails are immutable, so they are not asked for). Printed too: a
-reload that revalidates every file.
+ETag), and what a visit costs in Chromium (/usr/bin/chromium, through Playwright) on a
+390 px phone at DPR 3 and a 1,440 px desktop at DPR 2: every response's bytes on the wire
+(headers and body, as Chromium counts them) for a first visit, and for a repeat visit in
+the same browser (its cache keeps what it may), beside the figures of the page before
+AVIF, srcset and compression (TODAY, measured with this bench on that code).
+
+The shelf: three 24 MP JPEGs made by bench/photos.py (landscape, portrait, landscape),
+whose thumbnails compress about as camera photos' do.
 
 Goals: page/floor >= 0.9 for 200 responses, with and without Redis (the staff page has
 none: it is printed for comparison); repeat visits answered 304; a first visit at most
-300 KB, a repeat visit at most 2 KB (1 KB = 1000 bytes).
+300 KB on a 1,440 px desktop at DPR 2, a repeat visit at most 2 KB (1 KB = 1000 bytes).
 
 Postgres: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) is
 used to create, and afterwards drop, a database of our own.
@@ -45,7 +49,6 @@ import contextlib
 import http.client
 import json
 import os
-import re
 import shutil
 import socket
 import statistics
@@ -61,6 +64,7 @@ from pathlib import Path
 # Run as `python bench/page.py`, Python puts bench/ on sys.path: tests/ is at the root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.photos import save_photo  # noqa: E402
 from tests.load.support import Client  # noqa: E402
 from tests.processes import (  # noqa: E402
     ROOT,
@@ -74,7 +78,7 @@ from tests.processes import (  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-IMAGES = 3
+SHAPES = [(6000, 4000), (4000, 6000), (6000, 4000)]  # landscape, portrait, landscape
 STAFF = ("bench-curator", "bench-password-4d1c9a7e")
 # As Heroku's router forwards a browser's request: over HTTPS, asking for compression.
 BROWSER = {"X-Forwarded-Proto": "https", "Accept-Encoding": "br, gzip"}
@@ -96,28 +100,6 @@ def fill_shelf(env: dict[str, str]) -> list[dict]:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def make_photo(path: Path) -> None:
-    """A 6000 x 4000 JPEG (quality 90) with detail at every scale, as a photo has.
-
-    Fine noise alone averages out in a 480 px thumbnail and would make the page look
-    lighter than it is with real photos; coarse noise keeps the thumbnail busy.
-    """
-    from PIL import Image
-
-    size = (6000, 4000)
-    gradient = Image.linear_gradient("L").resize(size)
-    coarse = Image.effect_noise((960, 640), 48).resize(size, Image.Resampling.BICUBIC)
-    fine = Image.effect_noise(size, 24)
-    Image.merge(
-        "RGB",
-        (
-            Image.blend(gradient, coarse, 0.5),
-            Image.blend(coarse, fine, 0.3),
-            gradient.transpose(Image.Transpose.ROTATE_180),
-        ),
-    ).save(path, "JPEG", quality=90)
-
-
 def child_ingest() -> None:
     """Runs with the page server's environment: the shelf it will show."""
     import django
@@ -129,9 +111,9 @@ def child_ingest() -> None:
 
     stored = []
     with tempfile.TemporaryDirectory() as tmp:
-        for index in range(1, IMAGES + 1):
+        for index, size in enumerate(SHAPES, start=1):
             path = Path(tmp) / f"photo-{index}.jpg"
-            make_photo(path)  # fresh noise each time: three distinct images
+            save_photo(path, size, seed=index)
             with path.open("rb") as handle:
                 image = services.image_ingest(
                     File(handle, name=path.name), user=None, title=f"Bench photo {index}"
@@ -240,7 +222,7 @@ class LoadResult:
 def load(
     server: Server, headers: dict[str, str], *, duration: float, connections: int, use_wrk: bool
 ) -> LoadResult:
-    headers = {"X-Forwarded-Proto": "https", **headers}
+    headers = {**BROWSER, **headers}  # as a browser asks: compressed, please
     generate = wrk_load if use_wrk else python_load
     cpu_before = worker_cpu_seconds(server)
     result = generate(server.port, headers, duration=duration, connections=connections)
@@ -312,57 +294,83 @@ def python_load(port: int, headers: dict[str, str], *, duration: float, connecti
 
 # --- Page weight ------------------------------------------------------------
 
-
-def referenced(html: str) -> list[str]:
-    """What a browser fetches to show the page: stylesheets, icons and <img> sources."""
-    links = re.findall(r'<link\b[^>]*\brel="(?:stylesheet|icon)"[^>]*\bhref="([^"]+)"', html)
-    return links + re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', html)
-
-
-def first_visit(port: int) -> list[Transfer]:
-    page = fetch(port, "/")
-    return [page, *(fetch(port, path) for path in referenced(page.body.decode()))]
+CHROMIUM = "/usr/bin/chromium"
+# (name, viewport width, height, device pixel ratio)
+VISITORS = [("390 px phone, DPR 3", 390, 844, 3), ("1,440 px desktop, DPR 2", 1440, 900, 2)]
+# The page before AVIF, srcset and compression (main at 00229a6: three 480 px WebP
+# thumbnails, uncompressed HTML, a linked stylesheet), measured with this bench's visits and
+# photos on 2026-12-02: bytes on the wire, the same at every screen.
+TODAY = {"first": 36_100, "repeat": 776}
 
 
-def repeat_visit(port: int, first: list[Transfer], *, everything: bool = False) -> list[Transfer]:
-    """What a browser asks again: the answers its cache may not reuse without asking
-    (Cache-Control without a positive max-age), each with the validators it was given.
-    everything=True revalidates every answer, as a reload does."""
-    repeats = []
-    for transfer in first:
-        if not everything and reusable(transfer):
-            continue
-        validators = {}
-        if "etag" in transfer.headers:
-            validators["If-None-Match"] = transfer.headers["etag"]
-        if "last-modified" in transfer.headers:
-            validators["If-Modified-Since"] = transfer.headers["last-modified"]
-        repeats.append(fetch(port, transfer.path, validators))
-    return repeats
+def browser_visits(port: int) -> list[tuple[str, list[tuple[str, int, str]], list]]:
+    """(visitor, first visit's and repeat visit's responses as (path, bytes, status))."""
+    from playwright.sync_api import sync_playwright
+
+    visits = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless"])
+        for name, width, height, ratio in VISITORS:
+            context = browser.new_context(
+                viewport={"width": width, "height": height},
+                device_scale_factor=ratio,
+                extra_http_headers={"X-Forwarded-Proto": "https"},
+            )
+            page = context.new_page()
+            first = _visit(page, f"http://127.0.0.1:{port}/")
+            page.goto("about:blank")  # then come back, as a visitor does (not a reload)
+            repeat = _visit(page, f"http://127.0.0.1:{port}/")
+            visits.append((name, first, repeat))
+            context.close()
+        browser.close()
+    return visits
 
 
-def reusable(transfer: Transfer) -> bool:
-    """Fresh in a browser's cache on a later visit (RFC 9111): max-age > 0, no no-cache."""
-    control = transfer.headers.get("cache-control", "").lower()
-    if "no-store" in control or "no-cache" in control:
-        return False
-    max_age = re.search(r"max-age=(\d+)", control)
-    return bool(max_age and int(max_age.group(1)) > 0)
+def _visit(page, url: str) -> list[tuple[str, int, str]]:
+    """Load the page and everything it shows: (path, bytes on the wire, how it came) for
+    each request, as Chromium's network log counts them (a cache hit costs nothing)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    seen: dict[str, list] = {}
+
+    def on_response(event) -> None:
+        response = event["response"]
+        cached = response.get("fromDiskCache") or response.get("fromMemoryCache")
+        seen[event["requestId"]] = [response["url"], 0, "cache" if cached else response["status"]]
+
+    def on_finished(event) -> None:
+        if event["requestId"] in seen:
+            seen[event["requestId"]][1] = int(event["encodedDataLength"])
+
+    def on_served_from_cache(event) -> None:
+        seen.setdefault(event["requestId"], ["", 0, "cache"])[2] = "cache"
+
+    cdp.on("Network.responseReceived", on_response)
+    cdp.on("Network.loadingFinished", on_finished)
+    cdp.on("Network.requestServedFromCache", on_served_from_cache)
+    page.goto(url, wait_until="load")
+    page.wait_for_function("() => [...document.images].every((img) => img.complete)")
+    cdp.detach()
+    return [
+        (address.split("127.0.0.1", 1)[-1].split("/", 1)[-1], size, str(how))
+        for address, size, how in seen.values()
+        if address.startswith("http")
+    ]
 
 
-def print_visit(title: str, transfers: list[Transfer]) -> tuple[int, int]:
-    print(f"\n{title}")
-    print(f"  {'status':>6} {'encoding':>8} {'headers B':>10} {'body B':>8}  path")
-    for t in transfers:
-        encoding = t.headers.get("content-encoding", "-")
-        print(f"  {t.status:>6} {encoding:>8} {t.header_bytes:>10} {t.body_bytes:>8}  {t.path}")
-    headers = sum(t.header_bytes for t in transfers)
-    body = sum(t.body_bytes for t in transfers)
-    print(
-        f"  total: {len(transfers)} responses, body {body} B, headers {headers} B,"
-        f" together {(body + headers) / 1000:.1f} KB"
-    )
-    return body, headers
+def measure_weight(port: int) -> None:
+    for name, first, repeat in browser_visits(port):
+        totals = []
+        for visit, transfers in (("first", first), ("repeat", repeat)):
+            print(f"\n{name}, {visit} visit: status (or cache), bytes on the wire, path")
+            for path, size, status in sorted(transfers, key=lambda t: t[0]):
+                print(f"  {status:>5} {size:>8}  /{path}")
+            totals.append(sum(size for _, size, _ in transfers))
+        print(
+            f"  first visit {totals[0] / 1000:.1f} KB (before: {TODAY['first'] / 1000:.1f} KB);"
+            f" repeat visit {totals[1] / 1000:.1f} KB (before: {TODAY['repeat'] / 1000:.1f} KB)"
+        )
+    print("goals: a first visit at most 300 KB at 1,440 px DPR 2; a repeat visit at most 2 KB")
 
 
 # --- The run ----------------------------------------------------------------
@@ -459,10 +467,13 @@ def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -
     sources = ", ".join(f"{item['source_bytes'] / 1e6:.1f}" for item in shelf)
     print("public page vs floor: the Procfile's gunicorn, 2 workers each, production settings")
     print(
-        f"shelf: {len(shelf)} images ingested through image_ingest from 6000 x 4000 JPEGs"
+        f"shelf: {len(shelf)} images ingested through image_ingest from 24 MP JPEGs"
         f" ({sources} MB) in {ingest_seconds:.1f} s"
     )
-    print(f"load: {generator}; {args.duration:g} s per run, anonymous, X-Forwarded-Proto: https")
+    print(
+        f"load: {generator}; {args.duration:g} s per run, anonymous,"
+        " X-Forwarded-Proto: https, Accept-Encoding: br, gzip"
+    )
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the runs")
     if not use_wrk:
         print(
@@ -520,23 +531,6 @@ def measure_load(args, use_wrk: bool, pages: dict[str, Server], floor: Server, c
             f" answered 304 (goal: all), {repeat.rate:.0f}/s"
         )
     print(f"machine load average after the runs: {os.getloadavg()[0]:.2f}")
-
-
-def measure_weight(port: int) -> None:
-    first = first_visit(port)
-    first_body, first_headers = print_visit("first visit (Accept-Encoding: br, gzip)", first)
-    print(f"  goal: at most 300 KB; {(first_body + first_headers) / 1000:.1f} KB")
-    repeats = repeat_visit(port, first)
-    repeat_body, repeat_headers = print_visit(
-        "repeat visit (what the browser's cache may not reuse, revalidated)", repeats
-    )
-    print(f"  goal: at most 2 KB; {(repeat_body + repeat_headers) / 1000:.1f} KB")
-    reload = repeat_visit(port, first, everything=True)
-    reload_bytes = sum(t.header_bytes + t.body_bytes for t in reload)
-    print(
-        f"reload (every one of the {len(reload)} requests conditional, headers only):"
-        f" {reload_bytes / 1000:.1f} KB, {sum(t.status == 304 for t in reload)} answered 304"
-    )
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@
 (A few minutes; moto_server comes with the dev requirements; --s3 "" skips S3.)
 
 For each shelf size N a child process builds a temporary SQLite database (settings.test)
-holding N rows, and stores their N images and N thumbnails in a temporary MEDIA_ROOT or
-in a bucket on a moto_server that the bench starts on a free port. The files are a few
-placeholder bytes (reconcile lists files, it never decodes them), except for the images
-whose thumbnails must be regenerated, which are real PNGs. Then the shelf is damaged:
+holding N rows, and stores their N images and 2N thumbnails (64 px wide: one width, in AVIF
+and WebP) in a temporary MEDIA_ROOT or in a bucket on a moto_server that the bench starts
+on a free port. The files are a few placeholder bytes (reconcile lists files, it never
+decodes them), except for the images whose thumbnails must be regenerated, which are real
+PNGs. Then the shelf is damaged:
 
   missing image   1 % of the rows have no image file (their thumbnails are still there)
   orphans         N/100 unreferenced files, half under images/, half under thumbs/, older
@@ -160,14 +161,17 @@ def build(work: Path, size: int, endpoint: str | None) -> dict:
         rows, writes = [], []
         for index in range(start, min(start + ROW_BATCH, size)):
             stem = uuid.uuid4()
-            image, thumb = f"images/{stem}.png", f"thumbs/{uuid.uuid4()}.webp"
+            image = f"images/{stem}.png"
+            # 64 px wide: one width, in AVIF and WebP.
+            thumbs = {"thumbnail": f"thumbs/{uuid.uuid4()}.webp"}
+            thumbs["avif_480"] = f"thumbs/{uuid.uuid4()}.avif"
             data, width, height = placeholder, 64, 48
             if index in regenerate:
                 data, width, height = real_png(index)
             rows.append(
                 Image(
                     file=image,
-                    thumbnail=thumb,
+                    **thumbs,
                     width=width,
                     height=height,
                     size_bytes=len(data),
@@ -184,9 +188,9 @@ def build(work: Path, size: int, endpoint: str | None) -> dict:
             if index in regenerate:
                 expected["regenerate"].append(image)
             else:
-                writes.append((thumb, placeholder))
+                writes += [(thumb, placeholder) for thumb in thumbs.values()]
                 if index not in missing:
-                    expected["kept_files"].add(thumb)
+                    expected["kept_files"].update(thumbs.values())
         Image.objects.bulk_create(rows)
         files.write(writes)
     orphans = [
@@ -198,8 +202,11 @@ def build(work: Path, size: int, endpoint: str | None) -> dict:
     expected["kept_files"] = sorted(expected["kept_files"])
     # What one listing of each prefix returns (S3: at most 1000 keys per request).
     expected["listed"] = {
-        prefix: size - damaged + sum(name.startswith(prefix) for name in orphans)
-        for prefix, damaged in (("images/", len(missing)), ("thumbs/", len(regenerate)))
+        prefix: per_row * (size - damaged) + sum(name.startswith(prefix) for name in orphans)
+        for prefix, per_row, damaged in (
+            ("images/", 1, len(missing)),
+            ("thumbs/", 2, len(regenerate)),
+        )
     }
     return expected
 
@@ -323,9 +330,11 @@ def verify(report: dict, expected: dict, size: int, mode: str, files: Files, Ima
         return
     check("rows", Image.objects.count(), size - len(expected["missing"]))
     check("rows of missing images", Image.objects.filter(file__in=expected["missing"]).count(), 0)
-    regenerated = list(
-        Image.objects.filter(file__in=expected["regenerate"]).values_list("thumbnail", flat=True)
-    )
+    regenerated = [
+        name
+        for image in Image.objects.filter(file__in=expected["regenerate"])
+        for name in image.thumbnail_names().values()
+    ]
     check("regenerated thumbnails stored", set(regenerated) <= stored, True)
     wanted = {*expected["kept_files"], *regenerated}
     if stored != wanted:

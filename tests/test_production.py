@@ -41,10 +41,10 @@ def fetch(url: str, **headers: str):
 def static_links(html: str) -> dict[str, str]:
     import re
 
-    css = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', html)
+    icon = re.search(r'href="(/static/favicon\.[0-9a-f]{12}\.svg)"', html)
     hero = re.search(r'src="(/static/img/hero\.[0-9a-f]{12}\.svg)"', html)
-    assert css and hero, "static files are not linked by their hashed names"
-    return {"css": css.group(1), "hero": hero.group(1)}
+    assert icon and hero, "static files are not linked by their hashed names"
+    return {"icon": icon.group(1), "hero": hero.group(1)}
 
 
 def test_home_page_is_served_with_debug_off(gunicorn):
@@ -55,7 +55,7 @@ def test_home_page_is_served_with_debug_off(gunicorn):
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
-@pytest.mark.parametrize("asset", ["css", "hero"])
+@pytest.mark.parametrize("asset", ["icon", "hero"])
 def test_static_files_are_served_by_whitenoise_with_immutable_caching(gunicorn, asset):
     path = static_links(fetch(gunicorn + "/")[2].decode())[asset]
 
@@ -68,12 +68,33 @@ def test_static_files_are_served_by_whitenoise_with_immutable_caching(gunicorn, 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br"])
 def test_static_files_are_compressed_when_the_client_accepts_it(gunicorn, encoding):
-    path = static_links(fetch(gunicorn + "/")[2].decode())["css"]
+    path = static_links(fetch(gunicorn + "/")[2].decode())["hero"]
 
     status, headers, _ = fetch(gunicorn + path, **{"Accept-Encoding": encoding})
 
     assert status == 200
     assert headers["Content-Encoding"] == encoding
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_the_page_is_compressed_with_its_stylesheet_inline_and_allowed(gunicorn, encoding):
+    import base64
+    import gzip
+    import hashlib
+    import re
+
+    import brotli
+
+    status, headers, body = fetch(gunicorn + "/", **{"Accept-Encoding": encoding})
+
+    assert status == 200
+    assert headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in headers["Vary"]
+    html = (gzip.decompress(body) if encoding == "gzip" else brotli.decompress(body)).decode()
+    assert 'rel="stylesheet"' not in html
+    css = re.search(r"<style>(.*?)</style>", html, re.DOTALL).group(1)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in headers["Content-Security-Policy"]
 
 
 def test_plain_http_is_redirected_to_https(gunicorn):

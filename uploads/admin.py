@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from . import admin_views, bulk_upload, moderation, permissions, selectors, services
+from . import admin_views, bulk_upload, moderation, permissions, selectors, services, thumbnails
 from .admin_list import FileStatusFilter, PendingFilter, image_preview, note_files
 from .forms import ImageAddForm
 from .import_limits import ImageImportForm
@@ -231,7 +231,7 @@ class ImageAdmin(ImportExportModelAdmin):
     @admin.action(permissions=["change"], description="Regenerate thumbnails")
     def regenerate_thumbnails(self, request, queryset):
         images = list(queryset)
-        done, failed = services.images_regenerate_thumbnails(images)
+        done, failed = thumbnails.images_regenerate_thumbnails(images)
         for image in images:
             if image.file.name in done:
                 self.log_change(request, image, "Regenerated the thumbnail.")

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image
 
-from . import memory_budget, render
+from . import memory_budget, render, variants
 
 ACCEPTED = "JPEG, PNG, WebP, GIF, HEIC or AVIF"
 JPEG_QUALITY = 85
-WEBP_QUALITY = 80
 _EXIF_ORIENTATION = 0x0112
 _CORRUPT = (
     "This image is damaged or incomplete, so it could not be read. "
@@ -62,14 +61,14 @@ class ImageRejected(ValueError):
 
 @dataclass(frozen=True)
 class ProcessedImage:
-    """What gets stored: the normalised image, its thumbnail and their facts."""
+    """What gets stored: the normalised image, its thumbnails and their facts."""
 
     content: bytes
     format: str  # "JPEG" or "PNG"
     width: int
     height: int
     sha256: str
-    thumbnail: bytes  # WebP
+    thumbnails: list[variants.Thumbnail]
     source_format: str
     animated: bool
 
@@ -85,11 +84,10 @@ class Limits:
     max_pixels: int
     max_decode_bytes: int
     max_edge: int
-    thumb_edge: int
 
 
 def process(data: bytes, limits: Limits) -> ProcessedImage:
-    """Validate image bytes by content and return the normalised image and its thumbnail."""
+    """Validate image bytes by content and return the normalised image and its thumbnails."""
     if not data:
         raise ImageRejected("The file is empty.", "empty")
     source_format = sniff_format(data[:64])
@@ -101,7 +99,7 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         lossless = full.mode == "RGBA" or source_format in ("PNG", "GIF")
         fmt = "PNG" if lossless else "JPEG"
         content = _encode(full, fmt)
-        thumbnail = thumbnail_of(full, fit_within(full.size, limits.thumb_edge))
+        thumbnails = variants.make(full)  # from the stored pixels: no second decode
         width, height = full.size
     finally:
         full.close()
@@ -111,7 +109,7 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         width=width,
         height=height,
         sha256=hashlib.sha256(content).hexdigest(),
-        thumbnail=thumbnail,
+        thumbnails=thumbnails,
         source_format=source_format,
         animated=animated,
     )
@@ -145,25 +143,6 @@ def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
         return width, height
     scale = edge / longest
     return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def thumbnail_of(img: Image.Image, size: tuple[int, int]) -> bytes:
-    """WebP thumbnail of exactly `size`, from an image already upright, in sRGB and web mode."""
-    # reducing_gap: a cheap box reduction first, so the filter never spans many pixels.
-    small = img.resize(size, render.RESAMPLE, reducing_gap=2.0) if img.size != size else img
-    small.info = {}  # nothing from the source's metadata is written
-    buffer = io.BytesIO()
-    small.save(buffer, "WEBP", quality=WEBP_QUALITY)
-    return buffer.getvalue()
-
-
-def make_thumbnail(data: bytes, stored_format: str, size: tuple[int, int]) -> bytes:
-    """WebP thumbnail of a stored image (already normalised), decoded at reduced scale."""
-    with Image.open(io.BytesIO(data), formats=[stored_format]) as img:
-        if stored_format == "JPEG":
-            img.draft(None, size)
-        img.load()
-        return thumbnail_of(img, size)
 
 
 def clean_title(filename: str, max_length: int = 200) -> str:

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_safe
 
 from .storage import media_storage
 
-# Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.webp): nothing else is served.
+# Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.<avif|webp>): nothing else is
+# served.
 MEDIA_NAME = re.compile(
-    r"(images|thumbs)/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.(jpg|png|webp)"
+    r"(images|thumbs)/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.(jpg|png|webp|avif)"
 )
-MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 

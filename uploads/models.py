@@ -8,11 +8,21 @@ from django.db import models
 from django.utils import timezone
 from django.utils.html import escape
 
-from . import imaging
+from . import variants
+
+
+def _thumbnail_field(kind: str, width: int) -> models.FileField:
+    return models.FileField(
+        upload_to="thumbs/",
+        max_length=255,
+        blank=True,
+        help_text=f"{kind} thumbnail, {width} px wide (the image's width when narrower), "
+        "under thumbs/; empty when a narrower one already holds the whole image.",
+    )
 
 
 class Image(models.Model):
-    """One image on the shelf: a normalised file, its WebP thumbnail and their metadata."""
+    """One image on the shelf: a normalised file, its thumbnails and their metadata."""
 
     class Format(models.TextChoices):
         JPEG = "JPEG", "JPEG"
@@ -37,6 +47,12 @@ class Image(models.Model):
     height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")
     size_bytes = models.PositiveBigIntegerField("size", help_text="Size of the stored file.")
     format = models.CharField(max_length=4, choices=Format.choices)
+    # The other thumbnails (`thumbnail` is the WebP 480 px wide): see THUMBNAIL_FIELDS.
+    webp_720 = _thumbnail_field("WebP", 720)
+    webp_1080 = _thumbnail_field("WebP", 1080)
+    avif_480 = _thumbnail_field("AVIF", 480)
+    avif_720 = _thumbnail_field("AVIF", 720)
+    avif_1080 = _thumbnail_field("AVIF", 1080)
     sha256 = models.CharField(
         "SHA-256",
         max_length=64,
@@ -79,7 +95,29 @@ class Image(models.Model):
     @property
     def thumbnail_size(self) -> tuple[int, int]:
         """Pixel size of the thumbnail, derived from the image without opening a file."""
-        return imaging.fit_within((self.width, self.height), settings.THUMBNAIL_EDGE)
+        return variants.sizes((self.width, self.height))[variants.WIDTHS[0]]
+
+    def thumbnail_names(self) -> dict[tuple[str, int], str]:
+        """The stored name of each thumbnail the row has, by (format, width)."""
+        names = {key: getattr(self, field).name for key, field in THUMBNAIL_FIELDS.items()}
+        return {key: name for key, name in names.items() if name}
+
+    def stored_names(self) -> list[str]:
+        """Every file the row references: the image, then its thumbnails."""
+        return [self.file.name, *self.thumbnail_names().values()]
+
+
+# The field that holds each thumbnail, by (format, width): every (variants.FORMATS,
+# variants.WIDTHS) pair has one. Reconcile, the page and the admin read names through
+# Image.thumbnail_names() and Image.stored_names(), never these fields one by one.
+THUMBNAIL_FIELDS = {
+    ("WEBP", 480): "thumbnail",
+    ("WEBP", 720): "webp_720",
+    ("WEBP", 1080): "webp_1080",
+    ("AVIF", 480): "avif_480",
+    ("AVIF", 720): "avif_720",
+    ("AVIF", 1080): "avif_1080",
+}
 
 
 class ShelfVersion(models.Model):

@@ -1,6 +1,6 @@
-"""The public page as every visitor gets it: one rendering, reused by this process for up
-to PAGE_CACHE_SECONDS, with validators that change with the shelf, the release and the
-epoch of signed media links.
+"""The public page as every visitor gets it: one rendering, compressed once and reused by
+this process for up to PAGE_CACHE_SECONDS, with validators that change with the shelf, the
+release and the epoch of signed media links.
 
 Only pages that carry nothing of one visitor's (no user, no message, no form and its CSRF
 token) come here; the view renders the others afresh.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import os
 import time
 from collections.abc import Callable
@@ -21,19 +20,31 @@ from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
-from . import selectors, storage
+from . import compression, selectors, storage
 
-# When this process started, rounded up: later than anything an earlier release served.
-STARTED = math.ceil(time.time())
+# When this process started: a deploy restarts every process, so Last-Modified moves on
+# past what the release before it served (in whole seconds, never later than now).
+STARTED = int(time.time())
 
 
 @dataclass(frozen=True)
 class Rendering:
-    content: bytes
-    etag: str
+    encoded: dict[str, bytes]  # the HTML by content coding: br, gzip and identity
+    etag: str  # weak: the same for every coding
     last_modified: int  # whole seconds: what an HTTP date can carry
     until: float  # time.monotonic() after which the page is rendered again
-    headers: tuple[tuple[str, str], ...]  # worked out once, not on every request
+
+    @functools.cached_property
+    def headers(self) -> dict[str, str]:
+        """What every answer carries, 200 or 304, made once per rendering."""
+        return {
+            "ETag": self.etag,
+            "Last-Modified": http_date(self.last_modified),
+            # Revalidated on every visit: a repeat visit costs a 304, and never shows a
+            # deleted image.
+            "Cache-Control": "public, max-age=0, must-revalidate",
+            "Vary": "Accept-Encoding",
+        }
 
 
 # This process's latest rendering. Threads that find it expired may render at once; the
@@ -55,10 +66,17 @@ def response(request, render: Callable[[selectors.Shelf], bytes]) -> HttpRespons
         and get_conditional_response(
             request, etag=rendering.etag, last_modified=rendering.last_modified
         )
-    ) or HttpResponse(rendering.content)
-    for name, value in rendering.headers:
+    ) or _page(rendering, compression.preferred(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    for name, value in rendering.headers.items():
         answer[name] = value
     return answer
+
+
+def _page(rendering: Rendering, coding: str) -> HttpResponse:
+    page = HttpResponse(rendering.encoded[coding])
+    if coding != "identity":
+        page["Content-Encoding"] = coding
+    return page
 
 
 def _render(render: Callable[[selectors.Shelf], bytes]) -> Rendering:
@@ -69,27 +87,19 @@ def _render(render: Callable[[selectors.Shelf], bytes]) -> Rendering:
     # What the page shows besides the version: which rows' files were found, the limit in
     # its text, the release, and the epoch of its signed links. The change time tells a
     # reset database's version 1 from the old one.
-    shown = [(image.pk, image.thumbnail_url == image.file_url) for image in shelf.images]
+    shown = [(image.pk, image.thumbnails) for image in shelf.images]
     epoch = storage.signed_link_epoch(storage.media_storage())
     state = (
         f"{changed_at.timestamp()}:{release_id()}:{settings.IMAGE_LIMIT}:{epoch}:"
         f"{shelf.unavailable}:{shown}"
     )
     digest = hashlib.blake2b(state.encode(), digest_size=8).hexdigest()
-    etag = quote_etag(f"{version}-{digest}")
-    last_modified = max(int(changed_at.timestamp()), STARTED)
-    headers = (
-        ("ETag", etag),
-        ("Last-Modified", http_date(last_modified)),
-        # Revalidated on every visit: a repeat visit costs a 304, never shows a deleted image.
-        ("Cache-Control", "public, max-age=0, must-revalidate"),
-    )
     return Rendering(
-        content=render(shelf),
-        etag=etag,
-        last_modified=last_modified,
+        encoded=compression.encode(render(shelf)),
+        # Weak: the codings' bytes differ, and a strong validator would name one of them.
+        etag="W/" + quote_etag(f"{version}-{digest}"),
+        last_modified=max(int(changed_at.timestamp()), STARTED),
         until=time.monotonic() + settings.PAGE_CACHE_SECONDS,
-        headers=headers,
     )
 
 

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import services, storage
-from .models import Image
+from . import services, storage, thumbnails, variants
+from .models import THUMBNAIL_FIELDS, Image
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +79,9 @@ class ReconcileReport:
 
 @dataclass
 class _Plan:
-    missing: list[tuple[int, str, str]] = field(default_factory=list)  # (pk, file, thumbnail)
+    missing: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (pk, file, thumbs)
     regenerate: list[int] = field(default_factory=list)
-    beyond: list[tuple[int, str, str]] = field(default_factory=list)
+    beyond: list[tuple[int, str, list[str]]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     import_previews: list[str] = field(default_factory=list)
 
@@ -168,26 +168,39 @@ def _plan_rows(report, listed, started, progress) -> tuple[_Plan, set[str]]:
     kept = 0
     rows = (
         Image.objects.order_by("-uploaded_at", "-id")
-        .values_list("pk", "file", "thumbnail", "uploaded_at", "pending")
+        .values_list(
+            "pk", "file", "uploaded_at", "pending", "width", "height", *THUMBNAIL_FIELDS.values()
+        )
         .iterator(chunk_size=ROW_BATCH)
     )
-    for pk, file, thumbnail, uploaded_at, pending in rows:
-        referenced.update((file, thumbnail))
+    for pk, file, uploaded_at, pending, width, height, *thumbs in rows:
+        referenced.add(file)
+        referenced.update(thumbs)
         report.rows_checked += 1
         if report.rows_checked % PROGRESS_EVERY == 0:
             progress(f"Checked {report.rows_checked:,} rows.")
         # A row newer than the listing may have files the listing could not see: keep it.
         if uploaded_at < started and file not in listed:
-            plan.missing.append((pk, file, thumbnail))
+            plan.missing.append((pk, file, thumbs))
         elif not pending and kept >= report.limit:  # waiting images are not on the shelf
-            plan.beyond.append((pk, file, thumbnail))
+            plan.beyond.append((pk, file, thumbs))
         else:
             if not pending:
                 kept += 1
-            if uploaded_at < started and thumbnail not in listed:
+            if uploaded_at < started and _thumbnail_missing(thumbs, (width, height), listed):
                 plan.regenerate.append(pk)
     referenced.discard("")
     return plan, referenced
+
+
+def _thumbnail_missing(thumbs: list[str], size: tuple[int, int], listed) -> bool:
+    """Whether a thumbnail the image should have is not in storage (or not on the row:
+    images stored before a format or width was added get theirs this way)."""
+    expected = {
+        THUMBNAIL_FIELDS[fmt, width] for fmt in variants.FORMATS for width in variants.sizes(size)
+    }
+    names = dict(zip(THUMBNAIL_FIELDS.values(), thumbs, strict=True))
+    return any(names[field] not in listed for field in expected)
 
 
 def _apply(plan: _Plan, report: ReconcileReport, media, progress) -> None:
@@ -197,7 +210,7 @@ def _apply(plan: _Plan, report: ReconcileReport, media, progress) -> None:
             services.lock_shelf()
             _delete_rows([pk for pk, _, _ in doomed])
             services.shelf_changed()
-            names = [name for _, file, thumb in doomed for name in (file, thumb) if name]
+            names = [name for _, file, thumbs in doomed for name in (file, *thumbs) if name]
             transaction.on_commit(lambda: _delete_files(media, names, report))
         for reason, rows in (("file missing", plan.missing), ("limit", plan.beyond)):
             for pk, file, _ in rows:
@@ -212,10 +225,10 @@ def _apply(plan: _Plan, report: ReconcileReport, media, progress) -> None:
         _delete_files(media, plan.import_previews, report)
     for image in Image.objects.filter(pk__in=plan.regenerate):
         try:
-            services.image_regenerate_thumbnail(image)
+            thumbnails.image_regenerate_thumbnails(image)
         except Exception as error:  # one unreadable image must not stop the repair
-            logger.exception("could not regenerate the thumbnail of %s", image.file.name)
-            report.errors.append(f"thumbnail for {image.file.name}: {error}")
+            logger.exception("could not regenerate the thumbnails of %s", image.file.name)
+            report.errors.append(f"thumbnails for {image.file.name}: {error}")
         else:
             report.thumbnails_regenerated.append(image.file.name)
 

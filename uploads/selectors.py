@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import redis
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 
-from . import storage
+from . import page_layout, storage, variants
 from .models import Image, ShelfVersion
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,12 @@ class ShelfImage:
     thumbnail_height: int
     uploaded_at: datetime
     file_url: str
-    thumbnail_url: str  # the full image when the thumbnail is missing
+    thumbnail_url: str  # the <img>'s own source: the full image when the thumbnail is missing
+    # (MIME type, srcset) for each <source>, AVIF first; only thumbnails whose file exists.
+    sources: tuple[tuple[str, str], ...] = ()
+    thumbnails: tuple[tuple[str, int], ...] = ()  # the (format, width) of those found
+    eager: bool = True  # may be in the first viewport of a common screen: never lazy
+    priority: bool = False  # may be the largest image in one: fetchpriority="high"
 
 
 @dataclass(frozen=True)
@@ -52,13 +57,14 @@ def shelf() -> Shelf:
     (one query, then a file check)."""
     shelved = Image.objects.filter(pending=False).order_by("-uploaded_at", "-id")
     rows = list(shelved[: settings.IMAGE_LIMIT])
-    names = [name for row in rows for name in (row.file.name, row.thumbnail.name)]
+    names = [name for row in rows for name in row.stored_names()]
     try:
         present = _files_present(names)
     except storage.StorageUnavailable:
         logger.warning("storage unavailable while checking the shelf's files", exc_info=True)
         return Shelf(unavailable=True)
-    return Shelf([_shelf_image(row, present) for row in rows if present.get(row.file.name)])
+    images = [_shelf_image(row, present) for row in rows if present.get(row.file.name)]
+    return Shelf(_with_loading_hints(images))
 
 
 def image_count() -> int:
@@ -80,6 +86,17 @@ def shelf_version() -> tuple[int, datetime]:
 def _shelf_image(image: Image, present: dict[str, bool]) -> ShelfImage:
     thumb_width, thumb_height = image.thumbnail_size
     file_url = image.file.url
+    names = {key: name for key, name in image.thumbnail_names().items() if present.get(name)}
+    sources = []
+    for fmt in variants.FORMATS:
+        srcset = ", ".join(
+            f"{_url(names[fmt, width])} {size[0]}w"
+            for width, size in variants.sizes((image.width, image.height)).items()
+            if (fmt, width) in names
+        )
+        if srcset:
+            sources.append((f"image/{variants.EXTENSIONS[fmt]}", srcset))
+    fallback = names.get(("WEBP", variants.WIDTHS[0]))
     return ShelfImage(
         pk=image.pk,
         title=image.title,
@@ -90,8 +107,22 @@ def _shelf_image(image: Image, present: dict[str, bool]) -> ShelfImage:
         thumbnail_height=thumb_height,
         uploaded_at=image.uploaded_at,
         file_url=file_url,
-        thumbnail_url=image.thumbnail.url if present.get(image.thumbnail.name) else file_url,
+        thumbnail_url=_url(fallback) if fallback else file_url,
+        sources=tuple(sources),
+        thumbnails=tuple(sorted(names)),
     )
+
+
+def _url(name: str) -> str:
+    return storage.media_storage().url(name)
+
+
+def _with_loading_hints(images: list[ShelfImage]) -> list[ShelfImage]:
+    hints = page_layout.loading_hints([(image.width, image.height) for image in images])
+    return [
+        replace(image, eager=eager, priority=priority)
+        for image, (eager, priority) in zip(images, hints, strict=True)
+    ]
 
 
 def _files_present(names: list[str]) -> dict[str, bool]:

@@ -1,4 +1,5 @@
-"""Every write to the shelf: ingest, deletion, the image limit, thumbnails, the shelf version."""
+"""Every write to the shelf: ingest, deletion, the image limit, the shelf version (thumbnails
+are remade in uploads/thumbnails.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from . import imaging
 from . import storage as storage_ops
 from .audit import audit, username
 from .decode_lock import decode_turn
-from .models import Image, ShelfVersion
+from .models import THUMBNAIL_FIELDS, Image, ShelfVersion
 from .storage import StorageUnavailable, media_storage
 
 logger = logging.getLogger("uploads.audit")
@@ -138,21 +139,18 @@ def _limits() -> imaging.Limits:
         max_pixels=settings.MAX_IMAGE_PIXELS,
         max_decode_bytes=settings.MAX_DECODE_MB * 1024 * 1024,
         max_edge=settings.IMAGE_MAX_EDGE,
-        thumb_edge=settings.THUMBNAIL_EDGE,
     )
 
 
 def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool) -> Image:
-    """Write both files under fresh names, then the row; undo the files if the row fails."""
+    """Write every file under a fresh name, then the row; undo the files if the row fails."""
     storage = media_storage()
     written: list[str] = []
     try:
-        for name, content in (
-            (f"images/{uuid.uuid4()}.{processed.extension}", processed.content),
-            (f"thumbs/{uuid.uuid4()}.webp", processed.thumbnail),
-        ):
-            written.append(name)  # before saving: a failed write may leave a partial file
-            written[-1] = _save_file(storage, name, content)
+        name = f"images/{uuid.uuid4()}.{processed.extension}"
+        written.append(name)  # before saving: a failed write may leave a partial file
+        written[-1] = save_file(storage, name, processed.content)
+        thumbnails = save_thumbnails(storage, processed.thumbnails, written)
         with transaction.atomic():
             if pending:
                 lock_shelf()  # so that visitors uploading at once cannot overfill the queue
@@ -160,7 +158,7 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool
                     raise imaging.ImageRejected(QUEUE_FULL, "queue_full")
             return Image.objects.create(
                 file=written[0],
-                thumbnail=written[1],
+                **thumbnails,
                 title=title[:200],
                 width=processed.width,
                 height=processed.height,
@@ -172,21 +170,33 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool
             )
     except IntegrityError:
         # Another upload of the same image won the race to the unique sha256.
-        _discard(storage, written)
+        discard(storage, written)
         raise UploadRejected(_DUPLICATE, code="duplicate") from None
     except BaseException:
-        _discard(storage, written)
+        discard(storage, written)
         raise
 
 
-def _save_file(storage, name: str, content: bytes) -> str:
+def save_thumbnails(storage, thumbnails, written: list[str]) -> dict[str, str]:
+    """Write thumbnails under fresh names, each added to `written` (for the caller to undo);
+    returns the row's field values: every thumbnail field, empty where there is none."""
+    values = dict.fromkeys(THUMBNAIL_FIELDS.values(), "")
+    for thumbnail in thumbnails:
+        name = f"thumbs/{uuid.uuid4()}.{thumbnail.extension}"
+        written.append(name)
+        written[-1] = save_file(storage, name, thumbnail.content)
+        values[THUMBNAIL_FIELDS[thumbnail.format, thumbnail.width]] = written[-1]
+    return values
+
+
+def save_file(storage, name: str, content: bytes) -> str:
     try:
         return storage.save(name, ContentFile(content))
     except Exception as error:
         raise StorageUnavailable(f"could not write {name}: {error}") from error
 
 
-def _discard(storage, names: Iterable[str]) -> None:
+def discard(storage, names: Iterable[str]) -> None:
     """Best effort: what cannot be removed now is an orphan for reconcile_media."""
     for name in names:
         try:
@@ -260,45 +270,6 @@ def lock_shelf() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SHELF_LOCK_KEY])
     # SQLite: transactions begin IMMEDIATE (see settings), which already serialises writers.
-
-
-# --- Thumbnails -------------------------------------------------------------
-
-
-def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], list[str]]:
-    """Regenerate each thumbnail; returns (done, failed) as image file names."""
-    done, failed = [], []
-    for image in images:
-        try:
-            image_regenerate_thumbnail(image)
-        except Exception:  # one unreadable image must not stop the others
-            logger.exception("event=thumbnail.failed image=%s", image.pk)
-            failed.append(image.file.name)
-        else:
-            done.append(image.file.name)
-    return done, failed
-
-
-def image_regenerate_thumbnail(image: Image) -> None:
-    """Make a fresh thumbnail from the stored image; the old one goes after commit."""
-    storage = media_storage()
-    try:
-        with storage.open(image.file.name, "rb") as stored:
-            data = stored.read()
-    except FileNotFoundError:
-        raise  # the image itself is gone: a missing file, not an outage
-    except Exception as error:
-        raise StorageUnavailable(f"could not read {image.file.name}: {error}") from error
-    with decode_turn():
-        thumbnail = imaging.make_thumbnail(data, image.format, image.thumbnail_size)
-    name = _save_file(storage, f"thumbs/{uuid.uuid4()}.webp", thumbnail)
-    try:
-        image.thumbnail = name
-        image.save(update_fields=["thumbnail"])
-    except BaseException:
-        _discard(storage, [name])
-        raise
-    audit("thumbnail.regenerated", image=image.pk, file=name)
 
 
 # --- The shelf version ------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +43,8 @@ MIDDLEWARE = [
     # First: every response carries the request id, and every log line of the request.
     "uploads.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Compresses what every later middleware has written (HTML only; see its module).
+    "uploads.compression.HtmlGZipMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -241,12 +244,17 @@ STORAGES = {
 
 # --- Security headers -------------------------------------------------------
 
+# The site's stylesheet is inlined into every page (templates/base.html), so rendering waits
+# for no request; the policy allows exactly that text, by its hash.
+SITE_CSS = BASE_DIR / "static" / "css" / "site.css"
+_SITE_CSS_HASH = base64.b64encode(hashlib.sha256(SITE_CSS.read_bytes()).digest()).decode()
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "img-src": ["'self'", *MEDIA_ORIGINS],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        "style-src": ["'self'", f"'sha256-{_SITE_CSS_HASH}'"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "form-action": ["'self'"],
@@ -335,7 +343,6 @@ MAX_IMAGE_PIXELS = at_least_one("MAX_IMAGE_PIXELS", 50_000_000)
 # one ingest at a time: with two workers, bench/memory.py peaks at about 430 MB of 512.
 MAX_DECODE_MB = at_least_one("MAX_DECODE_MB", 224)
 IMAGE_MAX_EDGE = at_least_one("IMAGE_MAX_EDGE", 4096)
-THUMBNAIL_EDGE = 480
 
 
 def public_uploads_mode(value: str) -> str:

@@ -24,6 +24,7 @@ class Scene:
     water: RGB | None = None
     stars: bool = False
     roughness: float = 1.0
+    size: tuple[int, int] = (1200, 800)  # width, height: most are landscapes
 
     @property
     def filename(self) -> str:
@@ -46,6 +47,7 @@ SCENES = [
         sun=(255, 210, 150),
         sun_at=(0.3, 0.5),
         roughness=0.45,
+        size=(800, 1200),  # a portrait: the shelf shows it whole
     ),
     Scene(
         "Dunes at noon",
@@ -75,9 +77,10 @@ SCENES = [
 ]
 
 
-def landscape(scene: Scene, size: tuple[int, int] = (1200, 800), seed: int = 0) -> bytes:
-    """A JPEG of the scene: gradient sky, sun or moon, layered ridges, optional water."""
-    width, height = size
+def landscape(scene: Scene, size: tuple[int, int] | None = None, seed: int = 0) -> bytes:
+    """A JPEG of the scene (at its own size unless told): gradient sky, sun or moon, layered
+    ridges, optional water."""
+    width, height = size = size or scene.size
     rng = random.Random(f"{scene.title}:{seed}")
     horizon = int(height * (0.62 if scene.water else 1.0))
     img = _gradient(size, *scene.sky)

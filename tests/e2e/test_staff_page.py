@@ -35,7 +35,7 @@ def test_staff_upload_four_images_and_the_page_shows_the_newest_three(
     newest_first = [scene.title for scene in reversed(SCENES[1:4])]
     expect(page.locator("main figure figcaption .shelf__title")).to_have_text(newest_first)
     assert broken_images(page) == []
-    assert len(files()) == 6  # three images and their three thumbnails
+    assert len(files()) == 3 * 7  # three images, each with six thumbnails
 
 
 def test_each_thumbnail_opens_its_full_image(page, staff, three_on_the_shelf):

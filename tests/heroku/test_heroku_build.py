@@ -205,12 +205,12 @@ def test_healthz_answers_200_with_database_and_storage_ok(web):
 
 def test_static_files_are_served_hashed_and_immutable(web):
     page = web.get("/").body.decode()
-    path = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page).group(1)
+    path = re.search(r'src="(/static/img/hero\.[0-9a-f]{12}\.svg)"', page).group(1)
 
     answer = web.get(path)
 
     assert answer.status == 200
-    assert b"{" in answer.body
+    assert b"<svg" in answer.body
     assert "immutable" in answer.headers["Cache-Control"]
 
 

@@ -10,19 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.load.support import IMAGE_LIMIT, STAFF
+from tests.load.support import IMAGE_LIMIT, STAFF, image_columns
 from tests.processes import PostgresUnavailable, Server, manage, postgres_database, production_env
 from tests.processes import gunicorn as running_gunicorn
 
 ADMIN_URL = os.environ.get("LOAD_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
-# Every row the shelf ever held (rows deleted since included), kept by the database itself,
-# so a page can be checked against what was stored "at some point" without racing deletions.
+# Every file a row of the shelf ever named (rows deleted since included), kept by the
+# database itself, so a page can be checked against what was stored "at some point" without
+# racing deletions.
 _HISTORY = """
-CREATE TABLE load_shelf_history (file varchar(255), thumbnail varchar(255));
+CREATE TABLE load_shelf_history (name varchar(255));
 CREATE FUNCTION load_remember_image() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO load_shelf_history VALUES (NEW.file, NEW.thumbnail);
+  INSERT INTO load_shelf_history VALUES {names};
   RETURN NEW;
 END $$;
 CREATE TRIGGER load_remember_image AFTER INSERT OR UPDATE ON uploads_image
@@ -76,7 +77,8 @@ def production(tmp_path, database_url, static_root) -> dict[str, str]:
     )  # fmt: skip
     database = connect(database_url)
     with database.cursor() as cursor:
-        cursor.execute(_HISTORY)
+        names = ", ".join(f"(NEW.{column})" for column in image_columns())
+        cursor.execute(_HISTORY.format(names=names))
     database.close()
     return env
 

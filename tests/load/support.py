@@ -16,6 +16,14 @@ STAFF = ("loadtester", "load-test-password-7f3e1b9d")
 IMAGE_LIMIT = 3
 
 
+def image_columns() -> tuple[str, ...]:
+    """The image table's columns that name files: the image, then its thumbnails (first the
+    WebP that is the page's <img> source)."""
+    from uploads.models import THUMBNAIL_FIELDS
+
+    return ("file", *THUMBNAIL_FIELDS.values())
+
+
 def vm_rss_kb(pid: int) -> int:
     """Resident memory now (VmRSS), in kB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

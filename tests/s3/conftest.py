@@ -186,7 +186,8 @@ def shelf_rows(bucket):
             rows.append(
                 Image(
                     file=f"images/{stem}.png",
-                    thumbnail=f"thumbs/{uuid.uuid4()}.webp",
+                    thumbnail=f"thumbs/{uuid.uuid4()}.webp",  # 64 px wide: one width
+                    avif_480=f"thumbs/{uuid.uuid4()}.avif",
                     width=64,
                     height=48,
                     size_bytes=11,
@@ -196,7 +197,7 @@ def shelf_rows(bucket):
                 )
             )
         created = Image.objects.bulk_create(rows)
-        bucket.put_many([name for row in rows for name in (row.file.name, row.thumbnail.name)])
+        bucket.put_many([name for row in rows for name in row.stored_names()])
         return sorted(created, key=lambda row: row.uploaded_at, reverse=True)
 
     return create

@@ -30,7 +30,7 @@ def ingest(index: int, title: str = "") -> Image:
 
 
 def stored_names(images) -> list[str]:
-    return sorted(name for image in images for name in (image.file.name, image.thumbnail.name))
+    return sorted(name for image in images for name in image.stored_names())
 
 
 def test_the_image_fields_store_in_the_configured_bucket(bucket, s3_server):
@@ -84,7 +84,7 @@ def test_an_object_deleted_behind_the_apps_back_is_left_off_the_page_and_kept(
     assert lost.thumbnail.name not in html
     assert "lost" not in html
     assert Image.objects.count() == 2  # removing the row is reconcile_media's job
-    assert bucket.names() == sorted([*stored_names([kept]), lost.thumbnail.name])
+    assert bucket.names() == sorted([*stored_names([kept]), *lost.thumbnail_names().values()])
 
 
 def test_the_file_check_is_cached_so_a_second_visit_lists_nothing(

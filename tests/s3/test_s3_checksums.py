@@ -32,7 +32,7 @@ def write_read_and_delete() -> None:
     with storage.open(image.file.name, "rb") as stored:
         stored.read()
     storage.delete(other.file.name)
-    storage_ops.delete_files(storage, [image.file.name, image.thumbnail.name])
+    storage_ops.delete_files(storage, image.stored_names())
 
 
 def test_no_request_carries_an_sdk_checksum_header(bucket, storage_requests):
@@ -52,9 +52,7 @@ def test_delete_objects_carries_the_content_md5_of_its_body(bucket, storage_requ
     image = ingest(1)
     storage_requests.clear()
 
-    failed = storage_ops.delete_files(
-        storage_ops.media_storage(), [image.file.name, image.thumbnail.name]
-    )
+    failed = storage_ops.delete_files(storage_ops.media_storage(), image.stored_names())
 
     (request,) = storage_requests.sent
     digest = base64.b64encode(hashlib.md5(request.body).digest()).decode()

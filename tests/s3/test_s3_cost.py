@@ -29,8 +29,9 @@ def test_an_upload_that_evicts_nothing_is_one_put_per_stored_file(
     image = Image.objects.get()
     assert response.status_code == 303
     assert image.size_bytes > 8 * 1024 * 1024
-    assert storage_requests.operations == ["PutObject", "PutObject"]  # image, thumbnail
-    assert bucket.names() == sorted([image.file.name, image.thumbnail.name])
+    # The image, then its six thumbnails (AVIF and WebP at 480, 720 and 1,080 px).
+    assert storage_requests.operations == ["PutObject"] * 7
+    assert bucket.names() == sorted(image.stored_names())
 
 
 def orphans(count: int) -> list[str]:
@@ -53,7 +54,7 @@ def test_a_dry_run_over_60_rows_lists_each_prefix_once(
     assert status == 0
     # images/, thumbs/ and django-import-export/ (abandoned import previews)
     assert storage_requests.operations == ["ListObjects"] * 3
-    assert (report["rows_checked"], report["files_listed"]) == (60, 124)
+    assert (report["rows_checked"], report["files_listed"]) == (60, 60 * 3 - 6 + 10)
     assert report["missing_image"]["count"] == 6
     assert report["orphans_deleted"]["count"] == 10
     assert report["beyond_limit"]["count"] == 54 - 3
@@ -84,7 +85,7 @@ def test_a_real_run_deletes_rows_files_and_orphans_in_two_batched_requests(
     assert (report["missing_image"]["count"], report["beyond_limit"]["count"]) == (6, 4)
     assert report["orphans_deleted"]["count"] == 10
     assert list(Image.objects.all()) == kept
-    assert bucket.names() == sorted(n for row in kept for n in (row.file.name, row.thumbnail.name))
+    assert bucket.names() == sorted(n for row in kept for n in row.stored_names())
 
 
 def test_rows_listed_on_a_second_page_are_not_taken_for_missing(
@@ -100,7 +101,7 @@ def test_rows_listed_on_a_second_page_are_not_taken_for_missing(
     assert status == 0
     # images/ in two pages, thumbs/, django-import-export/
     assert storage_requests.operations == ["ListObjects"] * 4
-    assert (report["rows_checked"], report["files_listed"]) == (20, 1030)
+    assert (report["rows_checked"], report["files_listed"]) == (20, 20 * 3 + 990)
     assert report["missing_image"]["count"] == 0
     assert report["thumbnails_regenerated"]["count"] == 0
     assert report["orphans_deleted"]["count"] == 990
@@ -136,5 +137,6 @@ def test_an_outage_after_the_listing_keeps_the_rows_whose_files_exist_and_exits_
     assert status == 2
     assert f"Deleted 1 row(s) whose image file is missing: {lost.file.name}" in out
     assert f"could not delete {lost.thumbnail.name}" in err
-    assert "5 storage operation(s) failed; run again once storage answers." in err
+    # The lost row's three names (its image, its two thumbnails) and the three orphans.
+    assert "6 storage operation(s) failed; run again once storage answers." in err
     assert list(Image.objects.all()) == [row for row in rows if row != lost]

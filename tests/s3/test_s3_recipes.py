@@ -58,7 +58,7 @@ def test_a_recipe_stores_reads_links_and_deletes_media(s3_variables, bucket):
     link = storage.url(image.thumbnail.name)
     domain = s3_variables.get("AWS_S3_CUSTOM_DOMAIN")
     linked = None if domain else urllib.request.urlopen(link, timeout=5).read()
-    failed = storage_ops.delete_files(storage, [image.file.name, image.thumbnail.name])
+    failed = storage_ops.delete_files(storage, image.stored_names())
 
     assert hashlib.sha256(data).hexdigest() == image.sha256
     if domain:  # public objects, served by that domain

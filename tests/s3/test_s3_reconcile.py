@@ -22,7 +22,7 @@ def ingest(index: int) -> Image:
 
 
 def stored_names(images) -> list[str]:
-    return sorted(name for image in images for name in (image.file.name, image.thumbnail.name))
+    return sorted(name for image in images for name in image.stored_names())
 
 
 def test_a_consistent_bucket_needs_nothing(bucket, capsys):
@@ -31,7 +31,7 @@ def test_a_consistent_bucket_needs_nothing(bucket, capsys):
     status, out, _ = reconcile(capsys=capsys)
 
     assert status == 0
-    assert "Listed 2 files under images/ and thumbs/; checked 1 rows." in out
+    assert "Listed 3 files under images/ and thumbs/; checked 1 rows." in out  # and 2 thumbnails
     assert "Nothing to repair: rows and files agree." in out
 
 
@@ -45,7 +45,7 @@ def test_dry_run_reports_a_missing_object_and_changes_nothing(bucket, capsys):
     assert f"Would delete 1 row(s) whose image file is missing: {lost.file.name}" in out
     assert "Dry run: nothing was changed." in out
     assert Image.objects.count() == 2
-    assert bucket.names() == sorted([*stored_names([kept]), lost.thumbnail.name])
+    assert bucket.names() == sorted([*stored_names([kept]), *lost.thumbnail_names().values()])
 
 
 def test_a_row_whose_object_is_missing_is_deleted_with_its_thumbnail(bucket, capsys):
@@ -129,7 +129,8 @@ def test_json_output_counts_and_names_every_category(bucket, capsys):
     report = json.loads(out)
     assert status == 0
     assert (report["dry_run"], report["limit"], report["grace_minutes"]) == (True, 3, 0)
-    assert (report["files_listed"], report["rows_checked"]) == (3, 2)
+    # The lost image's two thumbnails, the other image and its AVIF, the orphan.
+    assert (report["files_listed"], report["rows_checked"]) == (5, 2)
     assert report["missing_image"] == {"count": 1, "names": [missing.file.name]}
     assert report["thumbnails_regenerated"] == {"count": 1, "names": [no_thumb.file.name]}
     assert report["orphans_deleted"] == {"count": 1, "names": [ORPHAN]}
@@ -142,12 +143,12 @@ def test_objects_of_a_rolled_back_upload_are_swept(bucket, capsys):
         ingest(1)
         raise RuntimeError("the request failed after the upload")
     assert Image.objects.count() == 0
-    assert len(bucket.names()) == 2
+    assert len(bucket.names()) == 3  # the image, its AVIF and its WebP thumbnail
 
     status, out, _ = reconcile("--orphan-grace", "0", capsys=capsys)
 
     assert status == 0
-    assert "Deleted 2 unreferenced file(s)" in out
+    assert "Deleted 3 unreferenced file(s)" in out
     assert bucket.names() == []
 
 

@@ -217,7 +217,7 @@ def test_stored_names_are_fresh_uuids_and_never_the_clients_name(files):
     assert re.fullmatch(rf"images/{uuid}\.jpg", image.file.name)
     assert re.fullmatch(rf"thumbs/{uuid}\.webp", image.thumbnail.name)
     assert image.title == "passwd"
-    assert files() == sorted([image.file.name, image.thumbnail.name])
+    assert files() == sorted(image.stored_names())
 
 
 def test_the_title_given_wins_over_the_file_name():
@@ -346,6 +346,17 @@ def test_the_page_shows_thumbnails_with_size_alt_and_a_link_to_the_full_image(cl
     newest, older = images[1], images[0]
     assert f'<a class="shelf__link" href="{newest.file.url}">' in html
     assert f'src="{newest.thumbnail.url}" width="480" height="360"' in html
-    assert 'alt="second" decoding="async">' in html
-    assert 'alt="first" decoding="async" loading="lazy">' in html
+    assert 'alt="second" fetchpriority="high">' in html
     assert older.thumbnail.url in html
+
+
+def test_the_page_offers_every_thumbnail_avif_first_by_its_width(client):
+    image = services.image_ingest(upload_file(f.distinct_png(1, size=(960, 720))), user=None)
+
+    html = client.get("/").content.decode()
+
+    avif = f"{image.avif_480.url} 480w, {image.avif_720.url} 720w, {image.avif_1080.url} 960w"
+    webp = f"{image.thumbnail.url} 480w, {image.webp_720.url} 720w, {image.webp_1080.url} 960w"
+    assert f'<source type="image/avif" srcset="{avif}"' in html
+    assert f'<source type="image/webp" srcset="{webp}"' in html
+    assert html.index("image/avif") < html.index("image/webp")

@@ -44,7 +44,7 @@ def test_a_consistent_shelf_needs_nothing(capsys):
     status, out, _ = reconcile(capsys=capsys)
 
     assert status == 0
-    assert "Listed 2 files under images/ and thumbs/; checked 1 rows." in out
+    assert "Listed 3 files under images/ and thumbs/; checked 1 rows." in out
     assert "Nothing to repair: rows and files agree." in out
 
 
@@ -70,7 +70,7 @@ def test_a_row_whose_image_is_missing_is_deleted_with_its_thumbnail(media_root, 
     assert status == 0
     assert f"Deleted 1 row(s) whose image file is missing: {lost.file.name}" in out
     assert list(Image.objects.all()) == [kept]
-    assert files() == sorted([kept.file.name, kept.thumbnail.name])
+    assert files() == sorted(kept.stored_names())
 
 
 def test_a_missing_thumbnail_is_reported_then_regenerated(media_root, capsys, files):
@@ -86,7 +86,7 @@ def test_a_missing_thumbnail_is_reported_then_regenerated(media_root, capsys, fi
     image.refresh_from_db()
     assert image.thumbnail.name.startswith("thumbs/")
     assert (media_root / image.thumbnail.name).exists()
-    assert files() == sorted([image.file.name, image.thumbnail.name])
+    assert files() == sorted(image.stored_names())
 
 
 def test_an_orphan_file_is_reported_by_a_dry_run_and_deleted_by_a_real_run(media_root, capsys):
@@ -147,7 +147,7 @@ def test_rows_beyond_the_limit_are_deleted_with_their_files(settings, capsys, fi
     assert f"Would delete 2 row(s) beyond the limit of 3: {oldest}" in dry_out
     assert f"Deleted 2 row(s) beyond the limit of 3: {oldest}" in out
     assert list(Image.objects.order_by("pk")) == images[2:]
-    assert files() == sorted(n for i in images[2:] for n in (i.file.name, i.thumbnail.name))
+    assert files() == sorted(n for i in images[2:] for n in i.stored_names())
 
 
 def test_limit_on_the_command_line_overrides_image_limit(capsys):
@@ -238,14 +238,14 @@ def test_files_of_a_rolled_back_upload_are_swept(media_root, capsys, files):
         raise RuntimeError("the request failed after the upload")
     assert Image.objects.count() == 0
     leftovers = files()
-    assert len(leftovers) == 2
+    assert len(leftovers) == 3  # the image, its AVIF and its WebP thumbnail
     for name in leftovers:
         age(media_root / name)
 
     status, out, _ = reconcile(capsys=capsys)
 
     assert status == 0
-    assert "Deleted 2 unreferenced file(s)" in out
+    assert "Deleted 3 unreferenced file(s)" in out
     assert files() == []
 
 
@@ -255,7 +255,7 @@ def test_progress_lines_go_to_stderr_at_verbosity_1_only(capsys):
     _, _, chatty = reconcile(capsys=capsys)
     _, _, quiet = reconcile("--verbosity", "0", capsys=capsys)
 
-    assert "Listed 2 files so far (through thumbs/)." in chatty
+    assert "Listed 3 files so far (through thumbs/)." in chatty
     assert quiet == ""
 
 
@@ -267,7 +267,7 @@ def test_the_service_returns_a_report_usable_without_the_command():
     report = media_reconcile(dry_run=True)
 
     assert report.clean
-    assert (report.rows_checked, report.files_listed) == (1, 2)
+    assert (report.rows_checked, report.files_listed) == (1, 3)
 
 
 def test_a_bad_limit_through_call_command_raises_command_error():
@@ -331,7 +331,7 @@ def test_storage_holding_none_of_the_rows_files_stops_the_run(media_root, capsys
     status, out, err = reconcile(capsys=capsys)
 
     assert status == 2
-    assert f"None of the 4 files that the 2 rows name is in {media_root}" in err
+    assert f"None of the 6 files that the 2 rows name is in {media_root}" in err
     assert "--allow-all-missing" in err
     assert list(Image.objects.order_by("pk")) == images
     assert files() == [orphan]

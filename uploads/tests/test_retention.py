@@ -17,7 +17,7 @@ def ingest(index: int, **kwargs) -> Image:
 
 
 def expected_files(images) -> list[str]:
-    return sorted(name for image in images for name in (image.file.name, image.thumbnail.name))
+    return sorted(name for image in images for name in image.stored_names())
 
 
 @pytest.mark.django_db(transaction=True)

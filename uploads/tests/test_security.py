@@ -40,6 +40,22 @@ def test_the_public_page_carries_the_security_headers(client):
         assert directive in csp
 
 
+def test_the_one_inline_stylesheet_is_allowed_by_its_hash_and_nothing_else_inline(client):
+    import base64
+    import hashlib
+    import re
+
+    response = client.get("/")
+
+    html, csp = response.content.decode(), response["Content-Security-Policy"]
+    (css,) = re.findall(r"<style>(.*?)</style>", html, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp
+    assert "unsafe-inline" not in csp
+    assert " style=" not in html
+    assert 'rel="stylesheet"' not in html
+
+
 def test_the_admin_carries_the_security_headers(admin_client):
     assert_security_headers(admin_client.get("/admin/uploads/image/"))
     assert_security_headers(Client().get("/admin/login/"))

@@ -1,0 +1,95 @@
+"""Lighthouse on the public page, mobile and desktop, with the bench's shelf of three 24 MP
+photos (landscape, portrait, landscape; bench/photos.py).
+
+    npm install --no-save --prefix /tmp/lh lighthouse@12.8.2
+    python bench/lighthouse.py [--lighthouse /tmp/lh/node_modules/.bin/lighthouse]
+
+Gunicorn runs config.settings.production on a fresh Postgres database (BENCH_POSTGRES_URL,
+as bench/page.py), after collectstatic; Lighthouse drives Debian's Chromium
+(/usr/bin/chromium) and sends X-Forwarded-Proto: https on every request, as Heroku's router
+would. Printed per preset: each category's score, every audit and insight scored below
+0.9 (the passing mark), and the total byte weight. Goal: 100 everywhere, nothing below
+0.9, mobile total byte weight at most 100 KB. Not run by CI: it needs Lighthouse from npm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.page import ADMIN_URL, fill_shelf  # noqa: E402
+from tests.processes import ROOT, gunicorn, manage, postgres_database, production_env  # noqa: E402
+
+CHROME_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+    "--disable-background-networking --disable-component-update --disable-sync"
+)
+PASSING = 0.9
+
+
+def lighthouse(binary: str, url: str, preset: str, output: Path) -> dict:
+    command = [binary, url, f"--chrome-flags={CHROME_FLAGS}", "--output=json"]
+    command += [f"--output-path={output}", "--quiet"]
+    command += ['--extra-headers={"X-Forwarded-Proto": "https"}']
+    if preset == "desktop":
+        command.append("--preset=desktop")
+    env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
+    subprocess.run(command, check=True, env=env, timeout=300)
+    return json.loads(output.read_text())
+
+
+def report(preset: str, result: dict) -> None:
+    scores = {key: round(category["score"] * 100) for key, category in result["categories"].items()}
+    print(f"\n{preset}: " + ", ".join(f"{key} {score}" for key, score in scores.items()))
+    low = [
+        (audit["score"], key, audit.get("displayValue", ""))
+        for key, audit in result["audits"].items()
+        if audit.get("score") is not None and audit["score"] < PASSING
+    ]
+    for score, key, shown in sorted(low):
+        print(f"  below {PASSING}: {key} ({score}) {shown}")
+    if not low:
+        print(f"  no audit or insight below {PASSING}")
+    weight = result["audits"]["total-byte-weight"]
+    print(f"  total byte weight: {weight['numericValue'] / 1000:.1f} KB")
+    for item in weight["details"]["items"]:
+        print(f"    {item['totalBytes']:>7} B  {item['url'].split('127.0.0.1', 1)[1]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lighthouse", default="/tmp/lh/node_modules/.bin/lighthouse")
+    parser.add_argument("--keep", type=Path, help="also write each JSON report here")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-lighthouse-") as tmp,
+        postgres_database(ADMIN_URL, prefix="imageshelf_bench_lighthouse") as url,
+    ):
+        work = Path(tmp)
+        # Plain HTTP on this machine: Lighthouse's own fetches (robots.txt) carry no
+        # X-Forwarded-Proto, and must not be sent to an HTTPS that is not there.
+        env = production_env(
+            work, DATABASE_URL=url, PYTHONPATH=str(ROOT), SECURE_SSL_REDIRECT="False"
+        )
+        manage(env, "migrate", "--noinput", check=True)
+        manage(env, "collectstatic", "--noinput", check=True)
+        fill_shelf(env)
+        with gunicorn(env, "--workers", "2", log=work / "gunicorn.log") as server:
+            for preset in ("mobile", "desktop"):
+                output = work / f"{preset}.json"
+                result = lighthouse(args.lighthouse, server.url + "/", preset, output)
+                if args.keep:
+                    args.keep.mkdir(parents=True, exist_ok=True)
+                    (args.keep / output.name).write_text(output.read_text())
+                report(preset, result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Compressed HTML: the shared page in Brotli or gzip, compressed once; pages with a CSRF
+token through Django's GZipMiddleware; stored images as they are."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import brotli
+import pytest
+
+from uploads import compression, public_page, services
+from uploads.tests.factories import distinct_png, upload_file
+
+pytestmark = pytest.mark.django_db
+
+DECODE = {"br": brotli.decompress, "gzip": gzip.decompress, None: lambda body: body}
+
+
+@pytest.fixture
+def reuse(settings, monkeypatch):
+    """Visitors' pages reused, as in production; this process has kept none yet."""
+    settings.PAGE_CACHE_SECONDS = 60
+    monkeypatch.setattr(public_page, "_kept", None)
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [("gzip, deflate, br, zstd", "br"), ("gzip", "gzip"), ("br;q=0, gzip", "gzip"), ("", None)],
+)
+def test_the_shared_page_is_sent_in_the_best_coding_the_browser_takes(client, accept, coding):
+    services.image_ingest(upload_file(distinct_png(1)), user=None, title="shelved")
+    plain = client.get("/", HTTP_ACCEPT_ENCODING="identity")
+
+    response = client.get("/", HTTP_ACCEPT_ENCODING=accept)
+
+    assert response.get("Content-Encoding") == coding
+    assert DECODE[coding](response.content) == plain.content
+    assert b"shelved" in plain.content
+    assert "Accept-Encoding" in response["Vary"]
+
+
+def test_every_coding_shares_one_weak_etag_and_revalidates_with_it(client):
+    codings = ["br", "gzip", "identity"]
+
+    etags = {client.get("/", HTTP_ACCEPT_ENCODING=coding)["ETag"] for coding in codings}
+
+    (etag,) = etags
+    assert etag.startswith('W/"')
+    for coding in codings:
+        repeat = client.get("/", HTTP_ACCEPT_ENCODING=coding, HTTP_IF_NONE_MATCH=etag)
+        assert repeat.status_code == 304
+        assert "Accept-Encoding" in repeat["Vary"]
+
+
+def test_the_shared_page_is_compressed_once_not_per_request(client, reuse, monkeypatch):
+    calls = []
+    encode = compression.encode
+    monkeypatch.setattr(compression, "encode", lambda content: calls.append(1) or encode(content))
+
+    for _ in range(5):
+        assert client.get("/", HTTP_ACCEPT_ENCODING="br").status_code == 200
+
+    assert len(calls) == 1
+
+
+def test_a_page_with_a_csrf_token_is_gzipped_with_breach_mitigations(admin_client):
+    pages = [admin_client.get("/", HTTP_ACCEPT_ENCODING="gzip, br") for _ in range(2)]
+
+    assert [page["Content-Encoding"] for page in pages] == ["gzip", "gzip"]
+    assert pages[0].content != pages[1].content  # random bytes in each gzip header
+    html = [gzip.decompress(page.content).decode() for page in pages]
+    tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', h).group(1) for h in html]
+    assert tokens[0] != tokens[1]  # masked afresh for every response
+
+
+def test_a_stored_image_is_not_compressed_again(client):
+    image = services.image_ingest(upload_file(distinct_png(1, size=(900, 600))), user=None)
+
+    response = client.get(f"/media/{image.avif_480.name}", HTTP_ACCEPT_ENCODING="gzip, br")
+
+    assert response.status_code == 200
+    assert not response.has_header("Content-Encoding")

@@ -4,7 +4,8 @@ A decode can need a few hundred megabytes (see imaging's budget); a dyno has 512
 lock is an flock on a file in the temporary directory, which every process on the dyno
 shares (each dyno has its own). The kernel releases it when its holder exits, even by
 SIGKILL, so a killed worker never leaves it held. Never nest it: a second turn taken
-inside a first waits forever.
+inside a first waits forever. Each turn ends by giving the memory it freed back to the
+system, so the next one starts from a worker's own size.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from . import imaging
 
 LOCK_FILE = Path(tempfile.gettempdir()) / "imageshelf-decode.lock"
 
@@ -27,4 +30,5 @@ def decode_turn() -> Iterator[None]:
         try:
             yield
         finally:
+            imaging.return_free_memory()
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -30,20 +30,31 @@ _AVIF_BRANDS = (b"avif", b"avis")
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 
-def _return_freed_images_to_the_system() -> None:
-    """glibc raises its mmap threshold each time it frees a large block (up to 32 MB), so
-    after the first upload, image-sized blocks come from the heap, which it rarely gives
-    back: a worker kept its largest image's memory for good. A fixed threshold keeps large
-    blocks in mmap, returned to the system as soon as they are freed."""
+def _glibc():
     try:
-        libc = ctypes.CDLL("libc.so.6")
+        return ctypes.CDLL("libc.so.6")
     except OSError:
-        return  # not glibc (macOS, musl): nothing to tune
-    libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's default, made fixed
+        return None  # not glibc (macOS, musl): nothing to tune
 
 
+_LIBC = _glibc()
 _M_MMAP_THRESHOLD = -3
-_return_freed_images_to_the_system()
+# glibc raises its mmap threshold each time it frees a large block (up to 32 MB), so after
+# the first upload, image-sized blocks came from the heap, which it rarely gives back: a
+# worker kept its largest image's memory for good. A fixed threshold keeps large blocks in
+# mmap, returned to the system as soon as they are freed.
+if _LIBC is not None:
+    _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's default, made fixed
+
+
+def return_free_memory() -> None:
+    """Give the free pages of every heap arena back to the system: each thread that ran an
+    upload (request threads, the render pool) has an arena of its own, and without this
+    each kept the smaller blocks of the last upload it saw."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
 # Every image is opened here, and refused by MAX_IMAGE_PIXELS and the decode budget before
 # any pixel is decoded. Pillow's own global limit would refuse (or, through a process-wide
 # warnings filter, warn about) images those settings admit.

@@ -54,17 +54,21 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
         limit = settings.MAX_UPLOAD_MB * 1024 * 1024
         if file.size is not None and file.size > limit:  # refused before waiting for a turn
             raise imaging.ImageRejected(too_large_message(file.size), "too_large")
-        with decode_turn():  # one decode per dyno at a time; the bytes are read in our turn
+        # One ingest per dyno at a time, from reading the bytes to storing what they made:
+        # no other upload's pixels or encoded files are in memory meanwhile.
+        with decode_turn():
             processed = imaging.process(_read_upload(file, limit), _limits())
-        if (duplicate := _duplicate_message(processed.sha256)) is not None:
-            raise imaging.ImageRejected(duplicate, "duplicate")
-        title = title.strip() or imaging.clean_title(filename)
-        image = _store(processed, user=user, title=title, pending=pending)
+            if (duplicate := _duplicate_message(processed.sha256)) is not None:
+                raise imaging.ImageRejected(duplicate, "duplicate")
+            title = title.strip() or imaging.clean_title(filename)
+            image = _store(processed, user=user, title=title, pending=pending)
+            animated = processed.animated
+            del processed  # the encoded files go before the turn ends (decode_lock.py)
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
         raise UploadRejected(rejection.message, code=rejection.code) from None
     # An animation keeps only its first frame: say so in the log line.
-    extra = {"first_frame_of_animation": "yes"} if processed.animated else {}
+    extra = {"first_frame_of_animation": "yes"} if animated else {}
     if pending:
         extra["pending"] = "yes"
     audit(

@@ -3,6 +3,7 @@ staff approve them onto the shelf or reject them."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from datetime import timedelta
@@ -130,12 +131,14 @@ def test_a_queue_that_fills_while_an_upload_is_processed_still_refuses_it(
     settings.PENDING_LIMIT = 1
     duplicate_message = services._duplicate_message
 
-    def another_visitor_gets_in_first(sha256: str) -> str | None:
+    def another_dyno_gets_in_first(sha256: str) -> str | None:
         monkeypatch.setattr(services, "_duplicate_message", duplicate_message)
-        queue(5, "the other visitor")
+        with monkeypatch.context() as other_dyno:  # its own decode lock, not ours
+            other_dyno.setattr(services, "decode_turn", contextlib.nullcontext)
+            queue(5, "the other visitor")
         return duplicate_message(sha256)
 
-    monkeypatch.setattr(services, "_duplicate_message", another_visitor_gets_in_first)
+    monkeypatch.setattr(services, "_duplicate_message", another_dyno_gets_in_first)
     with pytest.raises(services.UploadRejected) as refusal:
         queue(6, "too late")
 

@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Rebuilt whenever a requirements file changes.
 INSTALLED := $(VENV)/.installed
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load and not redis
 
 .PHONY: run test lint format bench test-e2e test-s3 test-redis test-heroku test-load clean
@@ -19,7 +21,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
 run: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py dev_superuser
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(INSTALLED)
 	$(PY) -m pytest -m "$(PYTEST_MARKS)" $(PYTEST_ARGS)

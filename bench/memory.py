@@ -117,8 +117,8 @@ def inputs(folder: Path) -> dict[str, bytes]:
     makers = {
         "rgba.png": rgba_png,
         "grey16.png": grey16_png,
-        "photo.jpg": lambda: largest_jpeg(photo(largest((1, 1), "RGB", "JPEG"))),
-        "photo.heic": lambda: encoded(photo(largest((4, 3), "RGB", "HEIF")), "HEIF", quality=60),
+        "photo.jpg": lambda: under_the_limit(photo(largest((1, 1), "RGB", "JPEG")), "JPEG", 95),
+        "photo.heic": lambda: under_the_limit(photo(largest((4, 3), "RGB", "HEIF")), "HEIF", 60),
         "photo.avif": lambda: encoded(
             photo(largest((4, 3), "RGB", "AVIF")), "AVIF", quality=50, speed=10
         ),
@@ -137,14 +137,14 @@ def inputs(folder: Path) -> dict[str, bytes]:
     return files
 
 
-def largest_jpeg(img) -> bytes:
-    """The highest quality that stays under the byte limit."""
-    for quality in range(95, 10, -5):
+def under_the_limit(img, fmt: str, highest: int) -> bytes:
+    """The highest quality, from `highest` down, that stays under the byte limit."""
+    for quality in range(highest, 10, -5):
         buffer = io.BytesIO()
-        img.save(buffer, "JPEG", quality=quality)
+        img.save(buffer, fmt, quality=quality)
         if buffer.tell() <= MAX_UPLOAD:
             return buffer.getvalue()
-    raise RuntimeError("no JPEG quality fits the byte limit")
+    raise RuntimeError(f"no {fmt} quality fits the byte limit")
 
 
 # --- The dyno -----------------------------------------------------------------

@@ -340,7 +340,7 @@ MAX_IMAGE_PIXELS = at_least_one("MAX_IMAGE_PIXELS", 50_000_000)
 # one), whichever is larger. MAX_IMAGE_PIXELS caps the pixel count of any image; this caps
 # what it costs, and binds first for RGBA and RGB PNGs (42 megapixels), WebP (13), AVIF
 # (23) and HEIC (29); a JPEG that needs more is decoded at 1/2 to 1/8 scale. A dyno runs
-# one ingest at a time: with two workers, bench/memory.py peaks at about 430 MB of 512.
+# one ingest at a time: with two workers, bench/memory.py peaks at about 445 MB of 512.
 MAX_DECODE_MB = at_least_one("MAX_DECODE_MB", 224)
 IMAGE_MAX_EDGE = at_least_one("IMAGE_MAX_EDGE", 4096)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import io
 import re
@@ -28,31 +27,6 @@ _AVIF_BRANDS = (b"avif", b"avis")
 # HEIC through pillow-heif; AVIF is Pillow's own. Embedded thumbnails, depth and auxiliary
 # images are never used, so they are not read either.
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
-
-
-def _glibc():
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:
-        return None  # not glibc (macOS, musl): nothing to tune
-
-
-_LIBC = _glibc()
-_M_MMAP_THRESHOLD = -3
-# glibc raises its mmap threshold each time it frees a large block (up to 32 MB), so after
-# the first upload, image-sized blocks came from the heap, which it rarely gives back: a
-# worker kept its largest image's memory for good. A fixed threshold keeps large blocks in
-# mmap, returned to the system as soon as they are freed.
-if _LIBC is not None:
-    _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's default, made fixed
-
-
-def return_free_memory() -> None:
-    """Give the free pages of every heap arena back to the system: each thread that ran an
-    upload (request threads, the render pool) has an arena of its own, and without this
-    each kept the smaller blocks of the last upload it saw."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 # Every image is opened here, and refused by MAX_IMAGE_PIXELS and the decode budget before

@@ -1,6 +1,6 @@
 """Public page benchmark: the page against the floor (one trivial view), under gunicorn.
 
-    python bench/page.py [--duration 5] [--connections 4] [--rounds 3] [--python-load]
+    python bench/page.py [--duration 5] [--connections 16] [--rounds 5] [--python-load]
 
 Gunicorn servers run the Procfile's web command (gunicorn.conf.py, 2 workers each) with
 config.settings.production (Postgres in a fresh database, WhiteNoise after collectstatic, a
@@ -21,9 +21,13 @@ temporary MEDIA_ROOT):
 All get the same load (wrk when it is installed, otherwise a Python load generator with
 one thread per connection), anonymous, over "HTTPS" as Heroku's router forwards it
 (X-Forwarded-Proto: https, so SECURE_SSL_REDIRECT stays on) and accepting compressed
-answers as every browser does (Accept-Encoding: br, gzip), alternating page and floor.
-Printed: requests/s, p50 and p99 latency and the workers' CPU time per request (from
-/proc: less sensitive than requests/s to other work on the machine), page/floor for 200
+answers as every browser does (Accept-Encoding: br, gzip), alternating page and floor,
+on 16 keep-alive connections, as Heroku's router keeps them open to a dyno. (A connection
+stays with the worker that accepted it: with only 4, now and then all four went to one
+worker, and that run, page or floor, went at half the rate.)
+Printed: requests/s, p50 and p99 latency, the workers' CPU time per request (from /proc:
+less sensitive than requests/s to other work on the machine) and the busiest worker's
+share of it (50 %: an even split; 100 %: one worker did everything), page/floor for 200
 responses, the share of 304 answers to repeat requests (If-None-Match with the page's
 ETag), and what a visit costs in Chromium (/usr/bin/chromium, through Playwright) on a
 390 px phone at DPR 3 and a 1,440 px desktop at DPR 2: every response's bytes on the wire
@@ -122,14 +126,14 @@ def child_ingest() -> None:
     print(json.dumps(stored))
 
 
-def worker_cpu_seconds(server: Server) -> float:
-    """User + system CPU time of the server's workers so far (from /proc/<pid>/stat)."""
+def worker_cpu_seconds(server: Server) -> dict[int, float]:
+    """User + system CPU time of each of the server's workers so far (/proc/<pid>/stat)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    seconds = {}
     for worker in server.workers():
         fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+        seconds[worker] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return seconds
 
 
 # --- One request, byte for byte ---------------------------------------------
@@ -206,6 +210,7 @@ class LoadResult:
     errors: int
     statuses: dict[str, int]
     worker_cpu_s: float = 0.0  # CPU time the gunicorn workers spent during the run
+    busiest_share: float = 0.0  # the busiest worker's part of it (0.5: an even split)
 
     @property
     def rate(self) -> float:
@@ -224,9 +229,13 @@ def load(
 ) -> LoadResult:
     headers = {**BROWSER, **headers}  # as a browser asks: compressed, please
     generate = wrk_load if use_wrk else python_load
-    cpu_before = worker_cpu_seconds(server)
+    before = worker_cpu_seconds(server)
     result = generate(server.port, headers, duration=duration, connections=connections)
-    return replace(result, worker_cpu_s=worker_cpu_seconds(server) - cpu_before)
+    spent = [
+        seconds - before.get(worker, 0.0) for worker, seconds in worker_cpu_seconds(server).items()
+    ]
+    total = sum(spent)
+    return replace(result, worker_cpu_s=total, busiest_share=max(spent) / total if total else 0.0)
 
 
 def wrk_load(port: int, headers: dict[str, str], *, duration: float, connections: int):
@@ -380,15 +389,18 @@ def print_load(name: str, result: LoadResult) -> None:
     statuses = " ".join(f"{code}x{n}" for code, n in sorted(result.statuses.items()))
     print(
         f"{name:<14} {result.rate:>9.1f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
-        f" {result.cpu_ms_per_request:>12.3f} {result.errors:>7}  {statuses}"
+        f" {result.cpu_ms_per_request:>12.3f} {result.busiest_share:>8.0%} {result.errors:>7}"
+        f"  {statuses}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=3)
+    # Keep-alive connections stay with the worker that accepted them: with 4, all of them
+    # sometimes went to one worker, halving that run's rate whichever server it was.
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
     parser.add_argument("--child-ingest", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -492,7 +504,7 @@ def measure_load(args, use_wrk: bool, pages: dict[str, Server], floor: Server, c
 
     print(
         f"\n{'run':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>12}"
-        f" {'errors':>7}  statuses"
+        f" {'busiest':>8} {'errors':>7}  statuses"
     )
     ratios = {name: [] for name in runs}
     cpu_ratios = {name: [] for name in runs}

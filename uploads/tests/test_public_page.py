@@ -5,6 +5,8 @@ content on it."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -219,6 +221,32 @@ def test_a_visitor_gets_a_change_made_elsewhere_within_page_cache_seconds(client
 
     assert "old title" in meanwhile
     assert "new title" in after
+
+
+def test_threads_that_find_the_page_expired_together_render_it_once(reuse, monkeypatch):
+    renderings = []
+
+    def slow_render(render):
+        renderings.append(render)
+        time.sleep(0.05)  # long enough for every thread to find the page expired
+        return public_page.Rendering(encoded={}, etag='W/"1"', last_modified=0, until=reuse.now + 2)
+
+    monkeypatch.setattr(public_page, "_render", slow_render)
+    start = threading.Barrier(5)
+    got = []
+
+    def visit():
+        start.wait()
+        got.append(public_page._current(lambda shelf: b"page"))
+
+    threads = [threading.Thread(target=visit) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(renderings) == 1
+    assert len(got) == 5 and len(set(map(id, got))) == 1  # all five answered from it
 
 
 def test_staff_see_a_change_at_once_while_visitors_page_is_reused(client, staff_client, reuse):

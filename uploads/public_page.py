@@ -44,7 +44,8 @@ class Rendering:
             # Revalidated on every visit: a repeat visit costs a 304, and never shows a
             # deleted image.
             "Cache-Control": "public, max-age=0, must-revalidate",
-            "Vary": "Accept-Encoding",
+            # Cookie too: at the same address, staff (signed in by cookie) get their own page.
+            "Vary": "Accept-Encoding, Cookie",
         }
 
 

@@ -39,7 +39,7 @@ def index(request):
     """The hero, the newest images and, for those allowed, the upload form."""
     if _same_for_everyone(request):
         return public_page.response(
-            request, lambda shelf: _render_index(request, shelf, form=None).content
+            request, lambda shelf: _render_index(request, shelf, form=None, shared=True).content
         )
     # Staff, and anyone with a form or a message: their own page, never reused, so they see
     # what they have just done whichever worker answers.
@@ -66,9 +66,13 @@ def _same_for_everyone(request) -> bool:
     return not (request.user.is_authenticated or messages.get_messages(request))
 
 
-def _render_index(request, shelf: selectors.Shelf, *, form, status: int = 200) -> HttpResponse:
+def _render_index(
+    request, shelf: selectors.Shelf, *, form, status: int = 200, shared: bool = False
+) -> HttpResponse:
     can_delete = permissions.may(request.user, permissions.DELETE)
-    waiting = list(messages.get_messages(request))
+    # The shared page has no message (_same_for_everyone): reading the storage would mark it
+    # used, and its answer would carry a Set-Cookie that deletes a cookie nobody sent.
+    waiting = [] if shared else list(messages.get_messages(request))
     context = {
         # A refusal that came as a message (a body refused unread) goes first, as form errors do.
         "refusals": [message for message in waiting if message.level == messages.ERROR],

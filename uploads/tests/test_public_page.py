@@ -223,6 +223,16 @@ def test_a_visitor_gets_a_change_made_elsewhere_within_page_cache_seconds(client
     assert "new title" in after
 
 
+def test_the_shared_page_sets_no_cookie_and_varies_on_cookie_rendered_or_reused(client, reuse):
+    ingest(1, "first")
+    rendered = client.get("/")
+    reused = client.get("/")
+
+    for response in (rendered, reused):
+        assert response.cookies == {}  # a cache may keep it for everyone
+        assert "Cookie" in response["Vary"]  # but never serve it to staff, whose page differs
+
+
 def test_threads_that_find_the_page_expired_together_render_it_once(reuse, monkeypatch):
     renderings = []
 

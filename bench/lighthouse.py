@@ -48,11 +48,9 @@ def lighthouse(binary: str, url: str, preset: str, output: Path) -> dict:
     if preset == "desktop":
         command.append("--preset=desktop")
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    for _ in range(ATTEMPTS - 1):
-        if subprocess.run(command, env=env, timeout=300).returncode == 0:
+    for attempt in range(1, ATTEMPTS + 1):  # the last one raises if it fails too
+        if subprocess.run(command, env=env, timeout=300, check=attempt == ATTEMPTS).returncode == 0:
             break
-    else:
-        subprocess.run(command, check=True, env=env, timeout=300)  # the last attempt
     return json.loads(output.read_text())
 
 

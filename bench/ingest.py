@@ -105,7 +105,7 @@ def run_ours(path: Path, runs: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from uploads import services
+    from uploads.shelf import services
 
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     settings.MEDIA_ROOT = str(work / "media")
@@ -150,7 +150,7 @@ def run_thumbnails(path: Path, runs: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from PIL import Image
 
-    from uploads import render, variants
+    from uploads.ingest import render, variants
 
     with Image.open(path) as img:
         img.draft("RGB", variants.sizes(img.size)[variants.WIDTHS[-1]])  # as ingest decodes

@@ -59,7 +59,7 @@ from tests.processes import (  # noqa: E402
     stop,
     web_command,
 )
-from uploads import memory_budget  # noqa: E402
+from uploads.ingest import memory_budget  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 CLIENTS = 4

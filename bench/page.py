@@ -111,7 +111,7 @@ def child_ingest() -> None:
     django.setup()
     from django.core.files import File
 
-    from uploads import services
+    from uploads.shelf import services
 
     stored = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -257,7 +257,7 @@ def run(work: Path, size: int, mode: str, endpoint: str | None) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from uploads import storage as storage_module
+    from uploads.media import storage as storage_module
     from uploads.models import Image
 
     expected = json.loads((work / "expected.json").read_text())

@@ -13,4 +13,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "uploads.error_views.bad_request"
+handler400 = "uploads.web.error_views.bad_request"

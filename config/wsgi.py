@@ -4,7 +4,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from uploads.read_deadline import with_read_deadline
+from uploads.web.read_deadline import with_read_deadline
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 

@@ -7,8 +7,9 @@ class UploadsConfig(AppConfig):
     verbose_name = "Shelf"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (checks register themselves)
-        from .models import Image
+        from uploads import checks  # noqa: F401  (checks register themselves)
+        from uploads.models import Image
+        from uploads.shelf import signals
 
         post_save.connect(
             signals.count_shelf_change, sender=Image, dispatch_uid="uploads.count_shelf_change.save"

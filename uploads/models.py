@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.html import escape
 
-from . import variants
+from uploads.ingest import variants
 
 
 def _thumbnail_field(kind: str, width: int) -> models.FileField:

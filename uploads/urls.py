@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import media_view, views
+from uploads.media import media_view
+from uploads.page import views
 
 app_name = "uploads"
 

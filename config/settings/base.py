@@ -41,10 +41,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every response carries the request id, and every log line of the request.
-    "uploads.request_id.RequestIdMiddleware",
+    "uploads.web.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Compresses what every later middleware has written (HTML only; see its module).
-    "uploads.compression.HtmlGZipMiddleware",
+    "uploads.page.compression.HtmlGZipMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -53,9 +53,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Needs the user and the messages; refuses bodies before the CSRF check reads them.
-    "uploads.upload_gate.UploadGateMiddleware",
+    "uploads.web.upload_gate.UploadGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "uploads.middleware.DatabaseUnavailableMiddleware",
+    "uploads.web.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns lockouts into a friendly 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -65,7 +65,7 @@ MIDDLEWARE = [
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 ROOT_URLCONF = "config.urls"
-CSRF_FAILURE_VIEW = "uploads.error_views.csrf_failure"
+CSRF_FAILURE_VIEW = "uploads.web.error_views.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -79,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "uploads.context_processors.shelf",
+                "uploads.page.context_processors.shelf",
             ],
         },
     },
@@ -126,10 +126,10 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=60))
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "uploads.throttling.client_ip"
+AXES_CLIENT_IP_CALLABLE = "uploads.web.throttling.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_VERBOSE = False
-RATELIMIT_IP_META_KEY = "uploads.throttling.client_ip"
+RATELIMIT_IP_META_KEY = "uploads.web.throttling.client_ip"
 # Anonymous uploads per address (PUBLIC_UPLOADS), counted where every worker and dyno
 # sees the same count: in Redis with REDIS_URL, else in a table (see the Cache section).
 PUBLIC_UPLOAD_RATE = env("PUBLIC_UPLOAD_RATE", default="10/h")
@@ -312,7 +312,7 @@ CACHES = {
     # Rate-limit counts (django-ratelimit) must be shared by every worker and dyno and
     # incremented atomically: a table of ours (uploads/rate_counts.py), with or without
     # Redis, so that they hold (and uploads go on) when Redis is away.
-    "rate_counts": {"BACKEND": "uploads.rate_counts.DatabaseCounts"},
+    "rate_counts": {"BACKEND": "uploads.web.rate_counts.DatabaseCounts"},
 }
 RATELIMIT_USE_CACHE = "rate_counts"
 # How long a process reuses the public page it rendered for visitors (0: never). Staff,
@@ -379,9 +379,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = BULK_UPLOAD_MAX_FILES
 # that cannot outlive their process (uploads/upload_handlers.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = [
-    "uploads.upload_handlers.SizeLimitUploadHandler",
+    "uploads.web.upload_handlers.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "uploads.upload_handlers.UnnamedTemporaryFileUploadHandler",
+    "uploads.web.upload_handlers.UnnamedTemporaryFileUploadHandler",
 ]
 # Seconds a request's body may take to arrive at most (uploads/read_deadline.py): 10 MB
 # in 60 s needs about 1.4 Mbit/s. Smaller bodies get less, in proportion, plus
@@ -406,7 +406,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # The request id on every line (uploads/request_id.py): one filter, on the one handler.
-    "filters": {"request_id": {"()": "uploads.request_id.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "uploads.web.request_id.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(levelname)s %(name)s request_id=%(request_id)s %(message)s"}
     },

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import upload_file
 
 from .scenery import SCENES, Scene, landscape

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from uploads import services
+from uploads.shelf import services
 from uploads.tests.factories import upload_file
 
 from .conftest import PASSWORD

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from uploads import page_layout, services
+from uploads.page import page_layout
+from uploads.shelf import services
 from uploads.tests.factories import upload_file
 
 from .scenery import SCENES, landscape

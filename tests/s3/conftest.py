@@ -19,8 +19,8 @@ import pytest
 from django.utils import timezone
 
 from tests.processes import free_port, moto_server, s3_client, s3_storages, stop
+from uploads.media.storage import media_storage
 from uploads.models import Image
-from uploads.storage import media_storage
 
 
 class S3Server:

@@ -14,11 +14,11 @@ import pytest
 from django.core.files.storage import default_storage, storages
 from storages.backends.s3 import S3Storage
 
-from uploads import services
+from uploads.media.storage import media_storage
 from uploads.models import Image
-from uploads.storage import media_storage
+from uploads.page.views import STORAGE_DOWN
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
-from uploads.views import STORAGE_DOWN
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
 

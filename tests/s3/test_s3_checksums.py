@@ -10,7 +10,7 @@ import hashlib
 
 import pytest
 
-from uploads import storage as storage_ops
+from uploads.media import storage as storage_ops
 
 from .test_s3 import ingest
 

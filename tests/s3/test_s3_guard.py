@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.commands import reconcile
 from uploads.tests.factories import distinct_png, upload_file
 

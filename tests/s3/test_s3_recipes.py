@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from tests.processes import ROOT
-from uploads import storage as storage_ops
+from uploads.media import storage as storage_ops
 
 from .test_s3 import ingest
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from django.db import transaction
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.commands import reconcile
 from uploads.tests.factories import distinct_png, upload_file
 

@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from uploads import public_page, services, storage
+from uploads.media import storage
+from uploads.page import public_page
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,8 @@ from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth.models import Permission
 from django.core.files.storage import default_storage
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests import factories as f
 from uploads.tests.factories import distinct_png, upload_file
 

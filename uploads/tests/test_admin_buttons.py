@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 CHANGELIST = "/admin/uploads/image/"

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from uploads import services
-from uploads.forms import ACCEPT
 from uploads.models import Image
+from uploads.page.forms import ACCEPT
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.management import call_command
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import TEXT, distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)

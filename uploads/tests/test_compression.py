@@ -9,7 +9,8 @@ import re
 import brotli
 import pytest
 
-from uploads import compression, public_page, services
+from uploads.page import compression, public_page
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db

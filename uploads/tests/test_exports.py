@@ -9,9 +9,9 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from uploads import services
+from uploads.admin.resources import ImageResource
 from uploads.models import Image
-from uploads.resources import ImageResource
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db

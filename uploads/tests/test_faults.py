@@ -9,8 +9,8 @@ from django.core.management.base import CommandError
 from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 

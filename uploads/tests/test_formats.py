@@ -8,9 +8,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from uploads import services
-from uploads.decode_lock import decode_turn
+from uploads.ingest.decode_lock import decode_turn
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests import factories as f
 from uploads.tests.factories import open_image, upload_file
 

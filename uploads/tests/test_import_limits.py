@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from import_export.formats import base_formats
 
-from uploads import import_limits
+from uploads.admin import import_limits
 from uploads.tests.factories import upload_file
 from uploads.tests.test_upload_gate import post_unread
 

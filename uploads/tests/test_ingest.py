@@ -8,9 +8,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from uploads import services
+from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
-from uploads.storage import StorageUnavailable
+from uploads.shelf import services
 from uploads.tests import factories as f
 from uploads.tests.factories import open_image, upload_file
 

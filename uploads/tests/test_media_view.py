@@ -7,8 +7,8 @@ import os
 import pytest
 from django.utils.http import http_date
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import jpeg, png, upload_file
 
 pytestmark = pytest.mark.django_db

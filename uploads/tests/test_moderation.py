@@ -12,8 +12,8 @@ import pytest
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.core.management import call_command
 
-from uploads import moderation, services
 from uploads.models import Image
+from uploads.shelf import moderation, services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from uploads import services
+from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
-from uploads.storage import StorageUnavailable
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,7 +81,7 @@ def test_a_storage_outage_deletes_nothing_and_the_page_still_renders(client, mon
     def unavailable(storage, names):
         raise StorageUnavailable("connection refused")
 
-    monkeypatch.setattr("uploads.storage.files_present", unavailable)
+    monkeypatch.setattr("uploads.media.storage.files_present", unavailable)
 
     response = client.get("/")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uploads import page_layout
+from uploads.page import page_layout
 
 LANDSCAPE, PORTRAIT = (3000, 2000), (2000, 3000)
 

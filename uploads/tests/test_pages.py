@@ -7,8 +7,8 @@ from django.db import DatabaseError
 from django.test import RequestFactory
 from django.views.defaults import page_not_found, server_error
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
     def broken_cursor(*args, **kwargs):
         raise DatabaseError("connection refused")
 
-    monkeypatch.setattr("uploads.selectors.connection.cursor", broken_cursor)
+    monkeypatch.setattr("uploads.shelf.selectors.connection.cursor", broken_cursor)
 
     response = client.get("/healthz")
 

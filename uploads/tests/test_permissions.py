@@ -14,9 +14,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client, override_settings
 
-from uploads import services
+from uploads.admin.resources import ImageResource
 from uploads.models import Image
-from uploads.resources import ImageResource
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db

@@ -53,7 +53,7 @@ def test_production_puts_whitenoise_right_after_the_security_middleware():
     )
 
     assert values["MIDDLEWARE"][:3] == [
-        "uploads.request_id.RequestIdMiddleware",
+        "uploads.web.request_id.RequestIdMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]

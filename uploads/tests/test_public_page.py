@@ -13,8 +13,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from uploads import public_page, services
 from uploads.models import Image, ShelfVersion
+from uploads.page import public_page
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)

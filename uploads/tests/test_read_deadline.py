@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from uploads.read_deadline import BodyTooSlow, _DeadlineInput, body_seconds
+from uploads.web.read_deadline import BodyTooSlow, _DeadlineInput, body_seconds
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from uploads import services
+from uploads.media.storage import StorageMisconfigured, StorageUnavailable
 from uploads.models import Image
-from uploads.storage import StorageMisconfigured, StorageUnavailable
+from uploads.shelf import services
 from uploads.tests.commands import reconcile
 from uploads.tests.factories import distinct_png, upload_file
 
@@ -188,7 +188,7 @@ def test_an_unreachable_storage_exits_2_and_deletes_nothing(media_root, capsys, 
     def unreachable(storage, prefix):
         raise StorageUnavailable("could not list 'images/': connection refused")
 
-    monkeypatch.setattr("uploads.storage.list_files", unreachable)
+    monkeypatch.setattr("uploads.media.storage.list_files", unreachable)
 
     status, out, err = reconcile("--json", capsys=capsys)
 
@@ -202,7 +202,7 @@ def test_a_misconfigured_storage_exits_1(capsys, monkeypatch):
     def misconfigured(storage, prefix):
         raise StorageMisconfigured("NoSuchBucket")
 
-    monkeypatch.setattr("uploads.storage.list_files", misconfigured)
+    monkeypatch.setattr("uploads.media.storage.list_files", misconfigured)
 
     status, _, err = reconcile(capsys=capsys)
 
@@ -260,7 +260,7 @@ def test_progress_lines_go_to_stderr_at_verbosity_1_only(capsys):
 
 
 def test_the_service_returns_a_report_usable_without_the_command():
-    from uploads.reconcile import media_reconcile
+    from uploads.media.reconcile import media_reconcile
 
     ingest(1)
 
@@ -276,7 +276,7 @@ def test_a_bad_limit_through_call_command_raises_command_error():
 
 
 def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, monkeypatch):
-    from uploads import storage
+    from uploads.media import storage
 
     kept = ingest(1)
     real_scandir = os.scandir
@@ -377,7 +377,7 @@ def test_json_is_the_only_thing_on_stdout_in_dry_and_real_runs(tmp_path):
 
 
 INGEST_AND_LOSE_A_THUMBNAIL = """
-from uploads import services
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 image = services.image_ingest(upload_file(distinct_png(1)))
 image.thumbnail.storage.delete(image.thumbnail.name)

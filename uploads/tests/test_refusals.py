@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, noisy_png, upload_file
 
 pytestmark = pytest.mark.django_db

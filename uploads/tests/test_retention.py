@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import connection
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 
@@ -135,7 +135,7 @@ def test_loading_fixtures_does_not_enforce_the_limit(tmp_path, settings):
 def test_loading_fixtures_still_counts_as_a_shelf_change(tmp_path):
     from django.core.management import call_command
 
-    from uploads.selectors import shelf_version
+    from uploads.shelf.selectors import shelf_version
 
     before, _ = shelf_version()
     fixture = tmp_path / "image.json"

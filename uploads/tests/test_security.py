@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, noisy_png, upload_file
-from uploads.upload_handlers import UnnamedTemporaryUploadedFile
+from uploads.web.upload_handlers import UnnamedTemporaryUploadedFile
 
 pytestmark = pytest.mark.django_db
 

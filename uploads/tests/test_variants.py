@@ -9,8 +9,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from uploads import services, variants
+from uploads.ingest import variants
 from uploads.models import THUMBNAIL_FIELDS, Image
+from uploads.shelf import services
 from uploads.tests.factories import distinct_png, open_image, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 
-from uploads import services
 from uploads.models import Image
+from uploads.shelf import services
 from uploads.tests import crafted
 from uploads.tests import factories as f
 from uploads.tests.factories import open_image, upload_file

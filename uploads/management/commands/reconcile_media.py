@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads.reconcile import AllFilesMissing, ReconcileReport, media_reconcile
-from uploads.storage import StorageMisconfigured, StorageUnavailable
+from uploads.media.reconcile import AllFilesMissing, ReconcileReport, media_reconcile
+from uploads.media.storage import StorageMisconfigured, StorageUnavailable
 
 EXIT_CONFIGURATION = 1
 EXIT_STORAGE_UNAVAILABLE = 2

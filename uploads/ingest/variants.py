@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from . import render
+from uploads.ingest import render
 
 WIDTHS = (480, 720, 1080)
 FORMATS = ("AVIF", "WEBP")  # the page offers them in this order: the smaller first

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from . import imaging, services
-from .models import Image
-from .storage import StorageUnavailable
+from uploads.ingest import imaging
+from uploads.media.storage import StorageUnavailable
+from uploads.models import Image
+from uploads.shelf import services
 
 # Extensions too: browsers often give HEIC and AVIF files no type, and Chrome does not
 # match image/heic to image/*. What is accepted is decided by content (imaging.sniff_format).

@@ -19,7 +19,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import connection
 from django.utils import timezone
 
-from .models import RateCount
+from uploads.models import RateCount
 
 # A key without expiry lasts until this far ahead (counts always have one in practice).
 _FOREVER = timedelta(days=3650)

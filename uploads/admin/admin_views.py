@@ -16,8 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import services
-from .models import Image
+from uploads.models import Image
+from uploads.shelf import services
 
 
 def urls(model_admin) -> list:

@@ -17,8 +17,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 
-from . import page_layout, storage, variants
-from .models import Image, ShelfVersion
+from uploads.ingest import variants
+from uploads.media import storage
+from uploads.models import Image, ShelfVersion
+from uploads.page import page_layout
 
 logger = logging.getLogger(__name__)
 

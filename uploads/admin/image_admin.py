@@ -10,13 +10,14 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from . import admin_views, bulk_upload, moderation, permissions, selectors, services, thumbnails
-from .admin_list import FileStatusFilter, PendingFilter, image_preview, note_files
-from .forms import ImageAddForm
-from .import_limits import ImageImportForm
-from .models import Image
-from .resources import ImageResource, InertCSV, InertXLSX, PlainJSON
-from .storage import StorageUnavailable
+from uploads.admin import admin_views, bulk_upload
+from uploads.admin.admin_list import FileStatusFilter, PendingFilter, image_preview, note_files
+from uploads.admin.import_limits import ImageImportForm
+from uploads.admin.resources import ImageResource, InertCSV, InertXLSX, PlainJSON
+from uploads.media.storage import StorageUnavailable
+from uploads.models import Image
+from uploads.page.forms import ImageAddForm
+from uploads.shelf import moderation, permissions, selectors, services, thumbnails
 
 
 @admin.register(Image)

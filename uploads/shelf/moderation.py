@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from . import services
-from .audit import audit, username
-from .models import Image
+from uploads.models import Image
+from uploads.shelf import services
+from uploads.shelf.audit import audit, username
 
 
 def images_approve(pks: Iterable[int], *, user=None) -> list[Image]:

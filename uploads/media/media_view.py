@@ -13,7 +13,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
-from .storage import media_storage
+from uploads.media.storage import media_storage
 
 # Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.<avif|webp>): nothing else is
 # served.

@@ -7,9 +7,9 @@ from django.contrib import admin, messages
 from django.templatetags.static import static
 from django.utils.html import format_html
 
-from . import selectors
-from .models import Image
-from .storage import StorageUnavailable
+from uploads.media.storage import StorageUnavailable
+from uploads.models import Image
+from uploads.shelf import selectors
 
 PLACEHOLDER = "uploads/missing.svg"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms
 
-from .memory_budget import GREY_MODES
+from uploads.ingest.memory_budget import GREY_MODES
 
 # Bands run on two threads: Pillow releases the GIL while it converts and resamples.
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="imageshelf-render")

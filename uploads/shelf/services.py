@@ -20,12 +20,12 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, QuerySet, Valu
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from . import imaging
-from . import storage as storage_ops
-from .audit import audit, username
-from .decode_lock import decode_turn
-from .models import THUMBNAIL_FIELDS, Image, ShelfVersion
-from .storage import StorageUnavailable, media_storage
+from uploads.ingest import imaging
+from uploads.ingest.decode_lock import decode_turn
+from uploads.media import storage as storage_ops
+from uploads.media.storage import StorageUnavailable, media_storage
+from uploads.models import THUMBNAIL_FIELDS, Image, ShelfVersion
+from uploads.shelf.audit import audit, username
 
 logger = logging.getLogger("uploads.audit")
 

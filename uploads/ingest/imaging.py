@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image
 
-from . import memory_budget, render, variants
+from uploads.ingest import memory_budget, render, variants
 
 ACCEPTED = "JPEG, PNG, WebP, GIF, HEIC or AVIF"
 JPEG_QUALITY = 85

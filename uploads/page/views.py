@@ -19,12 +19,14 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
-from . import permissions, public_page, selectors, services, throttling
-from .audit import audit, username
-from .error_views import post_only
-from .forms import UploadForm
-from .permissions import UploadAccess
-from .storage import StorageUnavailable
+from uploads.media.storage import StorageUnavailable
+from uploads.page import public_page
+from uploads.page.forms import UploadForm
+from uploads.shelf import permissions, selectors, services
+from uploads.shelf.audit import audit, username
+from uploads.shelf.permissions import UploadAccess
+from uploads.web import throttling
+from uploads.web.error_views import post_only
 
 STORAGE_DOWN = "The image could not be stored because storage is unavailable. Please try again."
 RATE_LIMITED = "You have added many images in a short time. Please wait a while, then try again."

@@ -21,7 +21,9 @@ from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
-from . import compression, selectors, storage
+from uploads.media import storage
+from uploads.page import compression
+from uploads.shelf import selectors
 
 # When this process started: a deploy restarts every process, so Last-Modified moves on
 # past what the release before it served (in whole seconds, never later than now).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from . import services
+from uploads.shelf import services
 
 
 def count_shelf_change(sender, instance, **kwargs) -> None:

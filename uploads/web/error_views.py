@@ -9,7 +9,7 @@ from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotAllowed
 from django.template.loader import render_to_string
 
-from .read_deadline import BodyTooSlow
+from uploads.web.read_deadline import BodyTooSlow
 
 
 def _reason(exception) -> str:

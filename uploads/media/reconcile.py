@@ -16,8 +16,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import services, storage, thumbnails, variants
-from .models import THUMBNAIL_FIELDS, Image
+from uploads.shelf import services
+
+from uploads.media import storage
+
+from uploads.shelf import thumbnails
+
+from uploads.ingest import variants
+from uploads.models import THUMBNAIL_FIELDS, Image
 
 logger = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from . import variants
-from .decode_lock import decode_turn
-from .models import Image
-from .services import audit, discard, save_thumbnails
-from .storage import StorageUnavailable, media_storage
+from uploads.ingest import variants
+from uploads.ingest.decode_lock import decode_turn
+from uploads.media.storage import StorageUnavailable, media_storage
+from uploads.models import Image
+from uploads.shelf.services import audit, discard, save_thumbnails
 
 logger = logging.getLogger("uploads.audit")
 

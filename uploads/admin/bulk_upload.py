@@ -15,9 +15,9 @@ from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from . import services
-from .forms import BulkUploadForm
-from .models import Image
+from uploads.models import Image
+from uploads.page.forms import BulkUploadForm
+from uploads.shelf import services
 
 FIELD = "images"
 

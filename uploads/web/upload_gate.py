@@ -21,9 +21,10 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 
-from . import import_limits, permissions, services
-from .audit import audit, username
-from .permissions import UploadAccess
+from uploads.admin import import_limits
+from uploads.shelf import permissions, services
+from uploads.shelf.audit import audit, username
+from uploads.shelf.permissions import UploadAccess
 
 
 def may_upload(request) -> bool:

@@ -6,7 +6,7 @@ import ipaddress
 
 from django.conf import settings
 
-from . import permissions
+from uploads.shelf import permissions
 
 
 def client_ip(request) -> str:

@@ -7,8 +7,8 @@ from import_export import fields, resources
 from import_export.formats.base_formats import CSV, JSON, XLSX
 from import_export.resources import Diff
 
-from . import selectors
-from .models import Image
+from uploads.models import Image
+from uploads.shelf import selectors
 
 # Facts about the stored file: exported, never imported.
 FACTS = ("width", "height", "size_bytes", "sha256", "uploaded_at")

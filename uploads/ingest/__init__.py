@@ -1,0 +1,1 @@
+"""Ingest with Pillow only: sniff, admit, decode within the memory budget, normalise, thumbnails."""

@@ -1,0 +1,1 @@
+"""The web edge: middleware, request limits and deadlines, error pages, request ids."""

@@ -1,5 +1,5 @@
-"""The shelf's data: images, a version that tells every process when the shelf changed, and
-the rate-limit counts every process shares."""
+"""The shelf's data: images, the QuerySet that says which are on the shelf, and the
+rate-limit counts every process shares."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from django.utils.html import escape
 from uploads.ingest import variants
 
 
-def _thumbnail_field(kind: str, width: int) -> models.FileField:
-    return models.FileField(
-        upload_to="thumbs/",
-        max_length=255,
-        blank=True,
-        help_text=f"{kind} thumbnail, {width} px wide (the image's width when narrower), "
-        "under thumbs/; empty when a narrower one already holds the whole image.",
-    )
+class ImageQuerySet(models.QuerySet):
+    """The one definition of the shelf: its images, their order, and what the limit removes."""
+
+    def on_shelf(self) -> ImageQuerySet:
+        """Images on the shelf, newest first (a visitor's upload awaiting approval is not)."""
+        return self.filter(pending=False).order_by("-uploaded_at", "-id")
+
+    def beyond_limit(self, limit: int) -> ImageQuerySet:
+        """The images on the shelf older than its newest `limit`: what the limit deletes."""
+        return self.on_shelf()[limit:]
 
 
 class Image(models.Model):
@@ -34,11 +36,12 @@ class Image(models.Model):
         max_length=255,
         help_text=escape("The normalised image, stored as images/<uuid4>.<ext>."),
     )
-    thumbnail = models.ImageField(
-        upload_to="thumbs/",
-        max_length=255,
+    thumbnails = models.JSONField(
+        default=dict,
         blank=True,
-        help_text=escape("WebP preview, stored as thumbs/<uuid4>.webp."),
+        help_text=escape(
+            'Stored thumbnails by format and width, e.g. {"webp-480": "thumbs/<uuid4>.webp"}.'
+        ),
     )
     title = models.CharField(
         max_length=200, blank=True, help_text="Describes the image; used as its alt text."
@@ -47,12 +50,6 @@ class Image(models.Model):
     height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")
     size_bytes = models.PositiveBigIntegerField("size", help_text="Size of the stored file.")
     format = models.CharField(max_length=4, choices=Format.choices)
-    # The other thumbnails (`thumbnail` is the WebP 480 px wide): see THUMBNAIL_FIELDS.
-    webp_720 = _thumbnail_field("WebP", 720)
-    webp_1080 = _thumbnail_field("WebP", 1080)
-    avif_480 = _thumbnail_field("AVIF", 480)
-    avif_720 = _thumbnail_field("AVIF", 720)
-    avif_1080 = _thumbnail_field("AVIF", 1080)
     sha256 = models.CharField(
         "SHA-256",
         max_length=64,
@@ -77,9 +74,9 @@ class Image(models.Model):
         related_name="shelf_images",
     )
 
+    objects = ImageQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-uploaded_at", "-id"]
-        get_latest_by = ["uploaded_at", "id"]
         permissions = [
             ("import_image", "Can import image metadata"),
             ("export_image", "Can export image metadata"),
@@ -93,56 +90,23 @@ class Image(models.Model):
         return self.title or f"Image uploaded {self.uploaded_at:%Y-%m-%d %H:%M} UTC"
 
     @property
-    def thumbnail_size(self) -> tuple[int, int]:
-        """Pixel size of the thumbnail, derived from the image without opening a file."""
-        return variants.sizes((self.width, self.height))[variants.WIDTHS[0]]
+    def preview_name(self) -> str:
+        """The smallest WebP thumbnail's name ("" when it has none): the admin's preview."""
+        return self.thumbnails.get(variants.key("WEBP", variants.WIDTHS[0]), "")
 
-    def thumbnail_names(self) -> dict[tuple[str, int], str]:
-        """The stored name of each thumbnail the row has, by (format, width)."""
-        names = {key: getattr(self, field).name for key, field in THUMBNAIL_FIELDS.items()}
-        return {key: name for key, name in names.items() if name}
+    @property
+    def preview_size(self) -> tuple[int, int]:
+        """Pixel size of that thumbnail, derived from the image without opening a file."""
+        return variants.sizes((self.width, self.height))[variants.WIDTHS[0]]
 
     def stored_names(self) -> list[str]:
         """Every file the row references: the image, then its thumbnails."""
-        return [self.file.name, *self.thumbnail_names().values()]
-
-
-# The field that holds each thumbnail, by (format, width): every (variants.FORMATS,
-# variants.WIDTHS) pair has one. Reconcile, the page and the admin read names through
-# Image.thumbnail_names() and Image.stored_names(), never these fields one by one.
-THUMBNAIL_FIELDS = {
-    ("WEBP", 480): "thumbnail",
-    ("WEBP", 720): "webp_720",
-    ("WEBP", 1080): "webp_1080",
-    ("AVIF", 480): "avif_480",
-    ("AVIF", 720): "avif_720",
-    ("AVIF", 1080): "avif_1080",
-}
-
-
-class ShelfVersion(models.Model):
-    """One row (created by a migration) that every change to the shelf bumps, in the same
-    transaction: the public page's validators (ETag, Last-Modified) come from it."""
-
-    ROW = 1
-
-    version = models.PositiveBigIntegerField(default=0)
-    changed_at = models.DateTimeField(
-        default=timezone.now,
-        help_text="Moves forward by at least a second with every change, so that "
-        "Last-Modified (whole seconds) changes with every change.",
-    )
-
-    class Meta:
-        verbose_name = "shelf version"
-
-    def __str__(self) -> str:
-        return f"shelf version {self.version}"
+        return [self.file.name, *self.thumbnails.values()]
 
 
 class RateCount(models.Model):
-    """One rate-limit window's count for one client (uploads/rate_counts.py): a table every
-    worker and dyno shares, when there is no Redis."""
+    """One rate-limit window's count for one client (uploads/web/rate_counts.py): a table
+    every worker and dyno shares, when there is no Redis."""
 
     key = models.CharField(max_length=250, primary_key=True)
     value = models.BigIntegerField()

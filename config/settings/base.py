@@ -35,16 +35,14 @@ INSTALLED_APPS = [
     "axes",
     "import_export",
     "uploads",
-    # Last, so its signal handlers see every model with file fields.
-    "django_cleanup.apps.CleanupConfig",
 ]
 
 MIDDLEWARE = [
     # First: every response carries the request id, and every log line of the request.
-    "uploads.web.request_id.RequestIdMiddleware",
+    "uploads.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Compresses what every later middleware has written (HTML only; see its module).
-    "uploads.page.compression.HtmlGZipMiddleware",
+    "uploads.web.middleware.HtmlGZipMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,11 +102,10 @@ DATABASES = {
 
 # --- Authentication ---------------------------------------------------------
 
+_VALIDATORS = "UserAttributeSimilarity MinimumLength CommonPassword NumericPassword"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"django.contrib.auth.password_validation.{name}Validator"}
+    for name in _VALIDATORS.split()
 ]
 LOGIN_URL = "admin:login"
 AUTHENTICATION_BACKENDS = [
@@ -157,19 +154,9 @@ def s3_media_storage(env: environ.Env) -> dict:
     from botocore.config import Config
 
     # A config var left empty (as the Deploy button may leave it) counts as unset.
-    s3 = {
-        name: env(name, default="") or None
-        for name in (
-            "AWS_S3_ENDPOINT_URL",
-            "AWS_S3_REGION_NAME",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_S3_CUSTOM_DOMAIN",
-            "AWS_S3_ADDRESSING_STYLE",
-            "AWS_REQUEST_CHECKSUM_CALCULATION",
-            "AWS_RESPONSE_CHECKSUM_VALIDATION",
-        )
-    }
+    names = "S3_ENDPOINT_URL S3_REGION_NAME ACCESS_KEY_ID SECRET_ACCESS_KEY S3_CUSTOM_DOMAIN"
+    names += " S3_ADDRESSING_STYLE REQUEST_CHECKSUM_CALCULATION RESPONSE_CHECKSUM_VALIDATION"
+    s3 = {f"AWS_{name}": env(f"AWS_{name}", default="") or None for name in names.split()}
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -261,19 +248,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+_UNUSED_FEATURES = "accelerometer camera display-capture geolocation gyroscope magnetometer"
 PERMISSIONS_POLICY = {
-    feature: []
-    for feature in (
-        "accelerometer",
-        "camera",
-        "display-capture",
-        "geolocation",
-        "gyroscope",
-        "magnetometer",
-        "microphone",
-        "payment",
-        "usb",
-    )
+    feature: [] for feature in f"{_UNUSED_FEATURES} microphone payment usb".split()
 }
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -334,13 +311,12 @@ def at_least_one(name: str, default: int) -> int:
 IMAGE_LIMIT = at_least_one("IMAGE_LIMIT", 3)
 MAX_UPLOAD_MB = at_least_one("MAX_UPLOAD_MB", 10)
 MAX_IMAGE_PIXELS = at_least_one("MAX_IMAGE_PIXELS", 50_000_000)
-# The memory one upload may need at its peak (uploads/memory_budget.py, from the header,
-# before any pixel is decoded): its decode (pixels x bytes per pixel of the mode it decodes
-# to x the copies its decoder holds), or its conversion (the decoded image and the stored
-# one), whichever is larger. MAX_IMAGE_PIXELS caps the pixel count of any image; this caps
-# what it costs, and binds first for RGBA and RGB PNGs (42 megapixels), WebP (13), AVIF
-# (23) and HEIC (29); a JPEG that needs more is decoded at 1/2 to 1/8 scale. A dyno runs
-# one ingest at a time: with two workers, bench/memory.py peaks at about 445 MB of 512.
+# The memory one upload may need at its peak (uploads/ingest/memory_budget.py, from the
+# header, before any pixel is decoded): its decode (pixels x bytes per pixel of the mode it
+# decodes to x the copies its decoder holds), or its conversion (the decoded image and the
+# stored one), whichever is larger. MAX_IMAGE_PIXELS caps the pixel count of any image;
+# this caps what it costs; a JPEG that needs more is decoded at 1/2 to 1/8 scale. A dyno
+# runs one ingest at a time: bench/memory.py measures the dyno's peak (docs/benchmarks.md).
 MAX_DECODE_MB = at_least_one("MAX_DECODE_MB", 224)
 IMAGE_MAX_EDGE = at_least_one("IMAGE_MAX_EDGE", 4096)
 
@@ -365,8 +341,6 @@ def public_uploads_mode(value: str) -> str:
 PUBLIC_UPLOADS = public_uploads_mode(env("PUBLIC_UPLOADS", default="off"))
 # How many visitors' uploads may wait for approval; beyond it they are refused (429).
 PENDING_LIMIT = env.int("PENDING_LIMIT", default=20)
-# How long the page trusts a "file exists" answer from remote storage (S3).
-MEDIA_CHECK_CACHE_SECONDS = env.int("MEDIA_CHECK_CACHE_SECONDS", default=60)
 # reconcile_media spares unreferenced files younger than this: uploads in flight.
 ORPHAN_GRACE_MINUTES = env.int("ORPHAN_GRACE_MINUTES", default=15)
 
@@ -383,9 +357,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "uploads.web.upload_handlers.UnnamedTemporaryFileUploadHandler",
 ]
-# Seconds a request's body may take to arrive at most (uploads/read_deadline.py): 10 MB
-# in 60 s needs about 1.4 Mbit/s. Smaller bodies get less, in proportion, plus
-# REQUEST_BODY_IDLE, which is also the longest a body may send nothing.
+# Seconds a request's body may take to arrive at most (uploads/web/read_deadline.py), for
+# the largest upload; smaller bodies get less, in proportion, plus REQUEST_BODY_IDLE, which
+# is also the longest a body may send nothing.
 REQUEST_BODY_DEADLINE = env.int("REQUEST_BODY_DEADLINE", default=60)
 REQUEST_BODY_IDLE = env.int("REQUEST_BODY_IDLE", default=10)
 
@@ -406,7 +380,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # The request id on every line (uploads/request_id.py): one filter, on the one handler.
-    "filters": {"request_id": {"()": "uploads.web.request_id.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "uploads.web.middleware.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(levelname)s %(name)s request_id=%(request_id)s %(message)s"}
     },

@@ -1,23 +1,22 @@
-"""The admin: the shelf's control room. Declarations here; the work is done by services."""
+"""The image list and its pages: declarations here; the work is done by the shelf's services."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.template.defaultfilters import filesizeformat
-from django.urls import path
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from uploads.admin import admin_views, bulk_upload
-from uploads.admin.admin_list import FileStatusFilter, PendingFilter, image_preview, note_files
+from uploads.admin import views
+from uploads.admin.forms import ImageAddForm
 from uploads.admin.import_limits import ImageImportForm
+from uploads.admin.listing import FileStatusFilter, PendingFilter, image_preview, note_files
 from uploads.admin.resources import ImageResource, InertCSV, InertXLSX, PlainJSON
-from uploads.media.storage import StorageUnavailable
+from uploads.media import storage
 from uploads.models import Image
-from uploads.page.forms import ImageAddForm
-from uploads.shelf import moderation, permissions, selectors, services, thumbnails
+from uploads.shelf import deletion, moderation, services
 
 
 @admin.register(Image)
@@ -49,7 +48,7 @@ class ImageAdmin(ImportExportModelAdmin):
         "large_preview",
         "title",
         "file",
-        "thumbnail",
+        "thumbnails",
         "dimensions",
         "size",
         "format",
@@ -61,22 +60,9 @@ class ImageAdmin(ImportExportModelAdmin):
     readonly_fields = [f for f in fields if f != "title"]
     actions = ["approve_selected", "reject_selected", "verify_files", "regenerate_thumbnails"]
 
-    # --- Permissions: the rule the public page follows too ----------------------
-
-    def has_add_permission(self, request):
-        return permissions.may(request.user, permissions.ADD)
-
-    def has_change_permission(self, request, obj=None):
-        return permissions.may(request.user, permissions.CHANGE)
-
-    def has_delete_permission(self, request, obj=None):
-        return permissions.may(request.user, permissions.DELETE)
-
-    def has_import_permission(self, request):
-        return permissions.may(request.user, permissions.IMPORT)
-
-    def has_export_permission(self, request):
-        return permissions.may(request.user, permissions.EXPORT)
+    # Permissions are Django's own (has_add_permission and the rest: the model permission,
+    # for active staff), which is the rule the page follows too (uploads/shelf/permissions).
+    # django-import-export checks import_image and export_image (settings).
 
     # --- Pages ----------------------------------------------------------------
 
@@ -97,24 +83,22 @@ class ImageAdmin(ImportExportModelAdmin):
             super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj):
-        services.images_delete([obj.pk], reason="admin", user=request.user)
+        deletion.images_delete(Image.objects.filter(pk=obj.pk), reason="admin", user=request.user)
 
     def delete_queryset(self, request, queryset):
-        services.images_delete(
-            queryset.values_list("pk", flat=True), reason="admin", user=request.user
-        )
+        deletion.images_delete(queryset, reason="admin", user=request.user)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "may_delete": self.has_delete_permission(request),
-            "pending_count": selectors.pending_count(),
+            "pending_count": Image.objects.filter(pending=True).count(),
         }
         return super().changelist_view(request, extra_context)
 
     def get_list_display(self, request):
         """The status column while visitors' uploads wait for approval."""
-        if selectors.pending_count():
+        if Image.objects.filter(pending=True).exists():
             return [*self.list_display, "status"]
         return self.list_display
 
@@ -125,17 +109,7 @@ class ImageAdmin(ImportExportModelAdmin):
         return changelist
 
     def get_urls(self):
-        urls = [
-            path(
-                "bulk-upload/",
-                self.admin_site.admin_view(self.bulk_upload_view),
-                name="uploads_image_bulk_upload",
-            )
-        ]
-        return urls + admin_views.urls(self) + super().get_urls()
-
-    def bulk_upload_view(self, request):
-        return bulk_upload.bulk_upload(self, request)
+        return views.urls(self) + super().get_urls()
 
     # --- Columns ----------------------------------------------------------------
 
@@ -145,8 +119,6 @@ class ImageAdmin(ImportExportModelAdmin):
 
     @admin.display(description="Preview")
     def large_preview(self, image: Image):
-        if not image.pk:
-            return "-"
         note_files([image])
         img = image_preview(image, width=320)
         if not image.file_present:
@@ -212,18 +184,19 @@ class ImageAdmin(ImportExportModelAdmin):
     def verify_files(self, request, queryset):
         images = list(queryset)
         try:
-            removed = services.images_remove_missing([i.pk for i in images], user=request.user)
-        except StorageUnavailable:
-            self.message_user(
-                request, "Storage is unavailable; nothing was removed.", messages.ERROR
-            )
+            removed = deletion.images_remove_missing(queryset, user=request.user)
+        except storage.StorageUnavailable:
+            self.message_user(request, storage.UNAVAILABLE, messages.ERROR)
+            return
+        except deletion.AllFilesMissing as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
             return
         if removed:
-            self.log_deletions(request, [i for i in images if i.file.name in removed])
+            self.log_deletions(request, removed)
             self.message_user(
                 request,
                 f"Removed {len(removed)} of {len(images)} entries whose file was missing: "
-                + ", ".join(removed),
+                + ", ".join(image.file.name for image in removed),
                 messages.WARNING,
             )
         else:
@@ -232,7 +205,7 @@ class ImageAdmin(ImportExportModelAdmin):
     @admin.action(permissions=["change"], description="Regenerate thumbnails")
     def regenerate_thumbnails(self, request, queryset):
         images = list(queryset)
-        done, failed = thumbnails.images_regenerate_thumbnails(images)
+        done, failed = services.images_regenerate_thumbnails(images)
         for image in images:
             if image.file.name in done:
                 self.log_change(request, image, "Regenerated the thumbnail.")

@@ -7,9 +7,10 @@ from import_export import fields, resources
 from import_export.formats.base_formats import CSV, JSON, XLSX
 from import_export.resources import Diff
 
+from uploads.media import storage
 from uploads.models import Image
-from uploads.shelf import selectors
 
+UNKNOWN = "unknown"  # a file's presence when storage cannot be listed
 # Facts about the stored file: exported, never imported.
 FACTS = ("width", "height", "size_bytes", "sha256", "uploaded_at")
 # What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
@@ -69,9 +70,7 @@ class ImageResource(resources.ModelResource):
     """Exports what staff want to audit; imports change titles of existing images only."""
 
     file_name = fields.Field(attribute="file__name", column_name="file", readonly=True)
-    thumbnail_name = fields.Field(
-        attribute="thumbnail__name", column_name="thumbnail", readonly=True
-    )
+    thumbnail_name = fields.Field(attribute="preview_name", column_name="thumbnail", readonly=True)
     uploader = fields.Field(
         attribute="uploaded_by__username", column_name="uploaded_by", readonly=True
     )
@@ -102,7 +101,7 @@ class ImageResource(resources.ModelResource):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._present: set[str] | None = None
+        self._present: set[str] | str | None = None
         for name in FACTS:
             self.fields[name].readonly = True
 
@@ -118,10 +117,14 @@ class ImageResource(resources.ModelResource):
     def get_queryset(self):
         return super().get_queryset().select_related("uploaded_by")
 
-    def dehydrate_file_present(self, image: Image) -> bool:
+    def dehydrate_file_present(self, image: Image) -> bool | str:
+        """Whether the file is in storage, or "unknown" when storage cannot be listed."""
         if self._present is None:  # one storage listing for the whole export
-            self._present = selectors.present_image_names()
-        return image.file.name in self._present
+            try:
+                self._present = {stored.name for stored in storage.list_files("images/")}
+            except storage.StorageUnavailable:
+                self._present = UNKNOWN
+        return UNKNOWN if self._present == UNKNOWN else image.file.name in self._present
 
     def init_instance(self, row=None):
         """Imports never create images: an unknown id is an error for that row."""

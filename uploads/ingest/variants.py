@@ -1,9 +1,9 @@
 """Thumbnails: the stored image at a few widths, in AVIF and WebP. Knows Pillow, not Django.
 
-The widths are what the page's layout shows at common screens (see templates/uploads/
-index.html): a 1,440 px desktop's cards are 351 px wide (480 at DPR 1, 720 at DPR 2), a
-390 px phone's 356 px (1,080 at DPR 3), Lighthouse's emulated phone's 378 px (720 at DPR
-1.75). Each thumbnail keeps the image's aspect ratio: portraits are shown whole.
+The set is declared here once (WIDTHS x FORMATS): the row keeps each stored thumbnail in
+one JSON field under key(format, width), and the page, the admin and reconcile_media read
+it from there. The widths cover a card's width on a phone at 3x, a tablet and a desktop at
+1x and 2x. Each thumbnail keeps the image's aspect ratio: portraits are shown whole.
 """
 
 from __future__ import annotations
@@ -15,18 +15,16 @@ from PIL import Image
 
 from uploads.ingest import render
 
-WIDTHS = (480, 720, 1080)
+# The thumbnail widths, each with its AVIF quality: the wider files are for denser
+# screens, where each pixel is smaller and artefacts show less, so they are compressed
+# harder ("compressive images").
+AVIF_QUALITY = {480: 50, 720: 38, 1080: 34}
+WIDTHS = tuple(AVIF_QUALITY)
 FORMATS = ("AVIF", "WEBP")  # the page offers them in this order: the smaller first
 EXTENSIONS = {"AVIF": "avif", "WEBP": "webp"}
-# Measured with bench/ingest.py (README, "Ingest"): speed 8 encodes the three widths in a
-# quarter of the time of Pillow's default (6), for files 3 % (photographs) to 25 % (smooth
-# gradients) larger; speed 9 saves little more time.
+# Faster than Pillow's default (6) for files a little larger: bench/ingest.py measures it
+# (docs/benchmarks.md).
 AVIF_SPEED = 8
-# The wider files are for denser screens (720 px: DPR 2, 1,080: DPR 3), where each pixel
-# is smaller and artefacts show less: they can be compressed harder ("compressive images").
-# At 720 px this also keeps a portrait under what Lighthouse's image-delivery insight,
-# which ignores the pixel ratio, flags on its emulated phone (README, "Lighthouse").
-AVIF_QUALITY = {480: 50, 720: 38, 1080: 34}
 WEBP_OPTIONS = {"quality": 80}
 
 
@@ -42,6 +40,15 @@ class Thumbnail:
     @property
     def extension(self) -> str:
         return EXTENSIONS[self.format]
+
+    @property
+    def key(self) -> str:
+        return key(self.format, self.width)
+
+
+def key(fmt: str, width: int) -> str:
+    """Where the row keeps this thumbnail's name: "webp-480"."""
+    return f"{fmt.lower()}-{width}"
 
 
 def sizes(image_size: tuple[int, int]) -> dict[int, tuple[int, int]]:

@@ -1,24 +1,19 @@
-"""Storage operations in bulk: list a prefix once, delete in batches, tell missing from down.
-
-Works with Django's FileSystemStorage and django-storages' S3Storage (any S3-compatible
-service); other backends fall back to the generic Storage API.
-"""
+"""Media storage, on local disk or S3: the one answer to "which of these files exist",
+listings, writes and batched deletes, and storage errors in one vocabulary."""
 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import logging
 import os
 import posixpath
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
-from django.utils._os import safe_join
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -29,8 +24,9 @@ except ImportError:  # pragma: no cover - django-storages is a production depend
 
 logger = logging.getLogger(__name__)
 
+# What every page, action and command says when storage does not answer.
+UNAVAILABLE = "Storage is unavailable right now, so nothing was changed. Please try again."
 S3_DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
-
 
 # S3 answers that mean the settings are wrong, not that the service is down.
 _CONFIGURATION_ERRORS = {
@@ -66,9 +62,7 @@ class StoredFile:
 
 
 def media_storage() -> Storage:
-    """Where images and thumbnails are stored: STORAGES["default"], as the model's fields
-    use it, but the instance itself rather than Django's lazy wrapper, which adds a
-    proxy to every attribute and isinstance() check."""
+    """STORAGES["default"], as the model's fields use it (the instance, not the lazy proxy)."""
     return storages["default"]
 
 
@@ -85,56 +79,50 @@ def location(storage: Storage) -> str:
     return type(storage).__name__
 
 
-def signed_link_epoch(storage: Storage) -> int:
-    """A number that changes every half lifetime of signed links (0 when links are not
-    signed): a page built in one epoch links files for at least another half lifetime
-    after the epoch ends, so a page whose validators carry it never outlives its links."""
-    if not (is_s3(storage) and storage.querystring_auth):
-        return 0
-    return int(time.time() // max(1, storage.querystring_expire // 2))
-
-
-def list_files(storage: Storage, prefix: str) -> Iterator[StoredFile]:
+def list_files(prefix: str) -> Iterator[StoredFile]:
     """Every file directly under `prefix` ("images/"), from one (paginated) listing."""
+    storage = media_storage()
     try:
         if is_s3(storage):
             yield from _list_s3(storage, prefix)
         elif isinstance(storage, FileSystemStorage):
             yield from _list_local(storage, prefix)
         else:
-            _, names = storage.listdir(prefix)
-            for name in names:
+            for name in storage.listdir(prefix)[1]:
                 path = posixpath.join(prefix, name)
                 yield StoredFile(path, storage.get_modified_time(path))
     except (OSError, BotoCoreError, ClientError) as error:
         raise storage_error(error, f"could not list {prefix!r}") from error
 
 
-def files_present(storage: Storage, names: Iterable[str]) -> dict[str, bool]:
-    """Which of `names` exist: a stat each on local disk, one listing per prefix elsewhere."""
-    names = [name for name in names if name]
+def existing(names: Iterable[str]) -> set[str]:
+    """Which of `names` exist: a stat each on local disk, one listing per prefix elsewhere
+    (never a request per file). Raises StorageUnavailable when storage cannot tell."""
+    names = {name for name in names if name}
+    storage = media_storage()
     if isinstance(storage, FileSystemStorage):
-        paths = _local_paths(storage.location, tuple(names))
-        try:
-            return {name: os.path.exists(path) for name, path in paths}
-        except OSError as error:
-            raise StorageUnavailable(str(error)) from error
+        if not os.path.isdir(storage.location):
+            raise StorageMisconfigured(f"the media directory {storage.location} does not exist")
+        return {name for name in names if os.path.exists(storage.path(name))}
     found: set[str] = set()
     for prefix in sorted({posixpath.dirname(name) + "/" for name in names}):
-        found.update(stored.name for stored in list_files(storage, prefix))
-    return {name: name in found for name in names}
+        found.update(stored.name for stored in list_files(prefix))
+    return names & found
 
 
-@functools.lru_cache(maxsize=64)
-def _local_paths(location: str, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """Stored names' paths under the media root, checked against traversal once: the
-    public page asks about the same few files on every request."""
-    return tuple((name, safe_join(location, name)) for name in names)
+def save_file(name: str, content: bytes) -> str:
+    """Write one file under `name`; returns the name stored."""
+    try:
+        return media_storage().save(name, ContentFile(content))
+    except Exception as error:
+        raise StorageUnavailable(f"could not write {name}: {error}") from error
 
 
-def delete_files(storage: Storage, names: Iterable[str]) -> list[str]:
-    """Delete files, in batches on S3; returns the names that could not be deleted."""
+def delete_files(names: Iterable[str]) -> list[str]:
+    """Delete files, in batches on S3; returns the names that could not be deleted (they
+    are logged, and left for reconcile_media)."""
     names = [name for name in names if name]
+    storage = media_storage()
     if is_s3(storage):
         return _delete_s3(storage, names)
     failed = []
@@ -147,8 +135,9 @@ def delete_files(storage: Storage, names: Iterable[str]) -> list[str]:
     return failed
 
 
-def check_reachable(storage: Storage) -> None:
+def check_reachable() -> None:
     """Raise StorageUnavailable unless the storage answers (used by /healthz)."""
+    storage = media_storage()
     try:
         if is_s3(storage):
             storage.bucket.meta.client.head_bucket(Bucket=storage.bucket_name)
@@ -186,11 +175,10 @@ def _s3_key(storage: Storage, name: str) -> str:
 
 
 def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:
-    key_prefix = _s3_key(storage, prefix)
     strip = len(_s3_key(storage, ""))
-    # One ListObjects request per 1000 keys (boto3 pages Bucket.objects with ListObjects,
-    # not V2; the tests count them); "Delimiter" keeps it to this level.
-    for summary in storage.bucket.objects.filter(Prefix=key_prefix, Delimiter="/"):
+    # One ListObjects request per 1000 keys; "Delimiter" keeps it to this level.
+    pages = storage.bucket.objects.filter(Prefix=_s3_key(storage, prefix), Delimiter="/")
+    for summary in pages:
         yield StoredFile(summary.key[strip:], summary.last_modified)
 
 
@@ -201,6 +189,7 @@ def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
     client.meta.events.register(
         "before-sign.s3.DeleteObjects", _content_md5_not_crc32, unique_id="shelf-content-md5"
     )
+    strip = len(_s3_key(storage, ""))
     for start in range(0, len(names), S3_DELETE_BATCH):
         batch = names[start : start + S3_DELETE_BATCH]
         objects = [{"Key": _s3_key(storage, name)} for name in batch]
@@ -212,7 +201,6 @@ def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
             logger.exception("could not delete %d objects", len(batch))
             failed.extend(batch)
             continue
-        strip = len(_s3_key(storage, ""))
         failed.extend(error["Key"][strip:] for error in response.get("Errors", []))
     return failed
 

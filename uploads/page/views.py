@@ -1,17 +1,15 @@
-"""HTTP for the public page and its forms: thin views over services and selectors."""
+"""HTTP for the public page and its forms: thin views over the shelf's services."""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
-from django.http import (
-    HttpResponse,
-    HttpResponsePermanentRedirect,
-    HttpResponseRedirect,
-    JsonResponse,
-)
+from django.db import DatabaseError, connection
+from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -19,16 +17,18 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
-from uploads.media.storage import StorageUnavailable
-from uploads.page import public_page
+from uploads.media import storage
+from uploads.models import Image
+from uploads.page import shared
 from uploads.page.forms import UploadForm
-from uploads.shelf import permissions, selectors, services
+from uploads.page.shelf import Shelf, shelf
+from uploads.shelf import deletion, permissions, services
 from uploads.shelf.audit import audit, username
 from uploads.shelf.permissions import UploadAccess
 from uploads.web import throttling
 from uploads.web.error_views import post_only
 
-STORAGE_DOWN = "The image could not be stored because storage is unavailable. Please try again."
+logger = logging.getLogger(__name__)
 RATE_LIMITED = "You have added many images in a short time. Please wait a while, then try again."
 
 
@@ -40,25 +40,20 @@ class HttpResponseSeeOther(HttpResponseRedirect):
 def index(request):
     """The hero, the newest images and, for those allowed, the upload form."""
     if _same_for_everyone(request):
-        return public_page.response(
-            request, lambda shelf: _render_index(request, shelf, form=None, shared=True).content
+        return shared.response(
+            request, lambda: _render_index(request, shelf(), shared=True).content
         )
     # Staff, and anyone with a form or a message: their own page, never reused, so they see
     # what they have just done whichever worker answers.
     access = permissions.upload_access(request.user)
     form = UploadForm() if access != UploadAccess.REFUSED else None
-    response = _render_index(request, selectors.shelf(), form=form)
-    add_never_cache_headers(response)
-    return response
+    return _render_index(request, shelf(), form=form)
 
 
 def _same_for_everyone(request) -> bool:
     """The page carries nothing of this visitor's: no user, no message, no form (its CSRF
-    token is the visitor's own).
-
-    Without a session cookie there is no user and no session, and without the messages
-    cookie no messages: most visitors, answered without looking further.
-    """
+    token is the visitor's own). Without a session cookie there is no user, and without
+    the messages cookie no messages: most visitors, answered without looking further."""
     if permissions.public_uploads():
         return False
     if settings.SESSION_COOKIE_NAME not in request.COOKIES and (
@@ -68,12 +63,10 @@ def _same_for_everyone(request) -> bool:
     return not (request.user.is_authenticated or messages.get_messages(request))
 
 
-def _render_index(
-    request, shelf: selectors.Shelf, *, form, status: int = 200, shared: bool = False
-) -> HttpResponse:
+def _render_index(request, shelf: Shelf, *, form=None, status: int = 200, shared: bool = False):
     can_delete = permissions.may(request.user, permissions.DELETE)
-    # The shared page has no message (_same_for_everyone): reading the storage would mark it
-    # used, and its answer would carry a Set-Cookie that deletes a cookie nobody sent.
+    # The shared page has no message: reading the storage would mark it used, and its
+    # answer would carry a Set-Cookie that deletes a cookie nobody sent.
     waiting = [] if shared else list(messages.get_messages(request))
     context = {
         # A refusal that came as a message (a body refused unread) goes first, as form errors do.
@@ -85,9 +78,12 @@ def _render_index(
         "moderated": permissions.upload_access(request.user) == UploadAccess.QUEUE,
         "can_delete": can_delete,
         # "Delete all" deletes the images waiting for approval too.
-        "delete_count": selectors.image_count() if can_delete and shelf.images else 0,
+        "delete_count": Image.objects.count() if can_delete and shelf.images else 0,
     }
-    return render(request, "uploads/index.html", context, status=status)
+    response = render(request, "uploads/index.html", context, status=status)
+    if not shared:
+        add_never_cache_headers(response)
+    return response
 
 
 @post_only
@@ -113,13 +109,10 @@ def image_upload(request):
                 pending=pending,
             )
         except services.UploadRejected as rejection:
-            if rejection.code == "queue_full":
-                form.add_error(None, rejection)
-                status = 429
-            else:
-                form.add_error("image", rejection)
-        except StorageUnavailable:
-            form.add_error(None, STORAGE_DOWN)
+            form.add_error("image" if rejection.code != "queue_full" else None, rejection)
+            status = 429 if rejection.code == "queue_full" else 400
+        except storage.StorageUnavailable:
+            form.add_error(None, storage.UNAVAILABLE)
             status = 503
         else:
             if pending:
@@ -129,9 +122,7 @@ def image_upload(request):
             else:
                 messages.success(request, f"Added “{image}” to the shelf.")
             return HttpResponseSeeOther(reverse("uploads:index"))
-    response = _render_index(request, selectors.shelf(), form=form, status=status)
-    add_never_cache_headers(response)
-    return response
+    return _render_index(request, shelf(), form=form, status=status)
 
 
 @post_only
@@ -140,9 +131,9 @@ def images_delete_all(request):
     if not permissions.may(request.user, permissions.DELETE):
         raise PermissionDenied("You may not delete images.")
     if request.POST.get("confirm") != "yes":
-        count = selectors.image_count()
+        count = Image.objects.count()
         return render(request, "uploads/delete_all_confirm.html", {"count": count})
-    deleted = services.images_delete_all(user=request.user)
+    deleted = len(deletion.images_delete_all(user=request.user))
     messages.success(request, f"Deleted {deleted} image{'' if deleted == 1 else 's'}.")
     return HttpResponseSeeOther(reverse("uploads:index"))
 
@@ -155,7 +146,18 @@ def favicon(request):
 @require_safe
 def healthz(request):
     """Database and storage reachability as JSON; 503 when either fails."""
-    health = selectors.health()
+    health = {"database": "ok", "storage": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.exception("health check: database unavailable")
+        health["database"] = "unavailable"
+    try:
+        storage.check_reachable()
+    except storage.StorageUnavailable:
+        logger.exception("health check: storage unavailable")
+        health["storage"] = "unavailable"
     status = 200 if all(value == "ok" for value in health.values()) else 503
     response = JsonResponse(health, status=status)
     add_never_cache_headers(response)

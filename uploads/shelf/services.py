@@ -1,5 +1,5 @@
-"""Every write to the shelf: ingest, deletion, the image limit, the shelf version (thumbnails
-are remade in uploads/thumbnails.py)."""
+"""The services that put images on the shelf: ingest, the one door for every upload, and
+thumbnails remade from a stored image. Deletions live in uploads/shelf/deletion.py."""
 
 from __future__ import annotations
 
@@ -9,35 +9,45 @@ import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, QuerySet, Value
-from django.db.models.functions import Greatest
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 
-from uploads.ingest import imaging
+from uploads.ingest import imaging, variants
 from uploads.ingest.decode_lock import decode_turn
-from uploads.media import storage as storage_ops
-from uploads.media.storage import StorageUnavailable, media_storage
-from uploads.models import THUMBNAIL_FIELDS, Image, ShelfVersion
+from uploads.media import storage
+from uploads.media.storage import StorageUnavailable
+from uploads.models import Image
 from uploads.shelf.audit import audit, username
+from uploads.shelf.deletion import images_enforce_limit, lock_shelf
 
 logger = logging.getLogger("uploads.audit")
 
-DELETE_BATCH = 500
-_SHELF_LOCK_KEY = 0x1A6E5E1F  # arbitrary, constant: names the shelf's advisory lock
+DUPLICATE = "This image is already on the shelf."
+AWAITING = "This image is already waiting for approval."
+QUEUE_FULL = (
+    "Too many images are waiting for approval right now, so yours was not stored. "
+    "Please try again later."
+)
 
 
 class UploadRejected(ValidationError):
     """An upload refused for a reason the person who sent it can act on."""
 
 
-# --- Ingest -----------------------------------------------------------------
+def max_upload_bytes() -> int:
+    """The most bytes one uploaded file may have (MAX_UPLOAD_MB, read on every call)."""
+    return settings.MAX_UPLOAD_MB * 1024 * 1024
+
+
+def too_large_message(size: int) -> str:
+    """The one refusal every door shows for a file over MAX_UPLOAD_MB."""
+    megabytes = round(size / 1024 / 1024, 1)
+    if megabytes <= settings.MAX_UPLOAD_MB:  # just over: never shown as within the limit
+        megabytes = math.ceil(size / 1024 / 1024 * 10) / 10
+    return f"This file is {megabytes:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
 
 
 def image_ingest(file: File, *, user=None, title: str = "", pending: bool = False) -> Image:
@@ -51,13 +61,12 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
     try:
         if pending and _queue_full():  # before any decoding: the answer is no anyway
             raise imaging.ImageRejected(QUEUE_FULL, "queue_full")
-        limit = settings.MAX_UPLOAD_MB * 1024 * 1024
-        if file.size is not None and file.size > limit:  # refused before waiting for a turn
+        if file.size is not None and file.size > max_upload_bytes():  # before waiting a turn
             raise imaging.ImageRejected(too_large_message(file.size), "too_large")
         # One ingest per dyno at a time, from reading the bytes to storing what they made:
         # no other upload's pixels or encoded files are in memory meanwhile.
         with decode_turn():
-            processed = imaging.process(_read_upload(file, limit), _limits())
+            processed = imaging.process(_read_upload(file), _limits())
             if (duplicate := _duplicate_message(processed.sha256)) is not None:
                 raise imaging.ImageRejected(duplicate, "duplicate")
             title = title.strip() or imaging.clean_title(filename)
@@ -77,18 +86,6 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
     return image
 
 
-_DUPLICATE = "This image is already on the shelf."
-_AWAITING = "This image is already waiting for approval."
-QUEUE_FULL = (
-    "Too many images are waiting for approval right now, so yours was not stored. "
-    "Please try again later."
-)
-
-
-def _queue_full() -> bool:
-    return Image.objects.filter(pending=True).count() >= settings.PENDING_LIMIT
-
-
 @dataclass(frozen=True)
 class IngestOutcome:
     """One file of a bulk upload: the image stored, or why it was refused."""
@@ -103,14 +100,16 @@ def images_ingest_many(files: Iterable[File], *, user=None) -> list[IngestOutcom
     outcomes = []
     for file in files:
         try:
-            image = image_ingest(file, user=user)
+            outcomes.append(IngestOutcome(file.name, image=image_ingest(file, user=user)))
         except UploadRejected as rejection:
             outcomes.append(IngestOutcome(file.name, error=" ".join(rejection.messages)))
         except StorageUnavailable:
-            outcomes.append(IngestOutcome(file.name, error="Storage is unavailable; try again."))
-        else:
-            outcomes.append(IngestOutcome(file.name, image=image))
+            outcomes.append(IngestOutcome(file.name, error=storage.UNAVAILABLE))
     return outcomes
+
+
+def _queue_full() -> bool:
+    return Image.objects.filter(pending=True).count() >= settings.PENDING_LIMIT
 
 
 def _duplicate_message(sha256: str) -> str | None:
@@ -118,23 +117,16 @@ def _duplicate_message(sha256: str) -> str | None:
     pending = Image.objects.filter(sha256=sha256).values_list("pending", flat=True).first()
     if pending is None:
         return None
-    return _AWAITING if pending else _DUPLICATE
+    return AWAITING if pending else DUPLICATE
 
 
-def _read_upload(file: File, limit: int) -> bytes:
+def _read_upload(file: File) -> bytes:
+    limit = max_upload_bytes()
     file.seek(0)
     data = file.read(limit + 1)
     if len(data) > limit:  # the declared size was wrong: measure the file itself
         raise imaging.ImageRejected(too_large_message(file.seek(0, os.SEEK_END)), "too_large")
     return data
-
-
-def too_large_message(size: int) -> str:
-    """The one refusal every door shows for a file over MAX_UPLOAD_MB."""
-    megabytes = round(size / 1024 / 1024, 1)
-    if megabytes <= settings.MAX_UPLOAD_MB:  # just over: never shown as within the limit
-        megabytes = math.ceil(size / 1024 / 1024 * 10) / 10
-    return f"This file is {megabytes:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
 
 
 def _limits() -> imaging.Limits:
@@ -148,21 +140,20 @@ def _limits() -> imaging.Limits:
 
 def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool) -> Image:
     """Write every file under a fresh name, then the row; undo the files if the row fails."""
-    storage = media_storage()
     written: list[str] = []
     try:
-        name = f"images/{uuid.uuid4()}.{processed.extension}"
-        written.append(name)  # before saving: a failed write may leave a partial file
-        written[-1] = save_file(storage, name, processed.content)
-        thumbnails = save_thumbnails(storage, processed.thumbnails, written)
+        file = _save(f"images/{uuid.uuid4()}.{processed.extension}", processed.content, written)
+        thumbnails = _save_thumbnails(processed.thumbnails, written)
         with transaction.atomic():
             if pending:
                 lock_shelf()  # so that visitors uploading at once cannot overfill the queue
                 if _queue_full():
                     raise imaging.ImageRejected(QUEUE_FULL, "queue_full")
+            else:  # the oldest make way once this one has committed
+                transaction.on_commit(images_enforce_limit, robust=True)
             return Image.objects.create(
-                file=written[0],
-                **thumbnails,
+                file=file,
+                thumbnails=thumbnails,
                 title=title[:200],
                 width=processed.width,
                 height=processed.height,
@@ -174,123 +165,71 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool
             )
     except IntegrityError:
         # Another upload of the same image won the race to the unique sha256.
-        discard(storage, written)
-        raise UploadRejected(_DUPLICATE, code="duplicate") from None
+        _discard(written)
+        raise UploadRejected(DUPLICATE, code="duplicate") from None
     except BaseException:
-        discard(storage, written)
+        _discard(written)
         raise
 
 
-def save_thumbnails(storage, thumbnails, written: list[str]) -> dict[str, str]:
-    """Write thumbnails under fresh names, each added to `written` (for the caller to undo);
-    returns the row's field values: every thumbnail field, empty where there is none."""
-    values = dict.fromkeys(THUMBNAIL_FIELDS.values(), "")
-    for thumbnail in thumbnails:
-        name = f"thumbs/{uuid.uuid4()}.{thumbnail.extension}"
-        written.append(name)
-        written[-1] = save_file(storage, name, thumbnail.content)
-        values[THUMBNAIL_FIELDS[thumbnail.format, thumbnail.width]] = written[-1]
-    return values
+def _save(name: str, content: bytes, written: list[str]) -> str:
+    written.append(name)  # before saving: a failed write may leave a partial file
+    written[-1] = storage.save_file(name, content)
+    return written[-1]
 
 
-def save_file(storage, name: str, content: bytes) -> str:
-    try:
-        return storage.save(name, ContentFile(content))
-    except Exception as error:
-        raise StorageUnavailable(f"could not write {name}: {error}") from error
-
-
-def discard(storage, names: Iterable[str]) -> None:
-    """Best effort: what cannot be removed now is an orphan for reconcile_media."""
-    for name in names:
-        try:
-            storage.delete(name)
-        except Exception:
-            logger.warning("event=upload.cleanup_failed file=%s", name, exc_info=True)
-
-
-# --- Deletion and the limit -------------------------------------------------
-
-
-def images_delete(pks: Iterable[int], *, reason: str, user=None) -> int:
-    """Delete images by primary key; django-cleanup deletes their files after commit."""
-    pks = list(pks)
-    deleted = 0
-    with transaction.atomic():
-        for start in range(0, len(pks), DELETE_BATCH):
-            batch = Image.objects.filter(pk__in=pks[start : start + DELETE_BATCH])
-            for pk, name in batch.values_list("pk", "file"):
-                audit("image.deleted", user=username(user), reason=reason, image=pk, file=name)
-            deleted += batch.delete()[1].get(Image._meta.label, 0)
-    return deleted
-
-
-def images_remove_missing(pks: Iterable[int], *, user=None) -> list[str]:
-    """Delete the images among `pks` whose file is gone; returns their file names.
-
-    Raises StorageUnavailable when storage cannot answer: then nothing is deleted.
-    """
-    rows = list(Image.objects.filter(pk__in=list(pks)).values_list("pk", "file"))
-    present = storage_ops.files_present(media_storage(), [name for _, name in rows])
-    missing = [(pk, name) for pk, name in rows if not present.get(name)]
-    images_delete([pk for pk, _ in missing], reason="file missing", user=user)
-    return [name for _, name in missing]
-
-
-def images_enforce_limit(*, limit: int | None = None, user=None) -> int:
-    """Delete the oldest images beyond the limit; safe to run from many processes at once."""
-    limit = settings.IMAGE_LIMIT if limit is None else limit
-    with transaction.atomic():
-        lock_shelf()
-        # Chosen under the lock and deleted by primary key: a concurrent run cannot make
-        # us delete an image that became one of the newest after we looked.
-        beyond = list(images_beyond_limit(limit).values_list("pk", flat=True))
-        deleted = images_delete(beyond, reason="limit", user=user)
-    if deleted:
-        audit("limit.enforced", user=username(user), limit=limit, deleted=deleted)
-    return deleted
-
-
-def images_beyond_limit(limit: int) -> QuerySet[Image]:
-    """The images older than the newest `limit`: what enforcing the limit deletes.
-    Pending images are not on the shelf: they never count."""
-    return Image.objects.filter(pending=False)[limit:]
-
-
-def images_delete_all(*, user=None) -> int:
-    """Delete every image and, after commit, every file."""
-    with transaction.atomic():
-        lock_shelf()
-        deleted = images_delete(
-            Image.objects.values_list("pk", flat=True), reason="delete-all", user=user
+def _save_thumbnails(thumbnails: list[variants.Thumbnail], written: list[str]) -> dict:
+    """Write thumbnails under fresh names: the row's `thumbnails` value."""
+    return {
+        thumbnail.key: _save(
+            f"thumbs/{uuid.uuid4()}.{thumbnail.extension}", thumbnail.content, written
         )
-    audit("shelf.emptied", user=username(user), deleted=deleted)
-    return deleted
-
-
-def lock_shelf() -> None:
-    """Serialise shelf-wide changes until the transaction ends."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SHELF_LOCK_KEY])
-    # SQLite: transactions begin IMMEDIATE (see settings), which already serialises writers.
-
-
-# --- The shelf version ------------------------------------------------------
-
-
-def shelf_changed() -> None:
-    """Count a change to the shelf, in the same transaction as the change."""
-    row = ShelfVersion.objects.filter(pk=ShelfVersion.ROW)
-    a_second_later = ExpressionWrapper(
-        F("changed_at") + timedelta(seconds=1), output_field=DateTimeField()
-    )
-    bump = {
-        "version": F("version") + 1,
-        "changed_at": Greatest(Value(timezone.now()), a_second_later),
+        for thumbnail in thumbnails
     }
-    if not row.update(**bump):
-        # The row is gone (a `flush`): make it again, then count. get_or_create waits for a
-        # concurrent creator and takes its row, so no change goes uncounted.
-        ShelfVersion.objects.get_or_create(pk=ShelfVersion.ROW)
-        row.update(**bump)
+
+
+def _discard(names: list[str]) -> None:
+    """Best effort: what cannot be removed now is an orphan for reconcile_media."""
+    for name in storage.delete_files(names):
+        logger.warning("event=upload.cleanup_failed file=%s", name)
+
+
+def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], list[str]]:
+    """Regenerate each image's thumbnails; returns (done, failed) as image file names."""
+    done, failed = [], []
+    for image in images:
+        try:
+            image_regenerate_thumbnails(image)
+        except Exception:  # one unreadable image must not stop the others
+            logger.exception("event=thumbnail.failed image=%s", image.pk)
+            failed.append(image.file.name)
+        else:
+            done.append(image.file.name)
+    return done, failed
+
+
+def image_regenerate_thumbnails(image: Image) -> None:
+    """Make every thumbnail afresh from the stored image, in one decode; the old files are
+    deleted after commit."""
+    try:
+        with storage.media_storage().open(image.file.name, "rb") as stored:
+            data = stored.read()
+    except FileNotFoundError:
+        raise  # the image itself is gone: a missing file, not an outage
+    except Exception as error:
+        raise StorageUnavailable(f"could not read {image.file.name}: {error}") from error
+    with decode_turn():
+        thumbnails = variants.make_from_stored(data, image.format, (image.width, image.height))
+    written: list[str] = []
+    try:
+        new = _save_thumbnails(thumbnails, written)
+        with transaction.atomic():
+            old = list(Image.objects.filter(pk=image.pk).values_list("thumbnails", flat=True))
+            Image.objects.filter(pk=image.pk).update(thumbnails=new)
+            replaced = [name for names in old for name in names.values()]
+            transaction.on_commit(lambda: _discard(replaced), robust=True)
+    except BaseException:
+        _discard(written)
+        raise
+    image.thumbnails = new
+    audit("thumbnail.regenerated", image=image.pk, files=len(written))

@@ -60,7 +60,7 @@ def test_csv_export_lists_every_column(admin_client):
     ]  # fmt: skip
     assert row["title"] == "garden"
     assert (row["file"], row["thumbnail"], row["width"], row["height"]) == (
-        image.file.name, image.thumbnail.name, "64", "48",
+        image.file.name, image.preview_name, "64", "48",
     )  # fmt: skip
     assert row["file_present"] == "True"
 

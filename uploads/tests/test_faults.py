@@ -9,8 +9,9 @@ from django.core.management.base import CommandError
 from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from uploads.media import storage
 from uploads.models import Image
-from uploads.shelf import services
+from uploads.shelf import deletion, services
 from uploads.tests.factories import distinct_png, upload_file
 
 
@@ -29,7 +30,7 @@ def test_a_write_that_fails_half_way_leaves_no_partial_file(staff_client, files,
     response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
 
     assert response.status_code == 503
-    assert "storage is unavailable" in response.content.decode()
+    assert storage.UNAVAILABLE in response.content.decode()
     assert Image.objects.count() == 0
     assert files() == []
 
@@ -79,6 +80,19 @@ def test_a_rolled_back_upload_is_never_shown_and_reconcile_sweeps_its_files(
     assert len(leftovers) == 3  # the image, its AVIF and its WebP thumbnail
     assert not any(name in html for name in leftovers)
     assert files() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_deletion_keeps_the_row_and_its_files(files):
+    image = ingest(1)
+    stored = files()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        deletion.images_delete(Image.objects.filter(pk=image.pk), reason="test")
+        raise RuntimeError("the request failed after the deletion")
+
+    assert Image.objects.filter(pk=image.pk).exists()
+    assert files() == stored
 
 
 @pytest.mark.django_db(transaction=True)

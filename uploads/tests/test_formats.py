@@ -49,7 +49,7 @@ def test_a_phone_photo_is_stored_upright_as_a_jpeg_without_metadata(admin_client
     assert bottom[2] > 180 and bottom[0] < 80
     assert dict(upright.getexif()) == {}
     assert not {"exif", "icc_profile", "xmp"} & set(upright.info)
-    thumbnail = stored(image.thumbnail.name)
+    thumbnail = stored(image.preview_name)
     assert (thumbnail.format, thumbnail.size) == ("WEBP", (480, 720))  # whole, 480 px wide
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from uploads.media import storage
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
 from uploads.shelf import services
@@ -22,6 +23,10 @@ DAMAGED = "This image is damaged or incomplete"
 
 def post_image(client, data: bytes, name: str, content_type: str = "image/jpeg", title=""):
     return client.post("/images/", {"image": upload_file(data, name, content_type), "title": title})
+
+
+def url(name: str) -> str:
+    return default_storage.url(name)
 
 
 def stored(image: Image):
@@ -192,7 +197,7 @@ def test_a_failed_storage_write_answers_503_and_leaves_nothing(staff_client, fil
     response = post_image(staff_client, f.distinct_png(1), "ok.png", "image/png")
 
     assert response.status_code == 503
-    assert "storage is unavailable" in response.content.decode()
+    assert storage.UNAVAILABLE in response.content.decode()
     assert Image.objects.count() == 0
     assert files() == []
 
@@ -215,7 +220,8 @@ def test_stored_names_are_fresh_uuids_and_never_the_clients_name(files):
 
     uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
     assert re.fullmatch(rf"images/{uuid}\.jpg", image.file.name)
-    assert re.fullmatch(rf"thumbs/{uuid}\.webp", image.thumbnail.name)
+    assert re.fullmatch(rf"thumbs/{uuid}\.webp", image.preview_name)
+    assert re.fullmatch(rf"thumbs/{uuid}\.avif", image.thumbnails["avif-480"])
     assert image.title == "passwd"
     assert files() == sorted(image.stored_names())
 
@@ -253,7 +259,7 @@ def test_an_orientation_6_jpeg_is_stored_upright(staff_client):
     assert top[0] > 180 and top[2] < 80  # red, once on the left, is now on top
     assert bottom[2] > 180 and bottom[0] < 80
     assert upright.getexif().get(0x0112) is None
-    with default_storage.open(image.thumbnail.name, "rb") as handle:
+    with default_storage.open(image.preview_name, "rb") as handle:
         assert open_image(handle.read()).size == (40, 60)
 
 
@@ -317,10 +323,10 @@ def test_the_long_edge_is_capped_and_the_thumbnail_is_a_480px_webp(settings):
     image = services.image_ingest(upload_file(f.jpeg(size=(1600, 1200))), user=None)
 
     assert (image.width, image.height) == (1000, 750) == stored(image).size
-    with default_storage.open(image.thumbnail.name, "rb") as handle:
+    with default_storage.open(image.preview_name, "rb") as handle:
         thumbnail = open_image(handle.read())
     assert thumbnail.format == "WEBP"
-    assert thumbnail.size == (480, 360) == image.thumbnail_size
+    assert thumbnail.size == (480, 360) == image.preview_size
 
 
 def test_metadata_is_recorded_from_the_stored_bytes(staff_user):
@@ -345,9 +351,9 @@ def test_the_page_shows_thumbnails_with_size_alt_and_a_link_to_the_full_image(cl
 
     newest, older = images[1], images[0]
     assert f'<a class="shelf__link" href="{newest.file.url}">' in html
-    assert f'src="{newest.thumbnail.url}" width="480" height="360"' in html
+    assert f'src="{url(newest.preview_name)}" width="480" height="360"' in html
     assert 'alt="second" fetchpriority="high">' in html
-    assert older.thumbnail.url in html
+    assert f'src="{url(older.preview_name)}"' in html
 
 
 def test_the_page_offers_every_thumbnail_avif_first_by_its_width(client):
@@ -355,8 +361,9 @@ def test_the_page_offers_every_thumbnail_avif_first_by_its_width(client):
 
     html = client.get("/").content.decode()
 
-    avif = f"{image.avif_480.url} 480w, {image.avif_720.url} 720w, {image.avif_1080.url} 960w"
-    webp = f"{image.thumbnail.url} 480w, {image.webp_720.url} 720w, {image.webp_1080.url} 960w"
+    names = {key: url(name) for key, name in image.thumbnails.items()}
+    avif = f"{names['avif-480']} 480w, {names['avif-720']} 720w, {names['avif-1080']} 960w"
+    webp = f"{names['webp-480']} 480w, {names['webp-720']} 720w, {names['webp-1080']} 960w"
     assert f'<source type="image/avif" srcset="{avif}"' in html
     assert f'<source type="image/webp" srcset="{webp}"' in html
     assert html.index("image/avif") < html.index("image/webp")

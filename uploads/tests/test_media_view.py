@@ -44,7 +44,7 @@ def test_a_jpeg_is_served_as_image_jpeg(client):
 
 
 def test_a_thumbnail_is_served_as_image_webp(client, image):
-    response = client.get(f"/media/{image.thumbnail.name}")
+    response = client.get(f"/media/{image.preview_name}")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"

@@ -13,7 +13,7 @@ from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.core.management import call_command
 
 from uploads.models import Image
-from uploads.shelf import moderation, services
+from uploads.shelf import deletion, moderation, services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db
@@ -105,9 +105,9 @@ def test_staff_who_may_add_still_go_straight_onto_the_shelf(staff_client):
 def test_pending_images_are_never_counted_by_the_limit(full_shelf, settings):
     queue(7), queue(8)
 
-    deleted = services.images_enforce_limit()
+    deleted = deletion.images_enforce_limit()
 
-    assert deleted == 0
+    assert deleted == []
     assert Image.objects.count() == 5
 
 

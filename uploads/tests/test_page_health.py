@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.files.storage import default_storage
 
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
@@ -13,6 +14,10 @@ from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def url(name: str) -> str:
+    return default_storage.url(name)
 
 
 def ingest(index: int, title: str = "") -> Image:
@@ -30,20 +35,20 @@ def test_an_image_whose_file_was_deleted_by_hand_is_left_off_the_page_and_kept(
     html = response.content.decode()
     assert response.status_code == 200
     assert "lost" not in html
-    assert lost.thumbnail.url not in html
-    assert kept.thumbnail.url in html
+    assert url(lost.preview_name) not in html
+    assert url(kept.preview_name) in html
     assert Image.objects.count() == 2
-    assert lost.thumbnail.name in files()
+    assert lost.preview_name in files()
 
 
 def test_a_missing_thumbnail_falls_back_to_the_full_image(client, media_root):
     image = ingest(1, "no preview")
-    os.remove(media_root / image.thumbnail.name)
+    os.remove(media_root / image.preview_name)
 
     html = client.get("/").content.decode()
 
     assert f'src="{image.file.url}"' in html
-    assert image.thumbnail.url not in html
+    assert url(image.preview_name) not in html
     assert Image.objects.count() == 1
 
 
@@ -78,10 +83,10 @@ def test_a_storage_outage_deletes_nothing_and_the_page_still_renders(client, mon
     for index in range(2):
         ingest(index)
 
-    def unavailable(storage, names):
+    def unavailable(names):
         raise StorageUnavailable("connection refused")
 
-    monkeypatch.setattr("uploads.media.storage.files_present", unavailable)
+    monkeypatch.setattr("uploads.media.storage.existing", unavailable)
 
     response = client.get("/")
 

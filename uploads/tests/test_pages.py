@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core.files.storage import default_storage
 from django.db import DatabaseError
 from django.test import RequestFactory
 from django.views.defaults import page_not_found, server_error
@@ -12,6 +15,7 @@ from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
 pytestmark = pytest.mark.django_db
+HERO = "Three framed pictures standing on a wooden shelf under a warm evening sky"
 
 
 def add_image(index: int = 0, **kwargs) -> Image:
@@ -58,6 +62,46 @@ def test_page_lists_the_newest_images_first(client):
     assert html.index("picture 2") < html.index("picture 1") < html.index("picture 0")
 
 
+def image_tags(html: str) -> dict[str, str]:
+    """Each <img> on the page, by its alt text."""
+    tags = re.findall(r"<img [^>]*>", html)
+    return {re.search(r'alt="([^"]*)"', tag).group(1): tag for tag in tags}
+
+
+def test_the_hero_and_the_first_three_images_are_asked_for_first(client, settings):
+    settings.IMAGE_LIMIT = 4
+    for index in range(4):
+        add_image(index, title=f"picture {index}")
+
+    tags = image_tags(client.get("/").content.decode())
+
+    first = {alt for alt, tag in tags.items() if 'fetchpriority="high"' in tag}
+    assert sorted(tags) == sorted([HERO, "picture 3", "picture 2", "picture 1", "picture 0"])
+    assert first == {HERO, "picture 3", "picture 2", "picture 1"}
+
+
+def test_no_image_on_the_page_is_loaded_lazily(client, settings):
+    settings.IMAGE_LIMIT = 6
+    for index in range(6):
+        add_image(index)
+
+    html = client.get("/").content.decode()
+
+    assert html.count("<img ") == 7
+    assert "loading=" not in html
+
+
+@pytest.mark.parametrize(
+    ("size", "share"), [((960, 720), "1.000"), ((960, 640), "1.000"), ((600, 900), "0.500")]
+)
+def test_each_image_says_how_much_of_its_card_it_fills(client, size, share):
+    services.image_ingest(upload_file(distinct_png(1, size=size)), user=None)
+
+    html = client.get("/").content.decode()
+
+    assert f'sizes="(min-width: 1132px) calc(352px * {share}),' in html
+
+
 def test_staff_upload_of_a_png_redirects_and_shows_on_the_page(staff_client, files):
     response = staff_client.post(
         "/images/", {"image": upload_file(distinct_png(1), "garden.png"), "title": ""}
@@ -68,7 +112,7 @@ def test_staff_upload_of_a_png_redirects_and_shows_on_the_page(staff_client, fil
     image = Image.objects.get()
     assert image.title == "garden"
     page = staff_client.get("/").content.decode()
-    assert image.thumbnail.url in page
+    assert default_storage.url(image.preview_name) in page
     assert image.file.url in page
     assert files() == sorted(image.stored_names())
 
@@ -149,7 +193,7 @@ def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
     def broken_cursor(*args, **kwargs):
         raise DatabaseError("connection refused")
 
-    monkeypatch.setattr("uploads.shelf.selectors.connection.cursor", broken_cursor)
+    monkeypatch.setattr("uploads.page.views.connection.cursor", broken_cursor)
 
     response = client.get("/healthz")
 

@@ -94,7 +94,7 @@ def gone(images: list[Image]) -> bool:
 
 def thumbnail_changed(images: list[Image]) -> bool:
     kept = images[1]
-    return Image.objects.get(pk=kept.pk).thumbnail.name != kept.thumbnail.name
+    return Image.objects.get(pk=kept.pk).thumbnails != kept.thumbnails
 
 
 def enforce_a_limit_of_one(client: Client, images: list[Image]):

@@ -24,7 +24,7 @@ def shelf_with_gaps(media_root) -> list[Image]:
     """Three images: one whole, one without its file, one without its thumbnail."""
     images = [services.image_ingest(upload_file(distinct_png(i)), user=None) for i in range(3)]
     os.remove(media_root / images[1].file.name)
-    os.remove(media_root / images[2].thumbnail.name)
+    os.remove(media_root / images[2].preview_name)
     return images
 
 

@@ -48,17 +48,19 @@ def test_a_consistent_shelf_needs_nothing(capsys):
     assert "Nothing to repair: rows and files agree." in out
 
 
-def test_dry_run_reports_a_missing_image_and_changes_nothing(media_root, capsys):
+def test_dry_run_reports_a_missing_image_and_changes_nothing(media_root, capsys, files):
     image = ingest(1)
+    ingest(2)  # one file still there: storage is the right place (see AllFilesMissing)
     os.remove(media_root / image.file.name)
+    before = files()
 
     status, out, _ = reconcile("--dry-run", capsys=capsys)
 
     assert status == 0
     assert f"Would delete 1 row(s) whose image file is missing: {image.file.name}" in out
     assert "Dry run: nothing was changed." in out
-    assert Image.objects.filter(pk=image.pk).exists()
-    assert (media_root / image.thumbnail.name).exists()
+    assert Image.objects.count() == 2
+    assert files() == before
 
 
 def test_a_row_whose_image_is_missing_is_deleted_with_its_thumbnail(media_root, capsys, files):
@@ -75,7 +77,7 @@ def test_a_row_whose_image_is_missing_is_deleted_with_its_thumbnail(media_root, 
 
 def test_a_missing_thumbnail_is_reported_then_regenerated(media_root, capsys, files):
     image = ingest(1)
-    os.remove(media_root / image.thumbnail.name)
+    os.remove(media_root / image.preview_name)
 
     dry_status, dry_out, _ = reconcile("--dry-run", capsys=capsys)
     status, out, _ = reconcile(capsys=capsys)
@@ -84,8 +86,8 @@ def test_a_missing_thumbnail_is_reported_then_regenerated(media_root, capsys, fi
     assert f"Would regenerate 1 missing thumbnail(s): {image.file.name}" in dry_out
     assert f"Regenerated 1 missing thumbnail(s): {image.file.name}" in out
     image.refresh_from_db()
-    assert image.thumbnail.name.startswith("thumbs/")
-    assert (media_root / image.thumbnail.name).exists()
+    assert image.preview_name.startswith("thumbs/")
+    assert (media_root / image.preview_name).exists()
     assert files() == sorted(image.stored_names())
 
 
@@ -134,7 +136,7 @@ def test_skip_orphans_leaves_unreferenced_files_alone(media_root, capsys):
 
 
 def test_rows_beyond_the_limit_are_deleted_with_their_files(settings, capsys, files):
-    settings.IMAGE_LIMIT = 10  # upload five without the signal trimming them
+    settings.IMAGE_LIMIT = 10  # upload five without ingest trimming them
     images = [ingest(index) for index in range(5)]
     settings.IMAGE_LIMIT = 3
 
@@ -164,7 +166,7 @@ def test_json_output_counts_and_names_every_category(media_root, capsys):
     missing = ingest(1)
     no_thumb = ingest(2)
     os.remove(media_root / missing.file.name)
-    os.remove(media_root / no_thumb.thumbnail.name)
+    os.remove(media_root / no_thumb.preview_name)
     orphan = write_orphan(media_root)
 
     status, out, _ = reconcile("--dry-run", "--json", capsys=capsys)
@@ -185,7 +187,7 @@ def test_an_unreachable_storage_exits_2_and_deletes_nothing(media_root, capsys, 
     image = ingest(1)
     os.remove(media_root / image.file.name)
 
-    def unreachable(storage, prefix):
+    def unreachable(prefix):
         raise StorageUnavailable("could not list 'images/': connection refused")
 
     monkeypatch.setattr("uploads.media.storage.list_files", unreachable)
@@ -199,7 +201,7 @@ def test_an_unreachable_storage_exits_2_and_deletes_nothing(media_root, capsys, 
 
 
 def test_a_misconfigured_storage_exits_1(capsys, monkeypatch):
-    def misconfigured(storage, prefix):
+    def misconfigured(prefix):
         raise StorageMisconfigured("NoSuchBucket")
 
     monkeypatch.setattr("uploads.media.storage.list_files", misconfigured)
@@ -302,7 +304,7 @@ def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, mon
 
     monkeypatch.setattr(storage.os, "scandir", Listing)
 
-    names = [stored.name for stored in storage.list_files(storage.media_storage(), "images/")]
+    names = [stored.name for stored in storage.list_files("images/")]
 
     assert names == [kept.file.name]
 
@@ -331,7 +333,7 @@ def test_storage_holding_none_of_the_rows_files_stops_the_run(media_root, capsys
     status, out, err = reconcile(capsys=capsys)
 
     assert status == 2
-    assert f"None of the 6 files that the 2 rows name is in {media_root}" in err
+    assert f"None of the 2 image files checked is in {media_root}, so nothing was deleted" in err
     assert "--allow-all-missing" in err
     assert list(Image.objects.order_by("pk")) == images
     assert files() == [orphan]
@@ -379,6 +381,7 @@ def test_json_is_the_only_thing_on_stdout_in_dry_and_real_runs(tmp_path):
 INGEST_AND_LOSE_A_THUMBNAIL = """
 from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
+from django.core.files.storage import default_storage
 image = services.image_ingest(upload_file(distinct_png(1)))
-image.thumbnail.storage.delete(image.thumbnail.name)
+default_storage.delete(image.preview_name)
 """

@@ -61,7 +61,9 @@ def body_seconds(environ) -> float:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    largest = settings.MAX_UPLOAD_MB * 1024 * 1024
+    from uploads.shelf.services import max_upload_bytes  # config/wsgi.py imports this early
+
+    largest = max_upload_bytes()
     share = settings.REQUEST_BODY_DEADLINE * length / largest
     return min(settings.REQUEST_BODY_DEADLINE, settings.REQUEST_BODY_IDLE + share)
 

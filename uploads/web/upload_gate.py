@@ -10,7 +10,6 @@ body, spools a single byte. Files that are spooled go to unnamed temporary files
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,67 +26,49 @@ from uploads.shelf.audit import audit, username
 from uploads.shelf.permissions import UploadAccess
 
 
-def may_upload(request) -> bool:
-    """Whether this person may send an image to the page's form: the one upload rule."""
-    return permissions.upload_access(request.user) != UploadAccess.REFUSED
-
-
-def may_upload_in_the_admin(request) -> bool:
-    return permissions.may(request.user, permissions.ADD)
-
-
-def may_import(request) -> bool:
-    return permissions.may(request.user, permissions.IMPORT)
-
-
-def image_bytes() -> int:
-    return settings.MAX_UPLOAD_MB * 1024 * 1024
-
-
 @dataclass(frozen=True)
 class Door:
-    """A form that takes files."""
+    """A form that takes files: who may use it, and how large its body may be."""
 
-    files: Callable[[], int]  # how many files it takes at most
-    file_bytes: Callable[[], int]  # how large one may be
-    too_large: Callable[[int], str]  # the refusal, for a body of that many bytes
-    may_send: Callable[..., bool]  # (request) -> whether this person may use it
+    permission: str = ""  # the admin's doors; the page's own follows PUBLIC_UPLOADS too
+    bulk: bool = False  # takes BULK_UPLOAD_MAX_FILES files in one body (without its script)
+    importing: bool = False  # the import form: its own byte cap
     page: str = ""  # the URL name of the page that shows it, when not its own
-    in_admin: bool = False  # whose pages send those not signed in as staff to sign in
-    # The form's refusal when it sends several files in one body (its script sends one).
-    together_too_large: Callable[[int], str] | None = None
+
+    @property
+    def in_admin(self) -> bool:
+        """Its pages send those not signed in as staff to sign in."""
+        return bool(self.permission)
+
+    def may_send(self, request) -> bool:
+        if self.permission:
+            return permissions.may(request.user, self.permission)
+        return permissions.upload_access(request.user) != UploadAccess.REFUSED
 
     def max_body(self) -> int:
-        return self.files() * self.file_bytes() + _other_fields()
+        files = settings.BULK_UPLOAD_MAX_FILES if self.bulk else 1
+        file_bytes = import_limits.MAX_BYTES if self.importing else services.max_upload_bytes()
+        return files * file_bytes + _other_fields()
+
+    def too_large(self, size: int, *, together: bool = False) -> str:
+        """The refusal for a body of `size` bytes (`together`: several files in it)."""
+        if self.importing:
+            return import_limits.too_large_message(size)
+        if together and self.bulk:
+            return (
+                f"These files are {size / 1024 / 1024:.1f} MB together; a bulk upload takes at "
+                f"most {settings.BULK_UPLOAD_MAX_FILES} files of {settings.MAX_UPLOAD_MB} MB each."
+            )
+        return services.too_large_message(size)
 
 
 # The body's size stands for the file's: a door that takes one file (the script's bulk
 # upload included) gets just that file, give or take a few hundred bytes of form.
 DOORS = {
-    "uploads:upload": Door(
-        lambda: 1, image_bytes, services.too_large_message, may_upload, page="uploads:index"
-    ),
-    "admin:uploads_image_add": Door(
-        lambda: 1, image_bytes, services.too_large_message, may_upload_in_the_admin, in_admin=True
-    ),
-    "admin:uploads_image_bulk_upload": Door(
-        lambda: settings.BULK_UPLOAD_MAX_FILES,
-        image_bytes,
-        services.too_large_message,
-        may_upload_in_the_admin,
-        in_admin=True,
-        together_too_large=lambda size: (
-            f"These files are {size / 1024 / 1024:.1f} MB together; a bulk upload takes at "
-            f"most {settings.BULK_UPLOAD_MAX_FILES} files of {settings.MAX_UPLOAD_MB} MB each."
-        ),
-    ),
-    "admin:uploads_image_import": Door(
-        lambda: 1,
-        lambda: import_limits.MAX_BYTES,
-        import_limits.too_large_message,
-        may_import,
-        in_admin=True,
-    ),
+    "uploads:upload": Door(page="uploads:index"),
+    "admin:uploads_image_add": Door(permissions.ADD),
+    "admin:uploads_image_bulk_upload": Door(permissions.ADD, bulk=True),
+    "admin:uploads_image_import": Door(permissions.IMPORT, importing=True),
 }
 
 
@@ -145,7 +126,7 @@ class UploadGateMiddleware:
         )
         if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
             return JsonResponse({"error": door.too_large(size)}, status=413)
-        message = (door.together_too_large or door.too_large)(size)
+        message = door.too_large(size, together=True)
         request.method = "GET"  # the body stays unread: a GET has none
         if door.page:
             request.path_info = reverse(door.page)

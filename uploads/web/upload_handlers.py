@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
+from uploads.shelf.services import max_upload_bytes
+
 
 class OversizedUpload(UploadedFile):
     """A file that passed the limit: its name and its whole size, and no content."""
@@ -27,7 +29,7 @@ class SizeLimitUploadHandler(FileUploadHandler):
         self.oversized = False
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if start + len(raw_data) > settings.MAX_UPLOAD_MB * 1024 * 1024:
+        if start + len(raw_data) > max_upload_bytes():
             self.oversized = True
         return None if self.oversized else raw_data
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from uploads.media.reconcile import AllFilesMissing, ReconcileReport, media_reconcile
+from uploads.media.reconcile import ReconcileReport, media_reconcile
 from uploads.media.storage import StorageMisconfigured, StorageUnavailable
+from uploads.shelf.deletion import AllFilesMissing
 
 EXIT_CONFIGURATION = 1
 EXIT_STORAGE_UNAVAILABLE = 2

@@ -7,9 +7,8 @@ from django.contrib import admin, messages
 from django.templatetags.static import static
 from django.utils.html import format_html
 
-from uploads.media.storage import StorageUnavailable
+from uploads.media import storage
 from uploads.models import Image
-from uploads.shelf import selectors
 
 PLACEHOLDER = "uploads/missing.svg"
 
@@ -25,9 +24,9 @@ class FileStatusFilter(admin.SimpleListFilter):
         if self.value() not in ("present", "missing"):
             return queryset
         try:
-            present = selectors.present_image_names()
-        except StorageUnavailable:
-            messages.error(request, "Storage is unavailable: the file status is unknown.")
+            present = {stored.name for stored in storage.list_files("images/")}
+        except storage.StorageUnavailable:
+            messages.error(request, storage.UNAVAILABLE)
             return queryset.none()
         if self.value() == "present":
             return queryset.filter(file__in=present)
@@ -50,20 +49,20 @@ class PendingFilter(admin.SimpleListFilter):
 
 
 def note_files(images) -> None:
-    """Mark each image's file_present and thumbnail_present (None: storage did not answer)."""
+    """Mark each image's file_present and preview_present (None: storage did not answer)."""
     try:
-        present = selectors.media_present(images)
-    except StorageUnavailable:
-        present = {}
+        present = storage.existing(name for image in images for name in image.stored_names())
+    except storage.StorageUnavailable:
+        present = None
     for image in images:
-        image.file_present = present.get(image.file.name)
-        image.thumbnail_present = present.get(image.thumbnail.name) if image.thumbnail else False
+        image.file_present = None if present is None else image.file.name in present
+        image.preview_present = None if present is None else image.preview_name in present
 
 
 def image_preview(image: Image, *, width: int):
     """The thumbnail, the full image when only the thumbnail is missing (as on the public
     page), or a placeholder when the file is known to be missing: never a broken image."""
-    thumb_width, thumb_height = image.thumbnail_size
+    thumb_width, thumb_height = image.preview_size
     height = round(width * thumb_height / thumb_width) if thumb_width else width
     if getattr(image, "file_present", None) is False:
         return format_html(
@@ -72,10 +71,11 @@ def image_preview(image: Image, *, width: int):
             width,
             height,
         )
-    thumbnail_missing = getattr(image, "thumbnail_present", None) is False
+    use_file = getattr(image, "preview_present", None) is False or not image.preview_name
+    url = image.file.url if use_file else storage.media_storage().url(image.preview_name)
     return format_html(
         '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy" decoding="async">',
-        image.file.url if thumbnail_missing or not image.thumbnail else image.thumbnail.url,
+        url,
         width,
         height,
         image.alt_text,

@@ -1,0 +1,83 @@
+"""The page every visitor shares: rendered and gzipped once, reused by this process for up
+to PAGE_CACHE_SECONDS, and validated by an ETag of its own bytes.
+
+Only pages that carry nothing of one visitor's (no user, no message, no form and its CSRF
+token) come here; the view renders the others afresh, and GZipMiddleware compresses them
+with Django's BREACH mitigations.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.gzip import re_accepts_gzip
+from django.utils.cache import get_conditional_response
+from django.utils.http import quote_etag
+
+HEADERS = {
+    # Revalidated on every visit: a repeat visit costs a 304, and never shows a deleted image.
+    "Cache-Control": "public, max-age=0, must-revalidate",
+    # Cookie too: at the same address, staff (signed in by cookie) get their own page.
+    "Vary": "Accept-Encoding, Cookie",
+}
+
+
+@dataclass(frozen=True)
+class Rendering:
+    html: bytes
+    gzipped: bytes
+    etag: str  # weak: the same for the page gzipped or not
+    until: float  # time.monotonic() after which the page is rendered again
+
+
+# This process's latest rendering, and the lock its renderer holds: when it expires, one
+# thread renders the next while the others wait for it, rather than all rendering it.
+_kept: Rendering | None = None
+_rendering = threading.Lock()
+
+
+def response(request, render: Callable[[], bytes]) -> HttpResponse:
+    """The page, or 304 when the browser's copy is current; render() makes its HTML."""
+    rendering = _current(render)
+    answer = get_conditional_response(request, etag=rendering.etag)
+    if answer is None:
+        if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            answer = HttpResponse(rendering.gzipped, headers={"Content-Encoding": "gzip"})
+        else:
+            answer = HttpResponse(rendering.html)
+    answer["ETag"] = rendering.etag
+    for name, value in HEADERS.items():
+        answer[name] = value
+    return answer
+
+
+def _current(render: Callable[[], bytes]) -> Rendering:
+    global _kept
+    rendering = _kept
+    if rendering is not None and time.monotonic() < rendering.until:
+        return rendering
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return _render(render)
+    with _rendering:
+        rendering = _kept  # another thread may have rendered it while this one waited
+        if rendering is None or time.monotonic() >= rendering.until:
+            rendering = _kept = _render(render)
+    return rendering
+
+
+def _render(render: Callable[[], bytes]) -> Rendering:
+    html = render()
+    digest = hashlib.blake2b(html, digest_size=12).hexdigest()
+    return Rendering(
+        html=html,
+        gzipped=gzip.compress(html, mtime=0),
+        etag="W/" + quote_etag(digest),
+        until=time.monotonic() + settings.PAGE_CACHE_SECONDS,
+    )

@@ -127,8 +127,8 @@ AXES_CLIENT_IP_CALLABLE = "uploads.web.throttling.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_VERBOSE = False
 RATELIMIT_IP_META_KEY = "uploads.web.throttling.client_ip"
-# Anonymous uploads per address (PUBLIC_UPLOADS), counted where every worker and dyno
-# sees the same count: in Redis with REDIS_URL, else in a table (see the Cache section).
+# Anonymous uploads per address (PUBLIC_UPLOADS), counted in a table every worker and dyno
+# shares (see the Cache section).
 PUBLIC_UPLOAD_RATE = env("PUBLIC_UPLOAD_RATE", default="10/h")
 
 # --- Internationalisation ---------------------------------------------------
@@ -161,11 +161,14 @@ def s3_media_storage(env: environ.Env) -> dict:
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            # Every key under this prefix: deployments that share a bucket each keep their own.
+            "location": env("AWS_LOCATION", default="").strip("/"),
             "endpoint_url": s3["AWS_S3_ENDPOINT_URL"],
             "region_name": s3["AWS_S3_REGION_NAME"],
             "access_key": s3["AWS_ACCESS_KEY_ID"],
             "secret_key": s3["AWS_SECRET_ACCESS_KEY"],
             "custom_domain": s3["AWS_S3_CUSTOM_DOMAIN"],
+            "url_protocol": env("AWS_S3_URL_PROTOCOL", default="https:"),
             "client_config": Config(
                 s3={"addressing_style": s3["AWS_S3_ADDRESSING_STYLE"]},
                 # SigV4 for signed links too: in the older AWS regions (us-east-1, eu-west-1…)
@@ -190,8 +193,8 @@ def s3_media_storage(env: environ.Env) -> dict:
             "querystring_auth": env.bool(
                 "AWS_QUERYSTRING_AUTH", default=not s3["AWS_S3_CUSTOM_DOMAIN"]
             ),
-            # How long a signed link lasts (SigV4: at most 7 days). The public page's ETag
-            # changes every half of it, so no page outlives its links.
+            # How long a signed link lasts (SigV4: at most 7 days). Pages are rendered with
+            # fresh links, and their ETag changes with them.
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
             # Names are fresh UUIDs, so a write goes straight to PUT: no HEAD first to look
             # for a free name. Never set ACLs (buckets own them).
@@ -210,16 +213,17 @@ def s3_media_storage(env: environ.Env) -> dict:
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     MEDIA_STORAGE = s3_media_storage(env)
-    # Where media links point, for the Content-Security-Policy's img-src.
-    _custom_domain = MEDIA_STORAGE["OPTIONS"]["custom_domain"]
-    _endpoint_host = urlsplit(
-        MEDIA_STORAGE["OPTIONS"]["endpoint_url"] or "https://amazonaws.com"
-    ).hostname
-    MEDIA_ORIGINS = (
-        [f"https://{_custom_domain}"]
-        if _custom_domain
-        else [f"https://{_endpoint_host}", f"https://*.{_endpoint_host}"]
-    )
+    # Where media links point, exactly as django-storages builds them, for the
+    # Content-Security-Policy's img-src: the custom domain, or the endpoint (its scheme,
+    # host and port) and, unless links are path-style, its bucket subdomains.
+    _options = MEDIA_STORAGE["OPTIONS"]
+    if _options["custom_domain"]:
+        MEDIA_ORIGINS = [f"{_options['url_protocol']}//{_options['custom_domain']}"]
+    else:
+        _endpoint = urlsplit(_options["endpoint_url"] or "https://amazonaws.com")
+        MEDIA_ORIGINS = [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+        if env("AWS_S3_ADDRESSING_STYLE", default="") != "path":
+            MEDIA_ORIGINS.append(f"{_endpoint.scheme}://*.{_endpoint.netloc}")
 else:
     MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     MEDIA_ORIGINS = []
@@ -258,37 +262,11 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Cache ------------------------------------------------------------------
 
-REDIS_URL = env("REDIS_URL", default="")
-# A page never waits long for Redis: on an error it does without the cache.
-REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
-if REDIS_URL.startswith("rediss://"):
-    REDIS_OPTIONS["ssl_cert_reqs"] = None  # Heroku Key-Value Store's certificates are self-signed
-# Every key carries a prefix of this app's own, so that apps sharing one Redis (Heroku lets
-# one Key-Value Store serve several) never read each other's entries. By default it is
-# derived from the database the app uses.
-_database = DATABASES["default"]
-CACHE_KEY_PREFIX = env(
-    "CACHE_KEY_PREFIX",
-    default=hashlib.blake2b(
-        "|".join(
-            str(_database.get(key, "")) for key in ("ENGINE", "HOST", "PORT", "NAME")
-        ).encode(),
-        digest_size=6,
-    ).hexdigest(),
-)
-if REDIS_URL:
-    _default_cache = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "OPTIONS": REDIS_OPTIONS,
-    }
-else:
-    _default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 CACHES = {
-    "default": {**_default_cache, "KEY_PREFIX": CACHE_KEY_PREFIX},
+    # Nothing shared lives here: the visitors' page is kept per process (uploads/page/shared.py).
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Rate-limit counts (django-ratelimit) must be shared by every worker and dyno and
-    # incremented atomically: a table of ours (uploads/rate_counts.py), with or without
-    # Redis, so that they hold (and uploads go on) when Redis is away.
+    # incremented atomically: a table of ours (uploads/web/rate_counts.py).
     "rate_counts": {"BACKEND": "uploads.web.rate_counts.DatabaseCounts"},
 }
 RATELIMIT_USE_CACHE = "rate_counts"
@@ -322,14 +300,12 @@ IMAGE_MAX_EDGE = at_least_one("IMAGE_MAX_EDGE", 4096)
 
 
 def public_uploads_mode(value: str) -> str:
-    """PUBLIC_UPLOADS as one of "off", "moderated", "open"; the old booleans keep their meaning."""
+    """PUBLIC_UPLOADS as one of "off", "moderated", "open"; true and false still mean open
+    and off."""
     mode = value.strip().lower()
+    mode = {"true": "open", "1": "open", "false": "off", "0": "off", "": "off"}.get(mode, mode)
     if mode in ("off", "moderated", "open"):
         return mode
-    if mode in environ.Env.BOOLEAN_TRUE_STRINGS:
-        return "open"
-    if mode in ("", "false", "no", "n", "0"):
-        return "off"
     raise ImproperlyConfigured(
         f"PUBLIC_UPLOADS={value!r} is not a value it takes: use off (staff only), moderated "
         "(visitors' uploads wait for staff approval) or open (they go straight on the shelf)."

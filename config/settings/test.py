@@ -4,7 +4,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES
+from .base import DATABASES
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789abcdef"
@@ -16,12 +16,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Local memory, and rate counts in the database; tests/redis turns Redis on.
-CACHES = {
-    **CACHES,
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-}
-REDIS_URL = ""
 # Every request renders the page, so a test sees its own change at once; the tests of
 # the reuse itself turn it on.
 PAGE_CACHE_SECONDS = 0

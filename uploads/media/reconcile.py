@@ -29,14 +29,15 @@ IMPORT_PREVIEWS = "django-import-export/"
 IMPORT_PREVIEW_AGE = timedelta(hours=1)
 ROW_BATCH = 2000  # rows fetched per round trip
 PROGRESS_EVERY = 10_000
-LISTS = (
+# What a run changes (or, in a dry run, would change), then what it spares.
+CHANGES = (
     "missing_image",
     "thumbnails_regenerated",
     "orphans_deleted",
-    "orphans_spared",
     "beyond_limit",
     "import_previews_deleted",
 )
+LISTS = (*CHANGES, "orphans_spared")
 
 
 @dataclass
@@ -58,7 +59,9 @@ class ReconcileReport:
 
     @property
     def clean(self) -> bool:
-        return not (self.errors or any(getattr(self, name) for name in LISTS if "spared" not in name))
+        return not (
+            self.errors or any(getattr(self, name) for name in LISTS if "spared" not in name)
+        )
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -124,7 +127,7 @@ def media_reconcile(
     audit(
         "reconcile",
         dry_run=dry_run,
-        **{name: len(getattr(report, name)) for name in LISTS if "spared" not in name},
+        **{name: len(getattr(report, name)) for name in CHANGES},
         errors=len(report.errors),
     )
     return report
@@ -157,8 +160,10 @@ def _check_rows(report, listed, started, progress) -> tuple[set[str], list[Image
             for width in variants.sizes((image.width, image.height))
         }
         thumbs = image.thumbnails
-        if image.uploaded_at < started and image.file.name in listed and any(
-            thumbs.get(key) not in listed for key in expected
+        if (
+            image.uploaded_at < started
+            and image.file.name in listed
+            and any(thumbs.get(key) not in listed for key in expected)
         ):
             regenerate.append(image)
     return referenced, regenerate

@@ -1,5 +1,6 @@
-"""Media storage, on local disk or S3: the one answer to "which of these files exist",
-listings, writes and batched deletes, and storage errors in one vocabulary."""
+"""Media storage, on local disk (FileSystemStorage) or S3 (django-storages): the one answer
+to "which of these files exist", listings, writes and batched deletes, and storage errors
+in one vocabulary."""
 
 from __future__ import annotations
 
@@ -72,25 +73,14 @@ def is_s3(storage: Storage) -> bool:
 
 def location(storage: Storage) -> str:
     """Where the storage keeps our files, for messages: a directory, or bucket and prefix."""
-    if is_s3(storage):
-        return f"s3://{storage.bucket_name}/{storage.location}"
-    if isinstance(storage, FileSystemStorage):
-        return storage.location
-    return type(storage).__name__
+    return f"s3://{storage.bucket_name}/{storage.location}" if is_s3(storage) else storage.location
 
 
 def list_files(prefix: str) -> Iterator[StoredFile]:
     """Every file directly under `prefix` ("images/"), from one (paginated) listing."""
     storage = media_storage()
     try:
-        if is_s3(storage):
-            yield from _list_s3(storage, prefix)
-        elif isinstance(storage, FileSystemStorage):
-            yield from _list_local(storage, prefix)
-        else:
-            for name in storage.listdir(prefix)[1]:
-                path = posixpath.join(prefix, name)
-                yield StoredFile(path, storage.get_modified_time(path))
+        yield from (_list_s3 if is_s3(storage) else _list_local)(storage, prefix)
     except (OSError, BotoCoreError, ClientError) as error:
         raise storage_error(error, f"could not list {prefix!r}") from error
 
@@ -100,7 +90,7 @@ def existing(names: Iterable[str]) -> set[str]:
     (never a request per file). Raises StorageUnavailable when storage cannot tell."""
     names = {name for name in names if name}
     storage = media_storage()
-    if isinstance(storage, FileSystemStorage):
+    if not is_s3(storage):
         if not os.path.isdir(storage.location):
             raise StorageMisconfigured(f"the media directory {storage.location} does not exist")
         return {name for name in names if os.path.exists(storage.path(name))}
@@ -141,12 +131,8 @@ def check_reachable() -> None:
     try:
         if is_s3(storage):
             storage.bucket.meta.client.head_bucket(Bucket=storage.bucket_name)
-        elif isinstance(storage, FileSystemStorage):
-            root = storage.location
-            if os.path.exists(root) and not os.access(root, os.W_OK):
-                raise OSError(f"{root} is not writable")
-        else:
-            storage.listdir("")
+        elif os.path.exists(storage.location) and not os.access(storage.location, os.W_OK):
+            raise OSError(f"{storage.location} is not writable")
     except (OSError, BotoCoreError, ClientError) as error:
         raise storage_error(error, "storage check failed") from error
 

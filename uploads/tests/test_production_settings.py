@@ -86,36 +86,38 @@ def test_a_bucket_name_switches_media_to_s3():
     ]
 
 
-def test_redis_url_switches_the_cache_to_redis():
-    values = load_settings("config.settings.development", REDIS_URL="redis://127.0.0.1:6379/1")
-
-    assert values["CACHES"]["default"] == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:6379/1",
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        "KEY_PREFIX": values["CACHE_KEY_PREFIX"],
-    }
-
-
-def test_apps_with_different_databases_get_different_cache_key_prefixes():
-    production = "postgres://u:p@db-1.example.com:5432/shelf"
-    prefixes = [
-        load_settings("config.settings.development", DATABASE_URL=url)["CACHE_KEY_PREFIX"]
-        for url in (production, production, "postgres://u:p@db-2.example.com:5432/shelf")
-    ]
-    chosen = load_settings(
-        "config.settings.development", DATABASE_URL=production, CACHE_KEY_PREFIX="staging"
+@pytest.mark.parametrize(
+    ("variables", "origins"),
+    [
+        ({}, ["https://amazonaws.com", "https://*.amazonaws.com"]),
+        (
+            {"AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_S3_ADDRESSING_STYLE": "path"},
+            ["http://127.0.0.1:9000"],
+        ),
+        (
+            {"AWS_S3_ENDPOINT_URL": "https://s3.example.com:8443"},
+            ["https://s3.example.com:8443", "https://*.s3.example.com:8443"],
+        ),
+        (
+            {"AWS_S3_CUSTOM_DOMAIN": "media.local:8000", "AWS_S3_URL_PROTOCOL": "http:"},
+            ["http://media.local:8000"],
+        ),
+    ],
+)
+def test_img_src_is_the_exact_origin_media_links_use(variables, origins):
+    values = load_settings(
+        "config.settings.development", AWS_STORAGE_BUCKET_NAME="shelf", **variables
     )
 
-    assert prefixes[0] == prefixes[1] != prefixes[2]
-    assert chosen["CACHE_KEY_PREFIX"] == "staging"
-    assert chosen["CACHES"]["default"]["KEY_PREFIX"] == "staging"
+    assert values["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == ["'self'", *origins]
 
 
-def test_a_tls_redis_url_accepts_heroku_self_signed_certificate():
-    values = load_settings("config.settings.development", REDIS_URL="rediss://h.example.com:6380")
+def test_aws_location_puts_every_key_under_a_prefix():
+    values = load_settings(
+        "config.settings.development", AWS_STORAGE_BUCKET_NAME="shelf", AWS_LOCATION="/staging/"
+    )
 
-    assert values["CACHES"]["default"]["OPTIONS"]["ssl_cert_reqs"] is None
+    assert values["STORAGES"]["default"]["OPTIONS"]["location"] == "staging"
 
 
 @pytest.mark.parametrize(

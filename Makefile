@@ -7,9 +7,9 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # `make run PORT=8001` when 8000 is taken.
 PORT ?= 8000
-PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load and not redis
+PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load
 
-.PHONY: run test lint format bench test-e2e test-s3 test-redis test-heroku test-load clean
+.PHONY: run test lint format bench test-e2e test-s3 test-heroku test-load clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,9 +42,6 @@ test-e2e: $(INSTALLED)
 
 test-s3: $(INSTALLED)
 	$(PY) -m pytest -m s3 $(PYTEST_ARGS)
-
-test-redis: $(INSTALLED)
-	$(PY) -m pytest -m redis $(PYTEST_ARGS)
 
 test-heroku: $(INSTALLED)
 	$(PY) -m pytest -m heroku $(PYTEST_ARGS)

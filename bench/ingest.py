@@ -105,7 +105,8 @@ def run_ours(path: Path, runs: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from uploads.shelf import services
+    from uploads.models import Image
+    from uploads.shelf import deletion, services
 
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     settings.MEDIA_ROOT = str(work / "media")
@@ -119,7 +120,8 @@ def run_ours(path: Path, runs: int) -> dict:
             started = time.perf_counter()
             image = services.image_ingest(File(handle, name=path.name), user=None)
             times.append(time.perf_counter() - started)
-        services.images_delete([image.pk], reason="bench")  # so the next run is no duplicate
+        # So the next run is no duplicate (its files go too, on commit).
+        deletion.images_delete(Image.objects.filter(pk=image.pk), reason="bench")
     return {"times": times, "peak_mb": peak_rss_mb(), "baseline_mb": baseline}
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.page import ADMIN_URL, fill_shelf  # noqa: E402
+from bench.page import ADMIN_URL, fill_shelf, make_photos  # noqa: E402
 from tests.processes import ROOT, gunicorn, manage, postgres_database, production_env  # noqa: E402
 
 CHROME_FLAGS = (
@@ -102,7 +102,7 @@ def main() -> None:
         )
         manage(env, "migrate", "--noinput", check=True)
         manage(env, "collectstatic", "--noinput", check=True)
-        fill_shelf(env)
+        fill_shelf(ROOT, env, make_photos(work))
         with gunicorn(env, "--workers", "2", log=work / "gunicorn.log") as server:
             for preset in ("mobile", "desktop"):
                 results = []

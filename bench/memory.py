@@ -11,8 +11,9 @@ Then 4 clients at once each upload every input below (`--rounds` times) while a 
 reads the page, and a sampler adds up the PSS of every process in the tree (from
 /proc/PID/smaps_rollup, every 20 ms): memory as the dyno's cgroup counts it, where pages
 a fork shares count once. The inputs are the worst the default limits admit (computed
-with uploads/memory_budget.py), each under MAX_UPLOAD_MB; they take a minute to make, so
-they are kept in --inputs (default: imageshelf-bench-memory in the temporary directory):
+with uploads/ingest/memory_budget.py), each under MAX_UPLOAD_MB; they take a minute to
+make, so they are kept in --inputs (default: imageshelf-bench-memory in the temporary
+directory):
 
   rgba.png     the largest RGBA PNG, transparent, so it is stored as a PNG
   grey16.png   the largest 16-bit greyscale PNG (MAX_IMAGE_PIXELS is the limit here)
@@ -84,7 +85,7 @@ def inputs(folder: Path) -> dict[str, bytes]:
     pillow_heif.register_heif_opener()
 
     def largest(shape: tuple[int, int], mode: str, fmt: str) -> tuple[int, int]:
-        """The largest image of this shape the limits admit (see uploads/memory_budget.py)."""
+        """The largest image of this shape the limits admit (uploads/ingest/memory_budget.py)."""
         most = memory_budget.most_pixels(shape, mode, fmt, DECODE_BUDGET, MAX_EDGE)
         scale = (min(most, MAX_PIXELS) / (shape[0] * shape[1])) ** 0.5
         return int(shape[0] * scale), int(shape[1] * scale)
@@ -257,8 +258,10 @@ def run(env: dict[str, str], work: Path, files: dict[str, bytes], rounds: int) -
         total_after = sum(pss_mb(pid) for pid in tree(process.pid))
         log = (work / "web.log").read_text(errors="replace")
     report(files, results, elapsed, pages, sampler, (total_before, total_after), before, after)
-    if "Traceback" in log or "WORKER TIMEOUT" in log:
-        print(f"\nthe server's log has errors:\n{log[-3000:]}")
+    found = [at for at in (log.find("Traceback"), log.find("WORKER TIMEOUT")) if at >= 0]
+    if found:
+        # From the first error on: the log's tail is mostly the reader's access lines.
+        print(f"\nthe server's log has errors; the first:\n{log[min(found) :][:3000]}")
 
 
 def upload(client: Client, data: bytes, name: str) -> tuple[int | str, float]:

@@ -1,18 +1,22 @@
 """Public page benchmark: the page against the floor (one trivial view), under gunicorn.
 
     python bench/page.py [--duration 5] [--connections 16] [--rounds 5] [--python-load]
+                         [--baseline REV]
 
 Gunicorn servers run the Procfile's web command (gunicorn.conf.py, 2 workers each) with
 config.settings.production (Postgres in a fresh database, WhiteNoise after collectstatic, a
 temporary MEDIA_ROOT):
 
   page        config.urls, with three images on the shelf, ingested from generated 24 MP
-              JPEGs through services.image_ingest; no REDIS_URL (what the Deploy button
-              makes): each worker renders the visitors' page at most once per
-              PAGE_CACHE_SECONDS (2) and answers from it in between
-  page+redis  the same with REDIS_URL (BENCH_REDIS_URL, default redis://127.0.0.1:6379/14,
-              a database the bench empties first): the cache shared by every worker and
-              dyno. Left out, with a note, when no Redis answers.
+              JPEGs through the app's upload service (image_ingest): each worker renders
+              and gzips the visitors' page at most once per PAGE_CACHE_SECONDS (2) and
+              answers from it in between
+  baseline    with --baseline REV only: the same page server run from a temporary
+              `git worktree` of REV (removed afterwards), with its own fresh database,
+              media and static files and the same three photographs; this .venv runs it
+              (it still holds what older revisions require). Page and baseline are
+              measured one after the other in every round, in alternating order, so both
+              see the same machine in the same minutes.
   staff       the page server again, signed in as staff: a page rendered for every request
               (the session, the user, the shelf, a stat per file, the form), printed beside
   floor       bench.floor_settings: the same settings and middleware, and a URLconf with
@@ -21,26 +25,29 @@ temporary MEDIA_ROOT):
 All get the same load (wrk when it is installed, otherwise a Python load generator with
 one thread per connection), anonymous, over "HTTPS" as Heroku's router forwards it
 (X-Forwarded-Proto: https, so SECURE_SSL_REDIRECT stays on) and accepting compressed
-answers as every browser does (Accept-Encoding: br, gzip), alternating page and floor,
-on 16 keep-alive connections, as Heroku's router keeps them open to a dyno. (A connection
-stays with the worker that accepted it: with only 4, now and then all four went to one
-worker, and that run, page or floor, went at half the rate.)
+answers as every browser does (Accept-Encoding: br, gzip; the app answers gzip),
+alternating page and floor, on 16 keep-alive connections, as Heroku's router keeps them
+open to a dyno. (A connection stays with the worker that accepted it: with only 4, now and
+then all four went to one worker, and that run, page or floor, went at half the rate.)
 Printed: requests/s, p50 and p99 latency, the workers' CPU time per request (from /proc:
 less sensitive than requests/s to other work on the machine) and the busiest worker's
 share of it (50 %: an even split; 100 %: one worker did everything), page/floor for 200
-responses, the share of 304 answers to repeat requests (If-None-Match with the page's
-ETag), and what a visit costs in Chromium (/usr/bin/chromium, through Playwright) on a
-390 px phone at DPR 3 and a 1,440 px desktop at DPR 2: every response's bytes on the wire
-(headers and body, as Chromium counts them) for a first visit, and for a repeat visit in
-the same browser (its cache keeps what it may), beside the figures of the page before
-AVIF, srcset and compression (TODAY, measured with this bench on that code).
+responses, with --baseline page/baseline in each round and their medians (requests/s and
+worker CPU per request), the share of 304 answers to repeat requests (If-None-Match with
+the page's ETag), and what a visit costs in Chromium (/usr/bin/chromium, through
+Playwright) on a 390 px phone at DPR 3 and a 1,440 px desktop at DPR 2: every response's
+bytes on the wire (headers and body, as Chromium counts them) for a first visit, and for a
+repeat visit in the same browser (its cache keeps what it may), beside the figures of the
+page before AVIF, srcset and compression (TODAY, measured with this bench on that code).
 
 The shelf: three 24 MP JPEGs made by bench/photos.py (landscape, portrait, landscape),
 whose thumbnails compress about as camera photos' do.
 
-Goals: page/floor >= 0.9 for 200 responses, with and without Redis (the staff page has
-none: it is printed for comparison); repeat visits answered 304; a first visit at most
-300 KB on a 1,440 px desktop at DPR 2, a repeat visit at most 2 KB (1 KB = 1000 bytes).
+Goals: page/floor >= 0.9 for 200 responses (the staff page has none: it is printed for
+comparison); against a baseline, no worse: the page's worker CPU per request at most
+1.05x the baseline's (its requests/s, at least 0.95x, are printed beside); repeat visits
+answered 304; a first visit at most 300 KB on a 1,440 px desktop at DPR 2, a repeat visit
+at most 2 KB (1 KB = 1000 bytes).
 
 Postgres: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) is
 used to create, and afterwards drop, a database of our own.
@@ -62,6 +69,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -74,28 +82,107 @@ from tests.processes import (  # noqa: E402
     ROOT,
     PostgresUnavailable,
     Server,
-    gunicorn,
-    manage,
+    free_port,
+    parse_procfile,
     postgres_database,
     production_env,
+    stop,
 )
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SHAPES = [(6000, 4000), (4000, 6000), (6000, 4000)]  # landscape, portrait, landscape
 STAFF = ("bench-curator", "bench-password-4d1c9a7e")
 # As Heroku's router forwards a browser's request: over HTTPS, asking for compression.
 BROWSER = {"X-Forwarded-Proto": "https", "Accept-Encoding": "br, gzip"}
+# "No worse" than a baseline: the page's worker CPU per request within this share of the
+# baseline's, a margin for the noise left in a median of rounds on a shared machine.
+TOLERANCE = 0.05
 
 
-# --- Setup: a database, settings, a shelf of three images, two servers ------
+# --- Setup: a tree, its database and settings, a shelf of three images ----------
 
 
-def fill_shelf(env: dict[str, str]) -> list[dict]:
-    """Ingest three generated 24 MP JPEGs with the servers' settings, in a child process."""
+@dataclass(frozen=True)
+class Site:
+    """One source tree made ready to serve: its settings and the shelf it will show."""
+
+    name: str
+    source: str  # "this checkout", or the baseline's revision and commit
+    tree: Path
+    env: dict[str, str]
+    shelf: list[dict]
+    ingest_seconds: float
+
+
+@contextlib.contextmanager
+def web_server(tree: Path, env: dict[str, str], log: Path) -> Iterator[Server]:
+    """`tree`'s Procfile web command, run in `tree` as a dyno runs it (its gunicorn.conf.py,
+    its app and nothing of this checkout's on sys.path), with 2 workers and a free PORT;
+    yielded once /healthz answers, stopped on exit."""
+    # tests.processes.gunicorn does the same, but only in this checkout.
+    port = free_port()
+    command = parse_procfile((tree / "Procfile").read_text())["web"]
+    env = {
+        **env,
+        "PORT": str(port),
+        "GUNICORN_CMD_ARGS": "--workers 2",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', os.defpath)}",
+    }
+    # A file, not a pipe: nobody reads a pipe while the server runs, and a full one blocks it.
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"], cwd=tree, env=env, stdout=output, stderr=output
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while fetch(port, "/healthz").status == 0:  # any answer will do
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"gunicorn in {tree} did not answer; its log:\n{log.read_text()}"
+                )
+            time.sleep(0.2)
+        yield Server(port, process, log)
+    finally:
+        stop(process)
+
+
+def make_photos(folder: Path) -> list[Path]:
+    """The three generated 24 MP JPEGs every shelf holds (the same bytes for each tree)."""
+    paths = []
+    for index, size in enumerate(SHAPES, start=1):
+        path = folder / f"photo-{index}.jpg"
+        save_photo(path, size, seed=index)
+        paths.append(path)
+    return paths
+
+
+def prepare(
+    name: str, source: str, tree: Path, work: Path, database_url: str, photos: list[Path]
+) -> Site:
+    """Migrate, collect static files, add the staff account and fill the shelf, as `tree`
+    does them, in `work` (its own media and static files) and `database_url`."""
+    work.mkdir()
+    # Every child (the ingest, the servers) imports config from the tree, bench from here.
+    env = production_env(work, DATABASE_URL=database_url, PYTHONPATH=str(tree))
+    # Nothing shared across processes, in any tree: an older baseline read a host's Redis.
+    env.pop("REDIS_URL", None)
+    manage_in(tree, env, "migrate", "--noinput")
+    manage_in(tree, env, "collectstatic", "--noinput")
+    manage_in(
+        tree, {**env, "DJANGO_SUPERUSER_PASSWORD": STAFF[1]},
+        "createsuperuser", "--noinput", "--username", STAFF[0], "--email", "bench@example.com",
+    )  # fmt: skip
+    started = time.perf_counter()
+    shelf = fill_shelf(tree, env, photos)
+    return Site(name, source, tree, env, shelf, time.perf_counter() - started)
+
+
+def fill_shelf(tree: Path, env: dict[str, str], photos: list[Path]) -> list[dict]:
+    """Ingest `photos` through `tree`'s upload service with a server's settings, in a child
+    process; returns what was stored."""
     output = subprocess.run(
-        [sys.executable, __file__, "--child-ingest"],
-        cwd=ROOT,
+        [sys.executable, __file__, "--child-ingest", str(tree), *map(str, photos)],
+        cwd=tree,
         env=env,
         check=True,
         capture_output=True,
@@ -104,26 +191,60 @@ def fill_shelf(env: dict[str, str]) -> list[dict]:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def child_ingest() -> None:
+def manage_in(tree: Path, env: dict[str, str], *args: str) -> None:
+    """manage.py of `tree` in its own process; a failure stops the bench, showing stderr."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode:
+        raise RuntimeError(f"{tree}: manage.py {' '.join(args)} failed:\n{result.stderr}")
+
+
+def child_ingest(tree: str, photos: list[str]) -> None:
     """Runs with the page server's environment: the shelf it will show."""
+    sys.path.insert(0, tree)  # the tree's app, not this checkout's
     import django
 
     django.setup()
     from django.core.files import File
 
-    from uploads.shelf import services
+    try:
+        from uploads.shelf import services
+    except ModuleNotFoundError:  # a baseline from before the app's subpackages (ca691a7)
+        from uploads import services
 
     stored = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for index, size in enumerate(SHAPES, start=1):
-            path = Path(tmp) / f"photo-{index}.jpg"
-            save_photo(path, size, seed=index)
-            with path.open("rb") as handle:
-                image = services.image_ingest(
-                    File(handle, name=path.name), user=None, title=f"Bench photo {index}"
-                )
-            stored.append({"source_bytes": path.stat().st_size, "file": image.file.name})
+    for index, photo in enumerate(map(Path, photos), start=1):
+        with photo.open("rb") as handle:
+            image = services.image_ingest(
+                File(handle, name=photo.name), user=None, title=f"Bench photo {index}"
+            )
+        stored.append({"source_bytes": photo.stat().st_size, "file": image.file.name})
     print(json.dumps(stored))
+
+
+@contextlib.contextmanager
+def worktree(rev: str, path: Path) -> Iterator[tuple[Path, str]]:
+    """A checkout of `rev` at `path` (git worktree add), removed afterwards; yields it and
+    the commit's short hash."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--verify", "--short", f"{rev}^{{commit}}")
+    git("worktree", "add", "--detach", "--quiet", str(path), commit)
+    try:
+        yield path, commit
+    finally:
+        git("worktree", "remove", "--force", str(path))
 
 
 def worker_cpu_seconds(server: Server) -> dict[int, float]:
@@ -215,6 +336,11 @@ class LoadResult:
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def ok_rate(self) -> float:
+        """200 responses per second."""
+        return self.rate * self.share(200)
 
     @property
     def cpu_ms_per_request(self) -> float:
@@ -402,53 +528,53 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
-    parser.add_argument("--child-ingest", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure the page at this git revision (a temporary worktree), in every"
+        " round beside this checkout's",
+    )
+    parser.add_argument("--child-ingest", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_ingest:
-        child_ingest()
+        child_ingest(args.child_ingest[0], args.child_ingest[1:])
         return
     use_wrk = shutil.which("wrk") is not None and not args.python_load
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-page-") as tmp,
-            postgres_database(ADMIN_URL, prefix="imageshelf_bench_page") as url,
-        ):
-            run(args, use_wrk, Path(tmp), url)
+        with contextlib.ExitStack() as stack:
+            run(args, use_wrk, stack)
     except PostgresUnavailable as error:
         raise SystemExit(f"bench/page.py needs PostgreSQL (BENCH_POSTGRES_URL): {error}") from None
 
 
-def run(args, use_wrk: bool, work: Path, database_url: str) -> None:
-    """Migrate, collect, fill the shelf, start the servers, then measure."""
-    # Every child (the ingest, the servers) imports config and bench from the root.
-    env = production_env(work, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
-    manage(env, "migrate", "--noinput", check=True)
-    manage(env, "collectstatic", "--noinput", check=True)
-    manage(
-        {**env, "DJANGO_SUPERUSER_PASSWORD": STAFF[1]},
-        "createsuperuser", "--noinput", "--username", STAFF[0], "--email", "bench@example.com",
-        check=True,
-    )  # fmt: skip
-    started = time.perf_counter()
-    shelf = fill_shelf(env)
-    ingest_seconds = time.perf_counter() - started
-    floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}
-    variants = {"page": env}
-    redis_missing = empty_redis(REDIS_URL)
-    if redis_missing is None:
-        variants["page+redis"] = {**env, "REDIS_URL": REDIS_URL}
-
-    with contextlib.ExitStack() as servers:
-        pages = {
-            name: servers.enter_context(gunicorn(variant, "--workers", "2", log=work / name))
-            for name, variant in variants.items()
-        }
-        floor = servers.enter_context(gunicorn(floor_env, "--workers", "2", log=work / "floor"))
-        print_setup(args, use_wrk, shelf, ingest_seconds)
-        if redis_missing:
-            print(f"note: no page+redis run: {REDIS_URL} did not answer ({redis_missing})")
-        measure_load(args, use_wrk, pages, floor, staff_cookie(pages["page"]))
-        measure_weight(pages["page"].port)
+def run(args, use_wrk: bool, stack: contextlib.ExitStack) -> None:
+    """Make each tree ready (this checkout, and the baseline's), start the servers, then
+    measure; everything made is removed when `stack` closes."""
+    work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-page-")))
+    photos = make_photos(work)
+    trees = {"page": (ROOT, "this checkout")}
+    if args.baseline:
+        tree, commit = stack.enter_context(worktree(args.baseline, work / "baseline-tree"))
+        trees["baseline"] = (
+            tree,
+            commit if commit == args.baseline else f"{args.baseline} at {commit}",
+        )
+    sites = {}
+    for name, (tree, source) in trees.items():
+        url = stack.enter_context(postgres_database(ADMIN_URL, prefix=f"imageshelf_bench_{name}"))
+        sites[name] = prepare(name, source, tree, work / name, url, photos)
+    pages = {
+        name: stack.enter_context(web_server(site.tree, site.env, work / f"{name}.log"))
+        for name, site in sites.items()
+    }
+    floor_env = {**sites["page"].env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}
+    floor = stack.enter_context(web_server(ROOT, floor_env, work / "floor.log"))
+    print_setup(args, use_wrk, sites, pages)
+    rounds = measure_load(args, use_wrk, pages, floor, staff_cookie(pages["page"]))
+    if "baseline" in sites:
+        print_against_baseline(rounds, sites["baseline"].source)
+    print(f"machine load average after the runs: {os.getloadavg()[0]:.2f}")
+    measure_weight(pages["page"].port)
 
 
 def staff_cookie(server: Server) -> str:
@@ -458,30 +584,28 @@ def staff_cookie(server: Server) -> str:
     return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
-def empty_redis(url: str) -> str | None:
-    """Empty the bench's own Redis database (no state from an earlier run); None when done,
-    else why Redis could not be used."""
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5).flushdb()
-    except (redis.RedisError, OSError) as error:
-        return str(error)
-    return None
-
-
-def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -> None:
+def print_setup(args, use_wrk: bool, sites: dict[str, Site], pages: dict[str, Server]) -> None:
     generator = (
         f"wrk, 1 thread, {args.connections} connections"
         if use_wrk
         else f"Python (http.client), {args.connections} threads"
     )
-    sources = ", ".join(f"{item['source_bytes'] / 1e6:.1f}" for item in shelf)
     print("public page vs floor: the Procfile's gunicorn, 2 workers each, production settings")
-    print(
-        f"shelf: {len(shelf)} images ingested through image_ingest from 24 MP JPEGs"
-        f" ({sources} MB) in {ingest_seconds:.1f} s"
-    )
+    for name, site in sites.items():
+        sources = ", ".join(f"{item['source_bytes'] / 1e6:.1f}" for item in site.shelf)
+        # What a browser gets: it shows which code answers (a baseline may compress otherwise).
+        answer = fetch(pages[name].port, "/")
+        if answer.status != 200:
+            raise SystemExit(
+                f"{name}: GET / answered {answer.status}, so its figures would mean nothing;"
+                f" its log:\n{pages[name].log_text()[-4000:]}"
+            )
+        encoding = answer.headers.get("content-encoding", "uncompressed")
+        print(
+            f"{name}: {site.source}; shelf: {len(site.shelf)} images ingested through"
+            f" image_ingest from 24 MP JPEGs ({sources} MB) in {site.ingest_seconds:.1f} s;"
+            f" GET / answers {answer.status}, {encoding}, {answer.body_bytes:,} bytes"
+        )
     print(
         f"load: {generator}; {args.duration:g} s per run, anonymous,"
         " X-Forwarded-Proto: https, Accept-Encoding: br, gzip"
@@ -494,7 +618,10 @@ def print_setup(args, use_wrk: bool, shelf: list[dict], ingest_seconds: float) -
         )
 
 
-def measure_load(args, use_wrk: bool, pages: dict[str, Server], floor: Server, cookie: str) -> None:
+def measure_load(
+    args, use_wrk: bool, pages: dict[str, Server], floor: Server, cookie: str
+) -> list[dict[str, LoadResult]]:
+    """Every run's results, round by round (printed as they come), then the ratios."""
     options = {"duration": args.duration, "connections": args.connections, "use_wrk": use_wrk}
     # The staff page is the page server with a staff session: a page of its own every time.
     runs = {name: (server, {}) for name, server in pages.items()}
@@ -508,26 +635,30 @@ def measure_load(args, use_wrk: bool, pages: dict[str, Server], floor: Server, c
     )
     ratios = {name: [] for name in runs}
     cpu_ratios = {name: [] for name in runs}
+    rounds = []
     for round_ in range(1, args.rounds + 1):
-        results = {
-            name: load(server, headers, **options) for name, (server, headers) in runs.items()
-        }
+        order = list(runs)
+        if "baseline" in runs and round_ % 2 == 0:
+            # Page and baseline take turns going first: neither always runs after the other.
+            order = ["baseline", "page", *order[2:]]
+        results = {name: load(runs[name][0], runs[name][1], **options) for name in order}
         floor_result = load(floor, {}, **options)
         for name, result in results.items():
             print_load(f"{name} {round_}", result)
-            page_ok = result.rate * result.share(200)
-            ratios[name].append(page_ok / (floor_result.rate * floor_result.share(200)))
+            ratios[name].append(result.ok_rate / floor_result.ok_rate)
             cpu_ratios[name].append(floor_result.cpu_ms_per_request / result.cpu_ms_per_request)
         print_load(f"floor {round_}", floor_result)
+        rounds.append(results)
     repeats = {}
     for name, server in pages.items():
-        etag = fetch(server.port, "/").headers["etag"]
-        repeats[name] = (etag, load(server, {"If-None-Match": etag}, **options))
-        print_load(f"{name} 304", repeats[name][1])
+        etag = fetch(server.port, "/").headers.get("etag")
+        if etag:
+            repeats[name] = (etag, load(server, {"If-None-Match": etag}, **options))
+            print_load(f"{name} 304", repeats[name][1])
 
     print()
     for name in runs:
-        goal = "(goal >= 0.9)" if name in pages else "(for comparison: no goal)"
+        goal = "(goal >= 0.9)" if name == "page" else "(for comparison: no goal)"
         print(
             f"{name}/floor, 200 responses per second:"
             f" {', '.join(f'{r:.2f}' for r in ratios[name])};"
@@ -537,12 +668,51 @@ def measure_load(args, use_wrk: bool, pages: dict[str, Server], floor: Server, c
             f"  floor/{name}, worker CPU per request (the ratio if workers never waited):"
             f" median {statistics.median(cpu_ratios[name]):.2f}"
         )
+    for name in pages.keys() - repeats.keys():
+        print(f"{name}: no ETag on the page, so no repeat requests")
     for name, (etag, repeat) in repeats.items():
         print(
             f"{name}: repeat requests (If-None-Match: {etag}): {repeat.share(304):.1%}"
             f" answered 304 (goal: all), {repeat.rate:.0f}/s"
         )
-    print(f"machine load average after the runs: {os.getloadavg()[0]:.2f}")
+    return rounds
+
+
+def print_against_baseline(rounds: list[dict[str, LoadResult]], baseline: str) -> None:
+    """Page against baseline, round by round (each pair ran minutes apart at most)."""
+    print(f"\npage (this checkout) against baseline {baseline} (req/s: 200 responses):")
+    print(
+        f"{'round':<7} {'page req/s':>11} {'baseline':>9} {'ratio':>6}"
+        f"   {'page CPU ms/req':>15} {'baseline':>9} {'ratio':>6}"
+    )
+    rows = [
+        (
+            page.ok_rate,
+            base.ok_rate,
+            page.ok_rate / base.ok_rate,
+            page.cpu_ms_per_request,
+            base.cpu_ms_per_request,
+            page.cpu_ms_per_request / base.cpu_ms_per_request,
+        )
+        for page, base in ((results["page"], results["baseline"]) for results in rounds)
+    ]
+    medians = [statistics.median(column) for column in zip(*rows, strict=True)]
+    for label, row in [*((str(n), row) for n, row in enumerate(rows, 1)), ("median", medians)]:
+        print(
+            f"{label:<7} {row[0]:>11.1f} {row[1]:>9.1f} {row[2]:>6.2f}"
+            f"   {row[3]:>15.3f} {row[4]:>9.3f} {row[5]:>6.2f}"
+        )
+    cpu, rate = medians[5], medians[2]
+    cpu_ok, rate_ok = cpu <= 1 + TOLERANCE, rate >= 1 - TOLERANCE
+    print(
+        f"worker CPU per request, page/baseline: median {cpu:.2f}:"
+        f" {'no worse' if cpu_ok else 'WORSE'} (tolerance: at most {1 + TOLERANCE:.2f}x)"
+    )
+    print(
+        f"requests per second, page/baseline: median {rate:.2f}:"
+        f" {'no worse' if rate_ok else 'WORSE'} (tolerance: at least {1 - TOLERANCE:.2f}x;"
+        " more sensitive than CPU per request to other work on the machine)"
+    )
 
 
 if __name__ == "__main__":

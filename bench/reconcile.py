@@ -141,6 +141,8 @@ def build(work: Path, size: int, endpoint: str | None) -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from uploads.ingest import variants
+    from uploads.media.reconcile import IMPORT_PREVIEWS
     from uploads.models import Image
 
     call_command("migrate", verbosity=0)
@@ -162,16 +164,20 @@ def build(work: Path, size: int, endpoint: str | None) -> dict:
         for index in range(start, min(start + ROW_BATCH, size)):
             stem = uuid.uuid4()
             image = f"images/{stem}.png"
-            # 64 px wide: one width, in AVIF and WebP.
-            thumbs = {"thumbnail": f"thumbs/{uuid.uuid4()}.webp"}
-            thumbs["avif_480"] = f"thumbs/{uuid.uuid4()}.avif"
+            # 64 px wide: one width (the narrowest), in AVIF and WebP.
+            thumbs = {
+                variants.key(fmt, variants.WIDTHS[0]): (
+                    f"thumbs/{uuid.uuid4()}.{variants.EXTENSIONS[fmt]}"
+                )
+                for fmt in variants.FORMATS
+            }
             data, width, height = placeholder, 64, 48
             if index in regenerate:
                 data, width, height = real_png(index)
             rows.append(
                 Image(
                     file=image,
-                    **thumbs,
+                    thumbnails=thumbs,
                     width=width,
                     height=height,
                     size_bytes=len(data),
@@ -200,12 +206,14 @@ def build(work: Path, size: int, endpoint: str | None) -> dict:
     files.write([(name, placeholder) for name in orphans], aged=True)
     expected["orphans"] = orphans
     expected["kept_files"] = sorted(expected["kept_files"])
-    # What one listing of each prefix returns (S3: at most 1000 keys per request).
+    # What one listing of each prefix returns (S3: at most 1000 keys per request), the
+    # import previews' prefix too (empty here).
     expected["listed"] = {
         prefix: per_row * (size - damaged) + sum(name.startswith(prefix) for name in orphans)
         for prefix, per_row, damaged in (
             ("images/", 1, len(missing)),
             ("thumbs/", 2, len(regenerate)),
+            (IMPORT_PREVIEWS, 0, 0),
         )
     }
     return expected
@@ -240,13 +248,13 @@ class S3Requests:
 
 
 def count_listings(storage_module) -> Counter:
-    """Locally there are no requests: count the listings reconcile asks for instead."""
+    """Locally there are no requests: count the listings reconcile asks for, by prefix."""
     calls: Counter[str] = Counter()
     list_files = storage_module.list_files
 
-    def counted(storage, prefix):
-        calls["listing"] += 1
-        return list_files(storage, prefix)
+    def counted(prefix):
+        calls[prefix] += 1
+        return list_files(prefix)
 
     storage_module.list_files = counted
     return calls
@@ -284,14 +292,18 @@ def run(work: Path, size: int, mode: str, endpoint: str | None) -> dict:
     report = json.loads(out.getvalue())
     verify(report, expected, size, mode, files, Image)
     if requests:
-        pages = sum(math.ceil(count / 1000) for count in expected["listed"].values())
+        # An empty prefix costs one request too.
+        pages = sum(max(1, math.ceil(count / 1000)) for count in expected["listed"].values())
         if requests.operations["ListObjects"] != pages:
             raise BenchFailure(
                 f"N={size} {mode}: {requests.operations['ListObjects']} listing requests,"
                 f" expected {pages} (one listing of each prefix)"
             )
-    elif listings["listing"] != 2:
-        raise BenchFailure(f"N={size} {mode}: {listings['listing']} listings, expected 2")
+    elif dict(listings) != dict.fromkeys(expected["listed"], 1):
+        raise BenchFailure(
+            f"N={size} {mode}: listings {dict(listings)}, expected one of each of"
+            f" {sorted(expected['listed'])}"
+        )
     return {
         "wall": wall,
         "peak_mb": peak,
@@ -299,7 +311,7 @@ def run(work: Path, size: int, mode: str, endpoint: str | None) -> dict:
         "queries": queries,
         "requests": dict(requests.operations) if requests else None,
         "s3_seconds": requests.seconds if requests else None,
-        "listings": listings["listing"] if listings else None,
+        "listings": sum(listings.values()) if listings is not None else None,
     }
 
 
@@ -317,6 +329,7 @@ def verify(report: dict, expected: dict, size: int, mode: str, files: Files, Ima
     check("missing images", sorted(report["missing_image"]["names"]), sorted(expected["missing"]))
     check("orphans", sorted(report["orphans_deleted"]["names"]), sorted(expected["orphans"]))
     check("orphans spared", report["orphans_spared"]["count"], 0)
+    check("import previews", report["import_previews_deleted"]["count"], 0)
     check("beyond the limit", report["beyond_limit"]["count"], 0)
     check(
         "thumbnails",
@@ -333,7 +346,7 @@ def verify(report: dict, expected: dict, size: int, mode: str, files: Files, Ima
     regenerated = [
         name
         for image in Image.objects.filter(file__in=expected["regenerate"])
-        for name in image.thumbnail_names().values()
+        for name in image.thumbnails.values()
     ]
     check("regenerated thumbnails stored", set(regenerated) <= stored, True)
     wanted = {*expected["kept_files"], *regenerated}

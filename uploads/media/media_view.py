@@ -15,12 +15,11 @@ from django.views.decorators.http import require_safe
 
 from uploads.media.storage import media_storage
 
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 # Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.<avif|webp>): nothing else is
 # served.
-MEDIA_NAME = re.compile(
-    r"(images|thumbs)/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.(jpg|png|webp|avif)"
-)
-MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
+_UUID = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+MEDIA_NAME = re.compile(rf"(images|thumbs)/{_UUID}\.({'|'.join(MEDIA_TYPES)})")
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
@@ -30,9 +29,8 @@ def media(request, name: str):
     storage = media_storage()
     if not isinstance(storage, FileSystemStorage) or not MEDIA_NAME.fullmatch(name):
         raise Http404("No such image.")
-    path = storage.path(name)
     try:
-        stat = os.stat(path)
+        stat = os.stat(storage.path(name))
     except FileNotFoundError:
         raise Http404("No such image.") from None
     etag = quote_etag(hashlib.blake2b(f"{name}:{stat.st_size}".encode(), digest_size=8).hexdigest())
@@ -40,8 +38,7 @@ def media(request, name: str):
     last_modified = int(stat.st_mtime)
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
-        content_type = MEDIA_TYPES[name.rsplit(".", 1)[1]]
-        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
+        response = FileResponse(storage.open(name), content_type=MEDIA_TYPES[name.rsplit(".")[-1]])
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     response["X-Content-Type-Options"] = "nosniff"

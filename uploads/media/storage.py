@@ -90,9 +90,7 @@ def existing(names: Iterable[str]) -> set[str]:
     (never a request per file). Raises StorageUnavailable when storage cannot tell."""
     names = {name for name in names if name}
     storage = media_storage()
-    if not is_s3(storage):
-        if not os.path.isdir(storage.location):
-            raise StorageMisconfigured(f"the media directory {storage.location} does not exist")
+    if not is_s3(storage):  # a media root not made yet (no upload so far) holds no file
         return {name for name in names if os.path.exists(storage.path(name))}
     found: set[str] = set()
     for prefix in sorted({posixpath.dirname(name) + "/" for name in names}):

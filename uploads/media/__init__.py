@@ -1,0 +1,1 @@
+"""Media storage: which files exist, listings, batched deletes, reconcile, local media."""

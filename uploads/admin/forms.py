@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import lazy
 
 from uploads.ingest import imaging
 from uploads.media import storage
@@ -12,9 +13,13 @@ from uploads.page.forms import ACCEPT
 from uploads.shelf import services
 
 
-def accepted_files() -> str:
-    """What the admin's upload forms take, with today's size limit."""
-    return f"{imaging.ACCEPTED}, up to {settings.MAX_UPLOAD_MB} MB"
+def _accepted_files(template: str) -> str:
+    return template.format(f"{imaging.ACCEPTED}, up to {settings.MAX_UPLOAD_MB} MB")
+
+
+# A help text naming what the admin's upload forms take, with the size limit of the moment
+# it is shown rather than of the moment this module was imported.
+accepted_files = lazy(_accepted_files, str)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -22,15 +27,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files under one name; each is judged later by services.image_ingest."""
+    """Several files under one name (the widget gives a list); each is judged later by
+    services.image_ingest."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
-        super().__init__(*args, allow_empty_file=True, **kwargs)
+    widget = MultipleFileInput(attrs={"accept": ACCEPT})
 
     def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data]
-        files = [super(MultipleFileField, self).clean(file, initial) for file in files if file]
+        files = [super(MultipleFileField, self).clean(file, initial) for file in data if file]
         if self.required and not files:
             raise forms.ValidationError(self.error_messages["required"], code="required")
         return files
@@ -38,19 +41,21 @@ class MultipleFileField(forms.FileField):
 
 class BulkUploadForm(forms.Form):
     images = MultipleFileField(
-        label="Images", error_messages={"required": "Choose at least one image to upload."}
+        label="Images",
+        allow_empty_file=True,
+        help_text=accepted_files("Choose several files at once: {} each."),
+        error_messages={"required": "Choose at least one image to upload."},
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["images"].help_text = f"Choose several files at once: {accepted_files()} each."
 
 
 class ImageAddForm(forms.ModelForm):
     """The add page: the file goes through services.image_ingest, like every upload."""
 
     image = forms.FileField(
-        label="Image", allow_empty_file=True, widget=forms.FileInput(attrs={"accept": ACCEPT})
+        label="Image",
+        allow_empty_file=True,
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+        help_text=accepted_files("{}. It is checked, cleaned and thumbnailed on upload."),
     )
 
     class Meta:
@@ -58,12 +63,6 @@ class ImageAddForm(forms.ModelForm):
         fields = ["title"]
 
     user = None  # set by ImageAdmin.get_form
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields[
-            "image"
-        ].help_text = f"{accepted_files()}. It is checked, cleaned and thumbnailed on upload."
 
     def clean(self):
         cleaned = super().clean()

@@ -5,26 +5,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin, messages
 from django.template.defaultfilters import filesizeformat
-from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from uploads.admin import views
-from uploads.admin.forms import ImageAddForm
-from uploads.admin.import_limits import ImageImportForm
-from uploads.admin.listing import FileStatusFilter, PendingFilter, image_preview, note_files
-from uploads.admin.resources import ImageResource, InertCSV, InertXLSX, PlainJSON
+from uploads.admin import forms, import_limits, listing, resources, views
 from uploads.media import storage
 from uploads.models import Image
 from uploads.shelf import deletion, moderation, services
 
 
 @admin.register(Image)
-class ImageAdmin(ImportExportModelAdmin):
-    resource_classes = [ImageResource]
-    import_form_class = ImageImportForm
+class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
+    resource_classes = [resources.ImageResource]
+    import_form_class = import_limits.ImageImportForm
     import_formats = [CSV, XLSX, JSON]
-    export_formats = [InertCSV, InertXLSX, PlainJSON]
+    export_formats = [resources.InertCSV, resources.InertXLSX, resources.PlainJSON]
     change_list_template = "admin/uploads/image/change_list.html"
     import_template_name = "admin/uploads/image/import.html"
 
@@ -39,7 +34,7 @@ class ImageAdmin(ImportExportModelAdmin):
         "file_status",
     ]
     list_display_links = ["preview", "title"]
-    list_filter = [PendingFilter, FileStatusFilter, "format", "uploaded_at"]
+    list_filter = [listing.PendingFilter, listing.FileStatusFilter, "format", "uploaded_at"]
     list_select_related = ["uploaded_by"]
     search_fields = ["title", "sha256"]
     date_hierarchy = "uploaded_at"
@@ -66,17 +61,13 @@ class ImageAdmin(ImportExportModelAdmin):
 
     # --- Pages ----------------------------------------------------------------
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:
-            return super().get_form(request, obj, change=change, **kwargs)
-        form = type("ImageAddForm", (ImageAddForm,), {"user": request.user})
-        return super().get_form(request, obj, change=change, form=form, fields=["title"])
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:  # the add form: the file goes through image_ingest, by this user
+            kwargs["form"] = type("ImageAddForm", (forms.ImageAddForm,), {"user": request.user})
+        return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
         return ["title", "image"] if obj is None else self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
         if change:  # new images were stored by image_ingest when the form was validated
@@ -89,45 +80,32 @@ class ImageAdmin(ImportExportModelAdmin):
         deletion.images_delete(queryset, reason="admin", user=request.user)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "may_delete": self.has_delete_permission(request),
-            "pending_count": Image.objects.filter(pending=True).count(),
-        }
+        extra_context = extra_context or {}
+        extra_context["may_delete"] = self.has_delete_permission(request)
+        extra_context["pending_count"] = Image.objects.filter(pending=True).count()
         return super().changelist_view(request, extra_context)
 
     def get_list_display(self, request):
         """The status column while visitors' uploads wait for approval."""
-        if Image.objects.filter(pending=True).exists():
-            return [*self.list_display, "status"]
-        return self.list_display
+        pending = Image.objects.filter(pending=True).exists()
+        return [*self.list_display, "status"] if pending else self.list_display
 
     def get_changelist_instance(self, request):
         """Look up the files of the page's rows once (one listing per prefix on S3)."""
         changelist = super().get_changelist_instance(request)
-        note_files(changelist.result_list)
+        listing.note_files(changelist.result_list)
         return changelist
-
-    def get_urls(self):
-        return views.urls(self) + super().get_urls()
 
     # --- Columns ----------------------------------------------------------------
 
     @admin.display(description="Preview")
     def preview(self, image: Image):
-        return image_preview(image, width=64)
+        return listing.image_preview(image, width=64)
 
     @admin.display(description="Preview")
     def large_preview(self, image: Image):
-        note_files([image])
-        img = image_preview(image, width=320)
-        if not image.file_present:
-            return img
-        return format_html(
-            '{}<p><a href="{}" target="_blank" rel="noopener">Open the full image</a></p>',
-            img,
-            image.file.url,
-        )
+        listing.note_files([image])
+        return listing.image_preview(image, width=320, link=True)
 
     @admin.display(description="Dimensions")
     def dimensions(self, image: Image) -> str:
@@ -150,10 +128,8 @@ class ImageAdmin(ImportExportModelAdmin):
     @admin.action(permissions=["add"], description="Approve: put on the shelf as the newest")
     def approve_selected(self, request, queryset):
         # The add permission: approving puts an image on the shelf, as an upload does.
-        selected = queryset.count()
-        approved = moderation.images_approve(
-            queryset.values_list("pk", flat=True), user=request.user
-        )
+        selected = list(queryset.values_list("pk", flat=True))
+        approved = moderation.images_approve(selected, user=request.user)
         for image in approved:
             self.log_change(request, image, "Approved: joined the shelf.")
         message = f"Approved {len(approved)} image(s): they joined the shelf as its newest."
@@ -162,20 +138,18 @@ class ImageAdmin(ImportExportModelAdmin):
             message += (
                 f" The shelf keeps {settings.IMAGE_LIMIT}, so {made_way} of them made way at once."
             )
-        if len(approved) < selected:
-            message += f" {selected - len(approved)} selected image(s) were not pending."
+        if len(approved) < len(selected):
+            message += f" {len(selected) - len(approved)} selected image(s) were not pending."
         self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(permissions=["delete"], description="Reject: delete with their files")
     def reject_selected(self, request, queryset):
-        selected = queryset.count()
-        rejected = moderation.images_reject(
-            queryset.values_list("pk", flat=True), user=request.user
-        )
+        selected = list(queryset.values_list("pk", flat=True))
+        rejected = moderation.images_reject(selected, user=request.user)
         self.log_deletions(request, rejected)
         message = f"Rejected {len(rejected)} image(s) and deleted their files."
-        if len(rejected) < selected:
-            message += f" {selected - len(rejected)} selected image(s) were not pending: kept."
+        if len(rejected) < len(selected):
+            message += f" {len(selected) - len(rejected)} selected image(s) were not pending: kept."
         self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(
@@ -193,12 +167,11 @@ class ImageAdmin(ImportExportModelAdmin):
             return
         if removed:
             self.log_deletions(request, removed)
-            self.message_user(
-                request,
-                f"Removed {len(removed)} of {len(images)} entries whose file was missing: "
-                + ", ".join(image.file.name for image in removed),
-                messages.WARNING,
+            names = ", ".join(image.file.name for image in removed)
+            message = (
+                f"Removed {len(removed)} of {len(images)} entries whose file was missing: {names}"
             )
+            self.message_user(request, message, messages.WARNING)
         else:
             self.message_user(request, f"All {len(images)} files are present.", messages.SUCCESS)
 
@@ -210,11 +183,9 @@ class ImageAdmin(ImportExportModelAdmin):
             if image.file.name in done:
                 self.log_change(request, image, "Regenerated the thumbnail.")
         if failed:
-            self.message_user(
-                request,
+            message = (
                 f"Regenerated {len(done)} thumbnail(s); could not read {len(failed)} image(s): "
-                + ", ".join(failed),
-                messages.WARNING,
             )
+            self.message_user(request, message + ", ".join(failed), messages.WARNING)
         else:
             self.message_user(request, f"Regenerated {len(done)} thumbnail(s).", messages.SUCCESS)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from contextlib import closing, suppress
+from itertools import islice
 
 from django.core.exceptions import ValidationError
 from import_export.forms import ImportForm
@@ -32,7 +34,10 @@ def check_import_file(file, format_name: str) -> None:
     file.seek(0)
     data = file.read()
     file.seek(0)
-    rows = _count_rows(data, format_name.lower())
+    # Rows besides the header, at most MAX_ROWS + 1 of them counted; None when the file
+    # cannot be read that way (django-import-export then says what is wrong with it).
+    count_rows = ROW_COUNTERS.get(format_name.lower())
+    rows = count_rows(data) if count_rows else None
     if rows is not None and rows > MAX_ROWS:
         raise ValidationError(
             f"This file has more than {MAX_ROWS:,} rows; an import may have at most {MAX_ROWS:,}.",
@@ -40,21 +45,16 @@ def check_import_file(file, format_name: str) -> None:
         )
 
 
-def _count_rows(data: bytes, format_name: str) -> int | None:
-    """Rows besides the header, at most MAX_ROWS + 1 of them counted; None when the file
-    cannot be read that way (django-import-export then says what is wrong with it)."""
-    if format_name == "csv":
-        # Lines, not records, ended by CR, LF or CRLF as the csv module reads them: a title
-        # with a line break counts twice, which only errs towards refusing.
-        return len(data.splitlines()) - 1
-    if format_name == "json":
-        try:
-            rows = json.loads(data)
-        except ValueError:
-            return None
+def _csv_rows(data: bytes) -> int:
+    """Lines, not records, ended by CR, LF or CRLF as the csv module reads them: a title with
+    a line break counts twice, which only errs towards refusing."""
+    return len(data.splitlines()) - 1
+
+
+def _json_rows(data: bytes) -> int | None:
+    with suppress(ValueError):
+        rows = json.loads(data)
         return len(rows) if isinstance(rows, list) else None
-    if format_name == "xlsx":
-        return _xlsx_rows(data)
     return None
 
 
@@ -75,31 +75,24 @@ def _xlsx_rows(data: bytes) -> int | None:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         return None
-    try:
-        rows = -1  # the header
-        for _ in book.active.iter_rows(values_only=True):
-            rows += 1
-            if rows > MAX_ROWS:
-                break
-        return rows
-    finally:
-        book.close()
+    with closing(book):
+        return len(list(islice(book.active.iter_rows(values_only=True), MAX_ROWS + 2))) - 1
+
+
+ROW_COUNTERS = {"csv": _csv_rows, "json": _json_rows, "xlsx": _xlsx_rows}
 
 
 class ImageImportForm(ImportForm):
     """django-import-export's import form, refusing a file beyond the caps before the
     preview parses it."""
 
-    def __init__(self, formats, resources, **kwargs) -> None:
-        super().__init__(formats, resources, **kwargs)
-        self.formats = formats
-
     def clean(self):
         cleaned = super().clean()
         file, chosen = cleaned.get("import_file"), cleaned.get("format")
-        if file is not None and chosen not in (None, ""):
+        if file is not None and chosen:
             try:
-                check_import_file(file, self.formats[int(chosen)]().get_title())
+                # The chosen format's title ("csv"), as the form lists it.
+                check_import_file(file, dict(self.fields["format"].choices)[chosen])
             except ValidationError as refusal:
                 self.add_error("import_file", refusal)
         return cleaned

@@ -4,13 +4,19 @@ are never broken."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.templatetags.static import static
-from django.utils.html import format_html
+from django.template.loader import render_to_string
 
 from uploads.media import storage
 from uploads.models import Image
 
-PLACEHOLDER = "uploads/missing.svg"
+
+def stored_images() -> set[str] | None:
+    """The names of the files under images/, from one listing; None when storage cannot
+    be listed."""
+    try:
+        return {stored.name for stored in storage.list_files("images/")}
+    except storage.StorageUnavailable:
+        return None
 
 
 class FileStatusFilter(admin.SimpleListFilter):
@@ -23,9 +29,8 @@ class FileStatusFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in ("present", "missing"):
             return queryset
-        try:
-            present = {stored.name for stored in storage.list_files("images/")}
-        except storage.StorageUnavailable:
+        present = stored_images()
+        if present is None:
             messages.error(request, storage.UNAVAILABLE)
             return queryset.none()
         if self.value() == "present":
@@ -43,9 +48,8 @@ class PendingFilter(admin.SimpleListFilter):
         return [("yes", "Pending"), ("no", "On the shelf")]
 
     def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(pending=self.value() == "yes")
-        return queryset
+        pending = {"yes": True, "no": False}.get(self.value())
+        return queryset if pending is None else queryset.filter(pending=pending)
 
 
 def note_files(images) -> None:
@@ -59,24 +63,18 @@ def note_files(images) -> None:
         image.preview_present = None if present is None else image.preview_name in present
 
 
-def image_preview(image: Image, *, width: int):
+def image_preview(image: Image, *, width: int, link: bool = False) -> str:
     """The thumbnail, the full image when only the thumbnail is missing (as on the public
-    page), or a placeholder when the file is known to be missing: never a broken image."""
+    page), or a placeholder when the file is known to be missing: never a broken image.
+    With `link`, followed by a link that opens the full image."""
     thumb_width, thumb_height = image.preview_size
-    height = round(width * thumb_height / thumb_width) if thumb_width else width
-    if getattr(image, "file_present", None) is False:
-        return format_html(
-            '<img src="{}" width="{}" height="{}" alt="File missing" loading="lazy">',
-            static(PLACEHOLDER),
-            width,
-            height,
-        )
     use_file = getattr(image, "preview_present", None) is False or not image.preview_name
-    url = image.file.url if use_file else storage.media_storage().url(image.preview_name)
-    return format_html(
-        '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy" decoding="async">',
-        url,
-        width,
-        height,
-        image.alt_text,
-    )
+    context = {
+        "image": image,
+        "width": width,
+        "height": round(width * thumb_height / thumb_width) if thumb_width else width,
+        "missing": getattr(image, "file_present", None) is False,
+        "src": image.file.url if use_file else storage.media_storage().url(image.preview_name),
+        "link": link,
+    }
+    return render_to_string("admin/uploads/image/preview.html", context)

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from functools import cached_property
+
 from django.utils.safestring import mark_safe
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV, JSON, XLSX
 from import_export.resources import Diff
 
-from uploads.media import storage
+from uploads.admin.listing import stored_images
 from uploads.models import Image
 
 UNKNOWN = "unknown"  # a file's presence when storage cannot be listed
-# Facts about the stored file: exported, never imported.
-FACTS = ("width", "height", "size_bytes", "sha256", "uploaded_at")
 # What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def inert_cell(value):
     """A text cell a spreadsheet would take for a formula, prefixed with ' to stay text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 class _InertCells:
@@ -34,49 +33,40 @@ class _InertCells:
 
 
 class InertCSV(_InertCells, CSV):
-    pass
+    """CSV whose cells never run as formulae."""
 
 
 class InertXLSX(_InertCells, XLSX):
-    pass
+    """XLSX whose cells never run as formulae."""
 
 
 class PlainJSON(JSON):
-    """JSON is data, never a formula: titles are exported as they are."""
-
     def _escape_formulae(self, dataset) -> None:
-        pass
+        """JSON is data, never a formula: titles are exported as they are."""
 
 
 class PlainDiff(Diff):
     """The import preview's changes without the inline styles that diff-match-patch writes
-    and our Content-Security-Policy blocks; admin-site/imageshelf.css colours them."""
+    (<ins style="background:#e6ffe6;">) and our Content-Security-Policy blocks;
+    admin-site/imageshelf.css colours them."""
 
-    INLINE = {
-        '<ins style="background:#e6ffe6;">': "<ins>",
-        '<del style="background:#ffe6e6;">': "<del>",
-    }
+    STYLED = re.compile(r'<(ins|del) style="[^"]*">')
 
     def as_html(self) -> list[str]:
-        cells = []
-        for html in super().as_html():
-            for styled, plain in self.INLINE.items():
-                html = html.replace(styled, plain)
-            cells.append(mark_safe(html))  # diff-match-patch escaped the text itself
-        return cells
+        # diff-match-patch escaped the text itself, so a title cannot match STYLED.
+        return [mark_safe(self.STYLED.sub(r"<\1>", html)) for html in super().as_html()]
 
 
 class ImageResource(resources.ModelResource):
-    """Exports what staff want to audit; imports change titles of existing images only."""
+    """Exports what staff want to audit; imports change titles of existing images only
+    (get_import_fields): every other column is exported, never imported."""
 
-    file_name = fields.Field(attribute="file__name", column_name="file", readonly=True)
-    thumbnail_name = fields.Field(attribute="preview_name", column_name="thumbnail", readonly=True)
-    uploader = fields.Field(
-        attribute="uploaded_by__username", column_name="uploaded_by", readonly=True
-    )
-    file_present = fields.Field(column_name="file_present", readonly=True)
+    file_name = fields.Field(attribute="file__name", column_name="file")
+    thumbnail_name = fields.Field(attribute="preview_name", column_name="thumbnail")
+    uploader = fields.Field(attribute="uploaded_by__username", column_name="uploaded_by")
+    file_present = fields.Field(column_name="file_present")
     # Not named "format": the admin's export form has a field of that name already.
-    image_format = fields.Field(attribute="format", column_name="format", readonly=True)
+    image_format = fields.Field(attribute="format", column_name="format")
 
     class Meta:
         model = Image
@@ -95,36 +85,26 @@ class ImageResource(resources.ModelResource):
             "file_present",
         )
         export_order = fields
-        import_id_fields = ("id",)
         skip_unchanged = True
-        report_skipped = True
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._present: set[str] | str | None = None
-        for name in FACTS:
-            self.fields[name].readonly = True
-
-    @classmethod
-    def get_diff_class(cls):
+    def get_diff_class(self):
         return PlainDiff
 
     def get_import_fields(self):
         """What an import can change (the title) and how rows are found (the id): what the
         import page lists and its preview compares."""
-        return [field for field in super().get_import_fields() if not field.readonly]
+        return [self.fields["id"], self.fields["title"]]
 
     def get_queryset(self):
         return super().get_queryset().select_related("uploaded_by")
 
+    @cached_property
+    def _present(self) -> set[str] | None:
+        return stored_images()  # one storage listing for the whole export
+
     def dehydrate_file_present(self, image: Image) -> bool | str:
         """Whether the file is in storage, or "unknown" when storage cannot be listed."""
-        if self._present is None:  # one storage listing for the whole export
-            try:
-                self._present = {stored.name for stored in storage.list_files("images/")}
-            except storage.StorageUnavailable:
-                self._present = UNKNOWN
-        return UNKNOWN if self._present == UNKNOWN else image.file.name in self._present
+        return UNKNOWN if self._present is None else image.file.name in self._present
 
     def init_instance(self, row=None):
         """Imports never create images: an unknown id is an error for that row."""

@@ -29,17 +29,10 @@ class Command(BaseCommand):
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         """Bad arguments exit 1, as the help says; argparse's own status would be 2, which
-        here means "storage unavailable"."""
+        here means "refused"."""
         parser = super().create_parser(prog_name, subcommand, **kwargs)
-        usage_error = parser.error
-
-        def error(message):
-            try:
-                usage_error(message)
-            except SystemExit:
-                raise SystemExit(EXIT_CONFIGURATION) from None
-
-        parser.error = error
+        exit_ = parser.exit
+        parser.exit = lambda status=0, message=None: exit_(status and EXIT_CONFIGURATION, message)
         return parser
 
     def add_arguments(self, parser) -> None:
@@ -82,14 +75,12 @@ class Command(BaseCommand):
                 skip_orphans=options["skip_orphans"],
                 grace=timedelta(minutes=grace),
                 allow_all_missing=options["allow_all_missing"],
-                progress=(lambda line: self.stderr.write(line)) if show_progress else None,
+                progress=self.stderr.write if show_progress else None,
             )
         except StorageMisconfigured as error:
-            message = f"Storage is misconfigured; nothing was changed. {error}"
-            self._fail(message, options, EXIT_CONFIGURATION)
+            self._fail(f"Storage is misconfigured; nothing was changed. {error}", options, 1)
         except StorageUnavailable as error:
-            message = f"Storage is unavailable; nothing was changed. {error}"
-            self._fail(message, options, EXIT_STORAGE_UNAVAILABLE)
+            self._fail(f"Storage is unavailable; nothing was changed. {error}", options, 2)
         except AllFilesMissing as error:
             self._fail(str(error), options, EXIT_STORAGE_UNAVAILABLE)
         if options["json"]:
@@ -129,15 +120,12 @@ class Command(BaseCommand):
         ]
         for names, template in lines:
             if names:
-                self.stdout.write(template.format(n=len(names)) + ": " + _shorten(names))
+                more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
+                shown = ", ".join(names[:SHOWN_NAMES])
+                self.stdout.write(f"{template.format(n=len(names))}: {shown}{more}")
         for error in report.errors:
             self.stderr.write(self.style.ERROR(error))
         if report.clean:
             self.stdout.write(self.style.SUCCESS("Nothing to repair: rows and files agree."))
         elif report.dry_run:
             self.stdout.write("Dry run: nothing was changed.")
-
-
-def _shorten(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN_NAMES])
-    return shown + (f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else "")

@@ -19,6 +19,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
+from django.utils.deprecation import MiddlewareMixin
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +29,17 @@ VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9+/=-]{20,200}")
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(MiddlewareMixin):
     """First in MIDDLEWARE, so every response carries the id, redirects and errors too."""
 
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def process_request(self, request) -> None:
         given = request.headers.get("X-Request-ID", "")
         request.request_id = given if VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        token = _request_id.set(request.request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
+        _request_id.set(request.request_id)
+
+    def process_response(self, request, response):
+        # Always called, once Django has answered: every exception below becomes a response.
+        _request_id.set("-")  # the thread's next lines are outside any request
         response["X-Request-ID"] = request.request_id
         return response
 
@@ -67,21 +65,13 @@ class HtmlGZipMiddleware(GZipMiddleware):
         return super().process_response(request, response)
 
 
-class DatabaseUnavailableMiddleware:
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
     """A lost database connection is an outage to wait out (503), not a bug (500)."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
 
     def process_exception(self, request, exception):
         # Connection-level errors only: an IntegrityError or a bad query is still a 500.
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logger.error("event=database.unavailable path=%s error=%r", request.path, str(exception))
-        response = HttpResponse(render_to_string("503.html"), status=503)
-        response["Retry-After"] = "30"
-        response["Cache-Control"] = "no-store"
-        return response
+        headers = {"Retry-After": "30", "Cache-Control": "no-store"}
+        return HttpResponse(render_to_string("503.html"), status=503, headers=headers)

@@ -35,12 +35,14 @@ class DatabaseCounts(BaseCache):
         """Start a count unless a live one exists: one upsert, so two callers never both start."""
         key = self.make_and_validate_key(key, version=version)
         now = timezone.now()
+        seconds = self.get_backend_timeout(timeout)  # a time.time(), or None: no expiry
+        expires = now + _FOREVER if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {_TABLE} ({_KEY}, {_VALUE}, {_EXPIRES}) VALUES (%s, %s, %s) "
                 f"ON CONFLICT ({_KEY}) DO UPDATE SET {_VALUE} = excluded.{_VALUE}, "
                 f"{_EXPIRES} = excluded.{_EXPIRES} WHERE {_TABLE}.{_EXPIRES} <= %s",
-                [key, int(value), self._expiry(timeout), now],
+                [key, int(value), expires, now],
             )
             added = cursor.rowcount == 1
             if added:  # a new window began: forget the windows that have ended
@@ -63,12 +65,8 @@ class DatabaseCounts(BaseCache):
 
     def get(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version=version)
-        row = (
-            RateCount.objects.filter(key=key, expires__gt=timezone.now())
-            .values_list("value", flat=True)
-            .first()
-        )
-        return default if row is None else row
+        count = RateCount.objects.filter(key=key, expires__gt=timezone.now()).first()
+        return default if count is None else count.value
 
     def delete(self, key, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
@@ -76,12 +74,6 @@ class DatabaseCounts(BaseCache):
 
     def clear(self) -> None:
         RateCount.objects.all().delete()
-
-    def _expiry(self, timeout) -> datetime:
-        expires = self.get_backend_timeout(timeout)  # a time.time(), or None: no expiry
-        if expires is None:
-            return timezone.now() + _FOREVER
-        return datetime.fromtimestamp(expires, tz=UTC)
 
 
 _TABLE = connection.ops.quote_name(RateCount._meta.db_table)

@@ -8,6 +8,7 @@ read waits longer than REQUEST_BODY_IDLE for the next bytes. So a sign-in form t
 holds its thread for seconds, not a minute, and a trickle is cut off as surely as a stall:
 with 400, the connection closed, the spooled file gone with the request (upload_gate.py).
 Only under gunicorn, whose environ carries the socket; the test client has none to stall.
+The body's declared size is read here once (content_length) for upload_gate.py too.
 """
 
 from __future__ import annotations
@@ -22,15 +23,26 @@ class BodyTooSlow(BadRequest):
     """The body did not arrive within REQUEST_BODY_DEADLINE; Django answers 400."""
 
 
+def content_length(environ) -> int:
+    """The body's declared size, from a WSGI environ or request.META: 0 when there is none
+    or it is not a number, as Django then reads nothing of the body."""
+    try:
+        return max(int(environ.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
 class _DeadlineInput:
     """wsgi.input, with the socket's timeout set to the time left before every read."""
 
     def __init__(self, stream, sock, seconds: float, idle: float) -> None:
         self._stream = stream
         self._sock = sock
-        self._seconds = seconds
         self._idle = idle
         self._deadline = time.monotonic() + seconds
+        self._message = (
+            f"The request body did not arrive within {seconds:g} s, or stopped for {idle:g} s"
+        )
 
     def read(self, *size):
         return self._within_deadline(self._stream.read, *size)
@@ -41,30 +53,19 @@ class _DeadlineInput:
     def _within_deadline(self, read, *size):
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise self._too_slow()
+            raise BodyTooSlow(self._message)
         self._sock.settimeout(min(left, self._idle))
         try:
             return read(*size)
         except TimeoutError:
-            raise self._too_slow() from None
-
-    def _too_slow(self) -> BodyTooSlow:
-        return BodyTooSlow(
-            f"The request body did not arrive within {self._seconds:g} s, or stopped for "
-            f"{self._idle:g} s"
-        )
+            raise BodyTooSlow(self._message) from None
 
 
 def body_seconds(environ) -> float:
     """How long this request's body may take to arrive, from its Content-Length."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
     from uploads.shelf.services import max_upload_bytes  # config/wsgi.py imports this early
 
-    largest = max_upload_bytes()
-    share = settings.REQUEST_BODY_DEADLINE * length / largest
+    share = settings.REQUEST_BODY_DEADLINE * content_length(environ) / max_upload_bytes()
     return min(settings.REQUEST_BODY_DEADLINE, settings.REQUEST_BODY_IDLE + share)
 
 
@@ -73,7 +74,7 @@ def with_read_deadline(application):
 
     def deadline_application(environ, start_response):
         sock = environ.get("gunicorn.socket")
-        if sock is None or environ.get("CONTENT_LENGTH", "") in ("", "0"):
+        if sock is None or not content_length(environ):  # Django reads no body at all
             return application(environ, start_response)
         timeout = sock.gettimeout()
         environ["wsgi.input"] = _DeadlineInput(

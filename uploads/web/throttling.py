@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 
 from django.conf import settings
@@ -19,24 +20,16 @@ def client_ip(request) -> str:
     """
     hops = settings.TRUSTED_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if hops and forwarded:
-        entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
-        if len(entries) >= hops and _is_ip(entries[-hops]):
+    entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+    if hops and len(entries) >= hops:
+        with contextlib.suppress(ValueError):  # not an address: REMOTE_ADDR instead
+            ipaddress.ip_address(entries[-hops])
             return entries[-hops]
     return request.META.get("REMOTE_ADDR", "")
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def upload_rate(group: str, request) -> str | None:
     """Visitors' uploads (PUBLIC_UPLOADS) are rate-limited per address; staff who may add
     images are not."""
-    if not permissions.public_uploads() or permissions.may(request.user, permissions.ADD):
-        return None
-    return settings.PUBLIC_UPLOAD_RATE
+    limited = permissions.public_uploads() and not permissions.may(request.user, permissions.ADD)
+    return settings.PUBLIC_UPLOAD_RATE if limited else None

@@ -10,7 +10,7 @@ body, spools a single byte. Files that are spooled go to unnamed temporary files
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -18,37 +18,36 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.urls import Resolver404, resolve, reverse
+from django.urls import reverse
+from django.utils.deprecation import MiddlewareMixin
 
 from uploads.admin import import_limits
 from uploads.shelf import permissions, services
 from uploads.shelf.audit import audit, username
-from uploads.shelf.permissions import UploadAccess
+from uploads.web.read_deadline import content_length
 
 
-@dataclass(frozen=True)
-class Door:
+class Door(NamedTuple):
     """A form that takes files: who may use it, and how large its body may be."""
 
-    permission: str = ""  # the admin's doors; the page's own follows PUBLIC_UPLOADS too
+    # The admin's doors, whose pages send those not signed in as staff to sign in; the
+    # page's own follows PUBLIC_UPLOADS too.
+    permission: str = ""
     bulk: bool = False  # takes BULK_UPLOAD_MAX_FILES files in one body (without its script)
     importing: bool = False  # the import form: its own byte cap
     page: str = ""  # the URL name of the page that shows it, when not its own
 
-    @property
-    def in_admin(self) -> bool:
-        """Its pages send those not signed in as staff to sign in."""
-        return bool(self.permission)
-
     def may_send(self, request) -> bool:
         if self.permission:
             return permissions.may(request.user, self.permission)
-        return permissions.upload_access(request.user) != UploadAccess.REFUSED
+        return permissions.upload_access(request.user) != permissions.UploadAccess.REFUSED
 
     def max_body(self) -> int:
+        """Its files, and as much besides as Django lets a form without files carry
+        (DATA_UPLOAD_MAX_MEMORY_SIZE, also the limit of a body where no door is)."""
         files = settings.BULK_UPLOAD_MAX_FILES if self.bulk else 1
         file_bytes = import_limits.MAX_BYTES if self.importing else services.max_upload_bytes()
-        return files * file_bytes + _other_fields()
+        return files * file_bytes + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     def too_large(self, size: int, *, together: bool = False) -> str:
         """The refusal for a body of `size` bytes (`together`: several files in it)."""
@@ -72,85 +71,45 @@ DOORS = {
 }
 
 
-def _other_fields() -> int:
-    """What the fields besides files may carry: as much as Django lets a form without files
-    carry (DATA_UPLOAD_MAX_MEMORY_SIZE). Also the limit of a body where no door is."""
-    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-
-
-class UploadGateMiddleware:
+class UploadGateMiddleware(MiddlewareMixin):
     """After authentication (it needs the user) and before any view middleware: the CSRF
     check reads the body in its process_view, which runs after every middleware's call."""
 
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request):
-        try:
-            return self._answer(request)
-        finally:
-            for spooled in getattr(request, "spooled_uploads", ()):
-                spooled.close()  # an unnamed file: closing it frees its disk
-
-    def _answer(self, request):
-        size = _content_length(request)
+    def process_request(self, request):
+        request.spooled_uploads = []  # the files upload_handlers.py spools for this request
+        size = content_length(request.META)
         if not size:
-            return self.get_response(request)
-        door = _door(request.path_info)
-        if door is None:
-            if size > _other_fields():
-                return _refused(request, size, "This request is too large for this address.")
-            return self.get_response(request)
-        if not door.may_send(request):
-            audit(
-                "upload.refused",
-                user=username(request.user),
-                reason="not_allowed",
-                path=request.path,
-            )
-            if door.in_admin and not admin.site.has_permission(request):
+            return None
+        door = next((door for name, door in DOORS.items() if reverse(name) == request.path), None)
+        if door is not None and not door.may_send(request):
+            _audit_refusal(request, "not_allowed")
+            if door.permission and not admin.site.has_permission(request):
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             raise PermissionDenied("You may not upload files here.")
-        if size > door.max_body():
-            return self._show_refusal(request, door, size)
-        return self.get_response(request)
-
-    def _show_refusal(self, request, door: Door, size: int):
-        """The door's own page, as for a GET (which never writes), with the refusal."""
-        audit(
-            "upload.refused",
-            user=username(request.user),
-            reason="too_large",
-            path=request.path,
-            bytes=size,
-        )
+        if size <= (door.max_body() if door else settings.DATA_UPLOAD_MAX_MEMORY_SIZE):
+            return None
+        if door is None:
+            audit("request.refused", reason="too_large", path=request.path, bytes=size)
+            message = "This request is too large for this address."
+            return render(request, "413.html", {"message": message}, status=413)
+        _audit_refusal(request, "too_large", bytes=size)
         if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
             return JsonResponse({"error": door.too_large(size)}, status=413)
-        message = door.too_large(size, together=True)
+        # The door's own page, as for a GET (which never writes), with the refusal.
         request.method = "GET"  # the body stays unread: a GET has none
         if door.page:
             request.path_info = reverse(door.page)
-        messages.error(request, message)
+        messages.error(request, door.too_large(size, together=True))
         response = self.get_response(request)
         if response.status_code == 200:
             response.status_code = 413
         return response
 
-
-def _refused(request, size: int, message: str):
-    audit("request.refused", reason="too_large", path=request.path, bytes=size)
-    return render(request, "413.html", {"message": message}, status=413)
-
-
-def _door(path: str) -> Door | None:
-    try:
-        return DOORS.get(resolve(path).view_name)
-    except Resolver404:
-        return None
+    def process_response(self, request, response):
+        for spooled in getattr(request, "spooled_uploads", ()):
+            spooled.close()  # an unnamed file: closing it frees its disk
+        return response
 
 
-def _content_length(request) -> int:
-    try:
-        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
-    except ValueError:
-        return 0  # Django reads nothing of a body it cannot size
+def _audit_refusal(request, reason: str, **fields) -> None:
+    audit("upload.refused", user=username(request.user), reason=reason, path=request.path, **fields)

@@ -9,7 +9,7 @@ import tempfile
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
 
 from uploads.shelf.services import max_upload_bytes
 
@@ -24,21 +24,16 @@ class SizeLimitUploadHandler(FileUploadHandler):
     OversizedUpload, which image_ingest refuses with its size, as it does every file over
     the limit."""
 
-    def new_file(self, *args, **kwargs) -> None:
-        super().new_file(*args, **kwargs)
-        self.oversized = False
-
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if start + len(raw_data) > max_upload_bytes():
-            self.oversized = True
-        return None if self.oversized else raw_data
+        # None: the next handlers get nothing of this chunk, nor of any after it.
+        return raw_data if start + len(raw_data) <= max_upload_bytes() else None
 
     def file_complete(self, file_size: int) -> UploadedFile | None:
-        if not self.oversized:
+        if file_size <= max_upload_bytes():
             return None  # the next handler builds the file
         # What the next handlers took in before the limit goes now, not with the request.
         for handler in self.request.upload_handlers if self.request else ():
-            if handler is not self and getattr(handler, "file", None) is not None:
+            if hasattr(handler, "file"):
                 handler.file.close()
         return OversizedUpload(
             io.BytesIO(), self.file_name, self.content_type, file_size, self.charset
@@ -56,23 +51,21 @@ class UnnamedTemporaryUploadedFile(UploadedFile):
         super().__init__(file, name, content_type, size, charset, content_type_extra)
 
 
-class UnnamedTemporaryFileUploadHandler(FileUploadHandler):
-    """Last in FILE_UPLOAD_HANDLERS, instead of Django's TemporaryFileUploadHandler, whose
-    named files stay in /tmp for good when a worker is killed mid-upload."""
+class UnnamedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
+    """Last in FILE_UPLOAD_HANDLERS: Django's TemporaryFileUploadHandler, which writes and
+    completes the file, but with an unnamed one; Django's named files stay in /tmp for good
+    when a worker is killed mid-upload."""
 
     def new_file(self, *args, **kwargs) -> None:
-        super().new_file(*args, **kwargs)
+        # The base class's, not the parent's: that one opens a named file.
+        FileUploadHandler.new_file(self, *args, **kwargs)
         self.file = UnnamedTemporaryUploadedFile(
             self.file_name, self.content_type, 0, self.charset, self.content_type_extra
         )
-        if self.request is not None:  # closed when the request ends (upload_gate.py)
-            spooled = getattr(self.request, "spooled_uploads", [])
-            self.request.spooled_uploads = [*spooled, self.file]
+        # Closed when the request ends, however it ends (upload_gate.py).
+        getattr(self.request, "spooled_uploads", []).append(self.file)
 
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
-        self.file.write(raw_data)
-
-    def file_complete(self, file_size: int) -> UploadedFile:
-        self.file.seek(0)
-        self.file.size = file_size
-        return self.file
+    def upload_interrupted(self) -> None:
+        # The body ended mid-file: close it (the parent's would look for its name to remove).
+        if hasattr(self, "file"):
+            self.file.close()

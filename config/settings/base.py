@@ -1,23 +1,17 @@
-"""Settings shared by every environment; values come from the environment (django-environ)."""
+"""Settings shared by every environment; values come from the environment (django-environ).
+The shelf's own settings are in shelf.py, media in an S3 bucket in s3.py."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
-import environ
-from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    # Real environment variables win over the file (django-environ never overwrites).
-    env.read_env(BASE_DIR / ".env")
+from .environment import BASE_DIR, env
+from .s3 import media_origins, s3_media_storage
+from .shelf import *  # noqa: F403  (the shelf's own settings: limits, uploads, bodies)
 
 # --- Core -------------------------------------------------------------------
 
@@ -148,82 +142,10 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 
-def s3_media_storage(env: environ.Env) -> dict:
-    """STORAGES["default"] for media in an S3 or S3-compatible bucket, from the AWS_* variables."""
-    from boto3.s3.transfer import TransferConfig
-    from botocore.config import Config
-
-    # A config var left empty (as the Deploy button may leave it) counts as unset.
-    names = "S3_ENDPOINT_URL S3_REGION_NAME ACCESS_KEY_ID SECRET_ACCESS_KEY S3_CUSTOM_DOMAIN"
-    names += " S3_ADDRESSING_STYLE REQUEST_CHECKSUM_CALCULATION RESPONSE_CHECKSUM_VALIDATION"
-    s3 = {f"AWS_{name}": env(f"AWS_{name}", default="") or None for name in names.split()}
-    return {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
-            # Every key under this prefix: deployments that share a bucket each keep their own.
-            "location": env("AWS_LOCATION", default="").strip("/"),
-            "endpoint_url": s3["AWS_S3_ENDPOINT_URL"],
-            "region_name": s3["AWS_S3_REGION_NAME"],
-            "access_key": s3["AWS_ACCESS_KEY_ID"],
-            "secret_key": s3["AWS_SECRET_ACCESS_KEY"],
-            "custom_domain": s3["AWS_S3_CUSTOM_DOMAIN"],
-            "url_protocol": env("AWS_S3_URL_PROTOCOL", default="https:"),
-            "client_config": Config(
-                s3={"addressing_style": s3["AWS_S3_ADDRESSING_STYLE"]},
-                # SigV4 for signed links too: in the older AWS regions (us-east-1, eu-west-1…)
-                # botocore signs them with SigV2, which buckets created since 2020 refuse.
-                signature_version="s3v4",
-                # Short timeouts: a store that accepts connections but never answers must not
-                # hold a page or an upload for minutes (botocore waits 60 s, three times).
-                connect_timeout=3,
-                read_timeout=10,
-                retries={"mode": "standard", "max_attempts": 3},
-                # Checksum headers only where an operation requires one: Backblaze B2, older
-                # MinIO and Ceph refuse the CRC headers botocore sends by default. Read here,
-                # since a value given to Config wins over botocore's own reading of them.
-                request_checksum_calculation=(
-                    s3["AWS_REQUEST_CHECKSUM_CALCULATION"] or "when_required"
-                ),
-                response_checksum_validation=(
-                    s3["AWS_RESPONSE_CHECKSUM_VALIDATION"] or "when_required"
-                ),
-            ),
-            # A custom domain serves public objects; otherwise links are signed.
-            "querystring_auth": env.bool(
-                "AWS_QUERYSTRING_AUTH", default=not s3["AWS_S3_CUSTOM_DOMAIN"]
-            ),
-            # How long a signed link lasts (SigV4: at most 7 days). Pages are rendered with
-            # fresh links, and their ETag changes with them.
-            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
-            # Names are fresh UUIDs, so a write goes straight to PUT: no HEAD first to look
-            # for a free name. Never set ACLs (buckets own them).
-            "file_overwrite": True,
-            "default_acl": None,
-            # One PUT per file: multipart only from 1 GiB, far above anything we store (an
-            # image of IMAGE_MAX_EDGE² pixels is 64 MB as raw RGBA, at the default) and under
-            # every store's 5 GB single-PUT limit. boto3's default, 8 MB, would send a large
-            # image in four requests.
-            "transfer_config": TransferConfig(multipart_threshold=1024**3),
-            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
-        },
-    }
-
-
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     MEDIA_STORAGE = s3_media_storage(env)
-    # Where media links point, exactly as django-storages builds them, for the
-    # Content-Security-Policy's img-src: the custom domain, or the endpoint (its scheme,
-    # host and port) and, unless links are path-style, its bucket subdomains.
-    _options = MEDIA_STORAGE["OPTIONS"]
-    if _options["custom_domain"]:
-        MEDIA_ORIGINS = [f"{_options['url_protocol']}//{_options['custom_domain']}"]
-    else:
-        _endpoint = urlsplit(_options["endpoint_url"] or "https://amazonaws.com")
-        MEDIA_ORIGINS = [f"{_endpoint.scheme}://{_endpoint.netloc}"]
-        if env("AWS_S3_ADDRESSING_STYLE", default="") != "path":
-            MEDIA_ORIGINS.append(f"{_endpoint.scheme}://*.{_endpoint.netloc}")
+    MEDIA_ORIGINS = media_origins(MEDIA_STORAGE["OPTIONS"], env)  # for the CSP's img-src
 else:
     MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     MEDIA_ORIGINS = []
@@ -273,71 +195,6 @@ RATELIMIT_USE_CACHE = "rate_counts"
 # How long a process reuses the public page it rendered for visitors (0: never). Staff,
 # and anyone shown a form or a message, always get a page of their own.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=2)
-
-# --- The shelf --------------------------------------------------------------
-
-
-def at_least_one(name: str, default: int) -> int:
-    """A count or size from the environment that must be positive: another value stops
-    startup with its name, rather than a page failing later."""
-    value = env.int(name, default=default)
-    if value < 1:
-        raise ImproperlyConfigured(f"{name}={value} must be 1 or more.")
-    return value
-
-
-IMAGE_LIMIT = at_least_one("IMAGE_LIMIT", 3)
-MAX_UPLOAD_MB = at_least_one("MAX_UPLOAD_MB", 10)
-MAX_IMAGE_PIXELS = at_least_one("MAX_IMAGE_PIXELS", 50_000_000)
-# The memory one upload may need at its peak (uploads/ingest/memory_budget.py, from the
-# header, before any pixel is decoded): its decode (pixels x bytes per pixel of the mode it
-# decodes to x the copies its decoder holds), or its conversion (the decoded image and the
-# stored one), whichever is larger. MAX_IMAGE_PIXELS caps the pixel count of any image;
-# this caps what it costs; a JPEG that needs more is decoded at 1/2 to 1/8 scale. A dyno
-# runs one ingest at a time: bench/memory.py measures the dyno's peak (docs/benchmarks.md).
-MAX_DECODE_MB = at_least_one("MAX_DECODE_MB", 224)
-IMAGE_MAX_EDGE = at_least_one("IMAGE_MAX_EDGE", 4096)
-
-
-def public_uploads_mode(value: str) -> str:
-    """PUBLIC_UPLOADS as one of "off", "moderated", "open"; true and false still mean open
-    and off."""
-    mode = value.strip().lower()
-    mode = {"true": "open", "1": "open", "false": "off", "0": "off", "": "off"}.get(mode, mode)
-    if mode in ("off", "moderated", "open"):
-        return mode
-    raise ImproperlyConfigured(
-        f"PUBLIC_UPLOADS={value!r} is not a value it takes: use off (staff only), moderated "
-        "(visitors' uploads wait for staff approval) or open (they go straight on the shelf)."
-    )
-
-
-# Who may upload besides staff with the add permission: nobody ("off"), visitors whose
-# images wait for approval ("moderated"), or visitors straight onto the shelf ("open").
-PUBLIC_UPLOADS = public_uploads_mode(env("PUBLIC_UPLOADS", default="off"))
-# How many visitors' uploads may wait for approval; beyond it they are refused (429).
-PENDING_LIMIT = env.int("PENDING_LIMIT", default=20)
-# reconcile_media spares unreferenced files younger than this: uploads in flight.
-ORPHAN_GRACE_MINUTES = env.int("ORPHAN_GRACE_MINUTES", default=15)
-
-# A bulk upload without JavaScript is one request: this many ingests (each well under a
-# second) stay far inside the router's 30 s. With JavaScript each file is a request.
-BULK_UPLOAD_MAX_FILES = 10
-# No form takes more files than that; Django refuses a request with more (400).
-DATA_UPLOAD_MAX_NUMBER_FILES = BULK_UPLOAD_MAX_FILES
-# Requests bigger than this reach the upload handlers on disk, not in memory: unnamed files
-# that cannot outlive their process (uploads/upload_handlers.py).
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-FILE_UPLOAD_HANDLERS = [
-    "uploads.web.upload_handlers.SizeLimitUploadHandler",
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "uploads.web.upload_handlers.UnnamedTemporaryFileUploadHandler",
-]
-# Seconds a request's body may take to arrive at most (uploads/web/read_deadline.py), for
-# the largest upload; smaller bodies get less, in proportion, plus REQUEST_BODY_IDLE, which
-# is also the longest a body may send nothing.
-REQUEST_BODY_DEADLINE = env.int("REQUEST_BODY_DEADLINE", default=60)
-REQUEST_BODY_IDLE = env.int("REQUEST_BODY_IDLE", default=10)
 
 # --- Admin import/export ----------------------------------------------------
 

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.functional import lazy
 
-from uploads.ingest import imaging
+from uploads.ingest import formats
 from uploads.media import storage
 from uploads.models import Image
 from uploads.page.forms import ACCEPT
@@ -14,7 +14,7 @@ from uploads.shelf import services
 
 
 def _accepted_files(template: str) -> str:
-    return template.format(f"{imaging.ACCEPTED}, up to {settings.MAX_UPLOAD_MB} MB")
+    return template.format(f"{formats.ACCEPTED}, up to {settings.MAX_UPLOAD_MB} MB")
 
 
 # A help text naming what the admin's upload forms take, with the size limit of the moment

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image
 
-from uploads.ingest import memory_budget, render, variants
+from uploads.ingest import formats, memory_budget, render, variants
 
-ACCEPTED = "JPEG, PNG, WebP, GIF, HEIC or AVIF"
 JPEG_QUALITY = 85
 _EXIF_ORIENTATION = 0x0112
 _CORRUPT = (
@@ -21,8 +20,6 @@ _CORRUPT = (
     "Save or export it again, then upload the new file."
 )
 _FORMAT_NAMES = {"WEBP": "WebP", "HEIF": "HEIC"}
-_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs")
-_AVIF_BRANDS = (b"avif", b"avis")
 
 # HEIC through pillow-heif; AVIF is Pillow's own. Embedded thumbnails, depth and auxiliary
 # images are never used, so they are not read either.
@@ -75,9 +72,11 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
     """Validate image bytes by content and return the normalised image and its thumbnails."""
     if not data:
         raise ImageRejected("The file is empty.", "empty")
-    source_format = sniff_format(data[:64])
+    source_format = formats.sniff_format(data[:64])
     if source_format is None:
-        raise ImageRejected(f"This file is not an image we accept ({ACCEPTED}).", "unsupported")
+        raise ImageRejected(
+            f"This file is not an image we accept ({formats.ACCEPTED}).", "unsupported"
+        )
     full, animated = _decode_and_render(data, source_format, limits)
     try:
         # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
@@ -98,26 +97,6 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         source_format=source_format,
         animated=animated,
     )
-
-
-def sniff_format(head: bytes) -> str | None:
-    """Name the format from the file's first bytes; None for anything we do not accept."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[4:8] == b"ftyp":  # ISO media: the major brand, then the compatible ones
-        box_end = min(len(head), int.from_bytes(head[:4], "big"))
-        brands = [head[8:12]] + [head[at : at + 4] for at in range(16, box_end - 3, 4)]
-        if any(brand in _AVIF_BRANDS for brand in brands):
-            return "AVIF"
-        if any(brand in _HEIF_BRANDS for brand in brands) or head[8:12] in (b"mif1", b"msf1"):
-            return "HEIF"
-    return None
 
 
 def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
@@ -164,32 +143,12 @@ def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple
 def _open(data: bytes, source_format: str) -> Image.Image:
     """Parse the header only (no pixels yet)."""
     if source_format == "PNG":
-        data = _without_text_chunks(data)
+        data = formats.without_text_chunks(data)
     try:
         return Image.open(io.BytesIO(data), formats=[source_format])
     except Exception:
         # Pillow raises many types on malformed headers; all mean the same to the sender.
         raise ImageRejected(_CORRUPT, "corrupt") from None
-
-
-_PNG_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
-
-
-def _without_text_chunks(data: bytes) -> bytes:
-    """A PNG without its text chunks, which are never stored: Pillow refuses a compressed
-    one that inflates past its limit (PngImagePlugin.MAX_TEXT_CHUNK), and what metadata
-    holds must never refuse an image. A PNG whose chunks do not add up is left as it is,
-    for the decoder to judge."""
-    kept, offset = [data[:8]], 8
-    while offset + 8 <= len(data):
-        length = int.from_bytes(data[offset : offset + 4], "big")
-        end = offset + 12 + length  # length, type, data, CRC
-        if end > len(data):
-            return data
-        if data[offset + 4 : offset + 8] not in _PNG_TEXT_CHUNKS:
-            kept.append(data[offset:end])
-        offset = end
-    return b"".join(kept) if offset == len(data) else data
 
 
 def _is_animated(img: Image.Image) -> bool:
@@ -211,7 +170,7 @@ def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) ->
     if width * height > limits.max_pixels:
         raise _too_many_pixels(width, height, limits.max_pixels / 1_000_000)
     budget, edge = limits.max_decode_bytes, limits.max_edge
-    if source_format == "JPEG" and not _lossless_jpeg(data):
+    if source_format == "JPEG" and not formats.lossless_jpeg(data):
         scale = memory_budget.jpeg_scale(img.size, img.mode, budget, edge)
         if scale > 1:
             img.draft(None, (width // scale, height // scale))
@@ -220,17 +179,6 @@ def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) ->
         name = _FORMAT_NAMES.get(source_format, source_format)
         kind = f" for {name} images like this one"
         raise _too_many_pixels(width, height, min(limits.max_pixels, most) / 1_000_000, kind)
-
-
-def _lossless_jpeg(data: bytes) -> bool:
-    """A lossless JPEG (SOF3, 7, 11 or 15), which libjpeg decodes at full scale only."""
-    at = 2
-    while at + 4 <= len(data) and data[at] == 0xFF:
-        marker = data[at + 1]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header
-            return marker in (0xC3, 0xC7, 0xCB, 0xCF)
-        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
-    return False
 
 
 def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -> ImageRejected:

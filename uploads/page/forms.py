@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
-from uploads.ingest import imaging
+from uploads.ingest import formats
 
 # Extensions too: browsers often give HEIC and AVIF files no type, and Chrome does not
-# match image/heic to image/*. What is accepted is decided by content (imaging.sniff_format).
+# match image/heic to image/*. What is accepted is decided by content (formats.sniff_format).
 ACCEPT = (
     "image/jpeg,image/png,image/webp,image/gif,image/heic,image/heif,image/avif,.heic,.heif,.avif"
 )
@@ -24,7 +24,7 @@ class UploadForm(forms.Form):
     image = forms.FileField(
         label="Image",
         allow_empty_file=True,
-        help_text=f"{imaging.ACCEPTED}.",
+        help_text=f"{formats.ACCEPTED}.",
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
         error_messages={"required": "Choose an image to upload."},
     )

@@ -14,3 +14,4 @@ urlpatterns = [
 ]
 
 handler400 = "uploads.web.error_views.bad_request"
+handler500 = "uploads.web.error_views.server_error"

@@ -47,7 +47,6 @@ MIDDLEWARE = [
     # Needs the user and the messages; refuses bodies before the CSRF check reads them.
     "uploads.web.upload_gate.UploadGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "uploads.web.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns lockouts into a friendly 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -102,6 +101,7 @@ AUTH_PASSWORD_VALIDATORS = [
     for name in _VALIDATORS.split()
 ]
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"  # a sign-in without a usable `next` lands in the admin
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while a client is locked out
     "django.contrib.auth.backends.ModelBackend",

@@ -39,14 +39,17 @@ def test_a_write_that_fails_half_way_leaves_no_partial_file(staff_client, files,
 def lost_database(monkeypatch):
     """Every new use of a database connection fails, as when Postgres has gone away."""
 
-    def refuse(self):
-        raise OperationalError("could not connect to server: Connection refused")
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", _refuse)
 
-    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
+
+def _refuse(self):
+    raise OperationalError("could not connect to server: Connection refused")
 
 
 @pytest.mark.django_db
 def test_a_lost_database_gives_the_friendly_503_page(client, lost_database):
+    client.raise_request_exception = False  # as in production: handler500 answers
+
     response = client.get("/")
 
     html = response.content.decode()
@@ -55,6 +58,30 @@ def test_a_lost_database_gives_the_friendly_503_page(client, lost_database):
     assert "The shelf is resting for a moment" in html
     assert "Traceback" not in html and "OperationalError" not in html
     assert "SECRET_KEY" not in html and "Connection refused" not in html
+
+
+@pytest.mark.django_db
+def test_a_database_lost_inside_a_middleware_also_gives_the_503_page(staff_client, monkeypatch):
+    staff_client.raise_request_exception = False
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", _refuse)
+
+    # The upload gate (a middleware) reads the session's user before any view runs.
+    response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "The shelf is resting for a moment" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_bug_is_still_a_500_not_an_outage(client, monkeypatch):
+    client.raise_request_exception = False
+    monkeypatch.setattr("uploads.page.views.shelf", lambda: 1 / 0)
+
+    response = client.get("/")
+
+    assert response.status_code == 500
+    assert "Retry-After" not in response
 
 
 @pytest.mark.django_db

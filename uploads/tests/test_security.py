@@ -258,3 +258,15 @@ def test_the_lockout_follows_the_address_the_router_saw(staff_user, settings):
 
     assert again.status_code == 429
     assert elsewhere.status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", ""])
+def test_a_sign_in_without_a_safe_next_lands_in_the_admin(client, staff_user, next_url):
+    response = client.post(
+        f"/admin/login/?next={next_url}",
+        {"username": "curator", "password": "shelf-password-1", "next": next_url},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"

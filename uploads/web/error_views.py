@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sys
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotAllowed
+from django.db import InterfaceError, OperationalError
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotAllowed,
+    HttpResponseServerError,
+)
 from django.template.loader import render_to_string
 
 from uploads.web.read_deadline import BodyTooSlow
+
+logger = logging.getLogger(__name__)
 
 
 def _reason(exception) -> str:
@@ -21,6 +32,17 @@ def _reason(exception) -> str:
     if isinstance(exception, TooManyFieldsSent):
         return "The form sent far more fields than it has. Reload the page and try again."
     return ""
+
+
+def server_error(request):
+    """handler500. A lost database connection, wherever in the request it was raised (a
+    middleware too), is an outage to wait out: the 503 page. Anything else is a 500."""
+    error = sys.exc_info()[1]  # Django calls handler500 while it handles the exception
+    if not isinstance(error, OperationalError | InterfaceError):
+        return HttpResponseServerError(render_to_string("500.html"))
+    logger.error("event=database.unavailable path=%s error=%r", request.path, str(error))
+    headers = {"Retry-After": "30", "Cache-Control": "no-store"}
+    return HttpResponse(render_to_string("503.html"), status=503, headers=headers)
 
 
 def bad_request(request, exception):

@@ -1,5 +1,4 @@
-"""The small middlewares: request ids on every log line, gzip for HTML only, and a
-database outage answered with the 503 page.
+"""The small middlewares: request ids on every log line, and gzip for HTML only.
 
 Request ids: Heroku's router gives every request an id (X-Request-ID) and logs it as
 `request_id`. RequestIdMiddleware keeps it (or makes one when there is none: off Heroku, or
@@ -15,10 +14,7 @@ import re
 import uuid
 from contextvars import ContextVar
 
-from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware
-from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 
 logger = logging.getLogger(__name__)
@@ -63,15 +59,3 @@ class HtmlGZipMiddleware(GZipMiddleware):
         if not response.get("Content-Type", "").startswith("text/html"):
             return response
         return super().process_response(request, response)
-
-
-class DatabaseUnavailableMiddleware(MiddlewareMixin):
-    """A lost database connection is an outage to wait out (503), not a bug (500)."""
-
-    def process_exception(self, request, exception):
-        # Connection-level errors only: an IntegrityError or a bad query is still a 500.
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        logger.error("event=database.unavailable path=%s error=%r", request.path, str(exception))
-        headers = {"Retry-After": "30", "Cache-Control": "no-store"}
-        return HttpResponse(render_to_string("503.html"), status=503, headers=headers)

@@ -90,6 +90,8 @@ def media_reconcile(
     progress = progress or (lambda message: None)
     started = timezone.now()
     listed = _list_media(progress)
+    # Listed before anything changes: an outage after the deletions would misreport them.
+    previews = [] if skip_orphans else list(storage.list_files(IMPORT_PREVIEWS))
     report = ReconcileReport(dry_run, limit, grace.total_seconds() / 60, files_listed=len(listed))
     referenced, regenerate = _check_rows(report, listed, started, progress)
 
@@ -104,6 +106,7 @@ def media_reconcile(
         transaction.set_rollback(dry_run)  # a dry run reports the same work, undone
     report.missing_image = [image.file.name for image in missing]
     report.beyond_limit = [image.file.name for image in beyond]
+    report.errors += [f"could not delete {name}" for name in missing.failed + beyond.failed]
     gone = set(report.missing_image) | set(report.beyond_limit)
     regenerate = [image for image in regenerate if image.file.name not in gone]
 
@@ -116,9 +119,7 @@ def media_reconcile(
             else:
                 report.orphans_spared.append(name)  # maybe an upload in flight
         report.import_previews_deleted = [
-            stored.name
-            for stored in storage.list_files(IMPORT_PREVIEWS)
-            if stored.modified <= started - IMPORT_PREVIEW_AGE
+            stored.name for stored in previews if stored.modified <= started - IMPORT_PREVIEW_AGE
         ]
     if dry_run:
         report.thumbnails_regenerated = [image.file.name for image in regenerate]

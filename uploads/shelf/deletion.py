@@ -16,6 +16,15 @@ BATCH = 500  # rows per DELETE: within every database's limit on query parameter
 _SHELF_LOCK_KEY = 0x1A6E5E1F  # arbitrary, constant: names the shelf's advisory lock
 
 
+class Deleted(list):
+    """The images a deletion removed; `failed` names the files storage would not delete
+    (known once the deletion has committed; left for reconcile_media)."""
+
+    def __init__(self, images=()) -> None:
+        super().__init__(images)
+        self.failed: list[str] = []
+
+
 class AllFilesMissing(Exception):
     """Storage holds none of the files the rows name: more likely the wrong place than a
     shelf that lost everything (a one-off dyno's empty disk, a wrong bucket or prefix)."""
@@ -29,12 +38,12 @@ def lock_shelf() -> None:
     # SQLite: transactions begin IMMEDIATE (see settings), which already serialises writers.
 
 
-def images_delete(rows: QuerySet[Image], *, reason: str, user=None) -> list[Image]:
+def images_delete(rows: QuerySet[Image], *, reason: str, user=None) -> Deleted:
     """Delete the images `rows` selects, as they are once the shelf lock is held; returns
     them. Their files are deleted after commit, and never on a rollback."""
     with transaction.atomic():
         lock_shelf()
-        doomed = list(rows.select_related(None).only("pk", "file", "thumbnails", "title"))
+        doomed = Deleted(rows.select_related(None).only("pk", "file", "thumbnails", "title"))
         pks = [image.pk for image in doomed]
         for start in range(0, len(pks), BATCH):
             Image.objects.filter(pk__in=pks[start : start + BATCH]).delete()
@@ -42,13 +51,13 @@ def images_delete(rows: QuerySet[Image], *, reason: str, user=None) -> list[Imag
     return doomed
 
 
-def _deleted(doomed: list[Image], reason: str, who: str) -> None:
+def _deleted(doomed: Deleted, reason: str, who: str) -> None:
     for image in doomed:
         audit("image.deleted", user=who, reason=reason, image=image.pk, file=image.file.name)
-    storage.delete_files(name for image in doomed for name in image.stored_names())
+    doomed.failed += storage.delete_files(name for image in doomed for name in image.stored_names())
 
 
-def images_enforce_limit(*, limit: int | None = None, user=None) -> list[Image]:
+def images_enforce_limit(*, limit: int | None = None, user=None) -> Deleted:
     """Delete the oldest images beyond the limit; safe to run from many processes at once."""
     limit = settings.IMAGE_LIMIT if limit is None else limit
     deleted = images_delete(Image.objects.beyond_limit(limit), reason="limit", user=user)
@@ -57,7 +66,7 @@ def images_enforce_limit(*, limit: int | None = None, user=None) -> list[Image]:
     return deleted
 
 
-def images_delete_all(*, user=None) -> list[Image]:
+def images_delete_all(*, user=None) -> Deleted:
     """Delete every image, pending ones too, and after commit every file."""
     deleted = images_delete(Image.objects.all(), reason="delete-all", user=user)
     _audit_on_commit("shelf.emptied", user=username(user), deleted=len(deleted))
@@ -75,7 +84,7 @@ def images_remove_missing(
     present: set[str] | None = None,
     allow_all_missing: bool = False,
     user=None,
-) -> list[Image]:
+) -> Deleted:
     """Delete the images among `rows` whose file storage does not hold (`present`, or asked
     of storage); returns them.
 
@@ -88,7 +97,7 @@ def images_remove_missing(
     if missing and len(missing) == len(files) and not allow_all_missing:
         raise AllFilesMissing(all_missing_message(len(files)))
     if not missing:
-        return []
+        return Deleted()
     return images_delete(Image.objects.filter(pk__in=missing), reason="file missing", user=user)
 
 

@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "a-production-like-secret-key-for-tests-9f8e7d6c5b4a3928171605f4e3d2c1b0"
 # Host settings that would otherwise leak into a production-like child and change what it
-# runs against (a real database, a real bucket, a shared cache, a dyno's behaviour).
+# runs against (a real database, a real bucket, a dyno's behaviour).
 HOST_ONLY = (
-    "DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "REDIS_URL", "DYNO", "PORT",
+    "DJANGO_", "DATABASE_", "AWS_", "SECRET_KEY", "DYNO", "PORT",
     "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS",
 )  # fmt: skip
 
@@ -263,10 +263,10 @@ def s3_client(endpoint: str):
 
 def s3_storages(bucket_name: str, endpoint: str, **variables: str) -> dict:
     """STORAGES for media in a bucket on moto_server, built from AWS_* variables as the
-    settings build them (config.settings.base, so call it where Django is set up)."""
+    settings build them (config.settings.s3)."""
     import environ
 
-    from config.settings.base import s3_media_storage
+    from config.settings.s3 import s3_media_storage
 
     env = environ.Env()
     env.ENVIRON = {

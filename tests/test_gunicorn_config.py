@@ -11,8 +11,8 @@ from pathlib import Path
 from tests.processes import ROOT, production_env
 
 # What loading the app leaves open in the process that loaded it: under preload_app that
-# is the master, and every worker inherits it. A database or Redis socket shared by forked
-# workers interleaves their conversations; a thread does not survive the fork.
+# is the master, and every worker inherits it. A database socket shared by forked workers
+# interleaves their conversations; a thread does not survive the fork.
 PRELOADED = """
 import json, os, threading
 import config.wsgi
@@ -68,7 +68,7 @@ def test_gunicorn_cmd_args_override_the_file(tmp_path):
 
 
 def test_loading_the_app_opens_no_connection_and_starts_no_thread(tmp_path):
-    env = production_env(tmp_path, STATIC_ROOT=str(tmp_path), REDIS_URL="redis://127.0.0.1:6379/13")
+    env = production_env(tmp_path, STATIC_ROOT=str(tmp_path))
 
     result = subprocess.run(
         [sys.executable, "-c", PRELOADED],

@@ -16,7 +16,7 @@ OURS_IN_THE_CHANGELIST = ", ".join(
         ".object-tools a[href$='/enforce-limit/']",
         ".object-tools a[href$='/delete-all/']",
         ".object-tools a[href='/']",
-        ".field-preview",  # uploads/admin_list.py: image_preview()
+        ".field-preview",  # uploads/admin/listing.py: image_preview()
         ".field-dimensions",
         ".field-size",
     ]

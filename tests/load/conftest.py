@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.load.support import IMAGE_LIMIT, STAFF, image_columns
+from tests.load.support import IMAGE_LIMIT, STAFF
 from tests.processes import PostgresUnavailable, Server, manage, postgres_database, production_env
 from tests.processes import gunicorn as running_gunicorn
 
@@ -23,7 +23,8 @@ _HISTORY = """
 CREATE TABLE load_shelf_history (name varchar(255));
 CREATE FUNCTION load_remember_image() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO load_shelf_history VALUES {names};
+  INSERT INTO load_shelf_history
+    SELECT NEW.file UNION ALL SELECT value FROM jsonb_each_text(NEW.thumbnails);
   RETURN NEW;
 END $$;
 CREATE TRIGGER load_remember_image AFTER INSERT OR UPDATE ON uploads_image
@@ -77,8 +78,7 @@ def production(tmp_path, database_url, static_root) -> dict[str, str]:
     )  # fmt: skip
     database = connect(database_url)
     with database.cursor() as cursor:
-        names = ", ".join(f"(NEW.{column})" for column in image_columns())
-        cursor.execute(_HISTORY.format(names=names))
+        cursor.execute(_HISTORY)
     database.close()
     return env
 

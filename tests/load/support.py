@@ -16,12 +16,14 @@ STAFF = ("loadtester", "load-test-password-7f3e1b9d")
 IMAGE_LIMIT = 3
 
 
-def image_columns() -> tuple[str, ...]:
-    """The image table's columns that name files: the image, then its thumbnails (first the
-    WebP that is the page's <img> source)."""
-    from uploads.models import THUMBNAIL_FIELDS
+# The thumbnail that is the page's <img> source (Image.preview_name): the WebP 480 px wide.
+PREVIEW = "webp-480"
 
-    return ("file", *THUMBNAIL_FIELDS.values())
+
+def file_names(file: str, thumbnails: dict[str, str]) -> tuple[str, ...]:
+    """A row's file names: the image, then its thumbnails, the page's <img> source first."""
+    others = sorted(name for key, name in thumbnails.items() if key != PREVIEW)
+    return (file, thumbnails.get(PREVIEW, ""), *others)
 
 
 def vm_rss_kb(pid: int) -> int:

@@ -21,7 +21,7 @@ from tests.load.support import (
     STAFF,
     Client,
     Response,
-    image_columns,
+    file_names,
     parse_page,
     percentile,
     vm_rss_kb,
@@ -67,8 +67,8 @@ def variant(base: Image.Image, index: int) -> bytes:
 def shelf_rows(database) -> list[tuple[str, ...]]:
     """Each row's file names: the image, then its thumbnails (the page's <img> source first)."""
     with database.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(image_columns())} FROM uploads_image")
-        return cursor.fetchall()
+        cursor.execute("SELECT file, thumbnails FROM uploads_image ORDER BY id")
+        return [file_names(file, thumbnails) for file, thumbnails in cursor.fetchall()]
 
 
 def ever_stored(database) -> set[str]:

@@ -233,7 +233,7 @@ def test_a_killed_worker_and_a_stopped_dyno_leave_no_row_without_its_files(
     media = Path(production["MEDIA_ROOT"])
     rows = shelf_rows(database)
     with database.cursor() as cursor:
-        cursor.execute("SELECT file, size_bytes, thumbnail FROM uploads_image")
+        cursor.execute("SELECT file, size_bytes, thumbnails FROM uploads_image")
         sizes = cursor.fetchall()
     before = stored_files(media)
 
@@ -245,9 +245,10 @@ def test_a_killed_worker_and_a_stopped_dyno_leave_no_row_without_its_files(
     )
     assert interrupted and 303 in done  # uploads were cut off, and others went through
     assert [status for status in done if status >= 500] == []
-    for file, size, thumbnail in sizes:  # every row has both of its files, whole
+    for file, size, thumbnails in sizes:  # every row has all of its files, whole
         assert (media / file).stat().st_size == size
-        assert (media / thumbnail).stat().st_size > 0
+        assert len(thumbnails) == 6
+        assert all((media / name).stat().st_size > 0 for name in thumbnails.values())
     assert result.returncode == 0, result.stderr
     assert shelf_rows(database) == rows
     assert stored_files(media) == {name for row in rows for name in row}  # orphans swept

@@ -19,6 +19,7 @@ import pytest
 from django.utils import timezone
 
 from tests.processes import free_port, moto_server, s3_client, s3_storages, stop
+from uploads.ingest import variants
 from uploads.media.storage import media_storage
 from uploads.models import Image
 
@@ -104,7 +105,7 @@ def s3_settings(s3_server, settings, s3_variables):
         s3_server.start()
     bucket = Bucket(s3_server)
     # pytest-django sends setting_changed, which makes default_storage (the storage of
-    # Image.file and Image.thumbnail) build a fresh S3Storage; it is restored afterwards.
+    # Image.file and of every thumbnail) build a fresh S3Storage; it is restored afterwards.
     settings.STORAGES = s3_storages(bucket.name, s3_server.endpoint, **s3_variables)
     return bucket
 
@@ -176,20 +177,25 @@ def storage_requests(bucket):
 
 @pytest.fixture
 def shelf_rows(bucket):
-    """Call it to add n rows, and their objects, fast: placeholder bytes, no ingest."""
+    """Call it to add n rows of images of `size`, and their objects, fast: placeholder
+    bytes, no ingest. A 64 x 48 image has two thumbnails (one width), a 1600 x 1200 six."""
 
-    def create(count: int) -> list[Image]:
+    def create(count: int, size: tuple[int, int] = (64, 48)) -> list[Image]:
         uploaded = timezone.now() - timedelta(hours=1)
         rows = []
         for index in range(count):
             stem = uuid.uuid4()
+            thumbnails = {
+                variants.key(fmt, width): f"thumbs/{uuid.uuid4()}.{variants.EXTENSIONS[fmt]}"
+                for width in variants.sizes(size)
+                for fmt in variants.FORMATS
+            }
             rows.append(
                 Image(
                     file=f"images/{stem}.png",
-                    thumbnail=f"thumbs/{uuid.uuid4()}.webp",  # 64 px wide: one width
-                    avif_480=f"thumbs/{uuid.uuid4()}.avif",
-                    width=64,
-                    height=48,
+                    thumbnails=thumbnails,
+                    width=size[0],
+                    height=size[1],
                     size_bytes=11,
                     format="PNG",
                     sha256=f"{stem.int:064x}",

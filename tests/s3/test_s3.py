@@ -14,9 +14,10 @@ import pytest
 from django.core.files.storage import default_storage, storages
 from storages.backends.s3 import S3Storage
 
+from uploads.media import storage
 from uploads.media.storage import media_storage
 from uploads.models import Image
-from uploads.page.views import STORAGE_DOWN
+from uploads.page import shared
 from uploads.shelf import services
 from uploads.tests.factories import distinct_png, upload_file
 
@@ -33,24 +34,26 @@ def stored_names(images) -> list[str]:
     return sorted(name for image in images for name in image.stored_names())
 
 
-def test_the_image_fields_store_in_the_configured_bucket(bucket, s3_server):
-    storage = media_storage()
+def test_the_image_field_and_the_thumbnails_store_in_the_configured_bucket(bucket, s3_server):
+    media = media_storage()
 
-    assert storage is storages["default"]  # what default_storage wraps
+    assert media is storages["default"]  # what default_storage wraps, and thumbnails use
     assert Image._meta.get_field("file").storage is default_storage
-    assert Image._meta.get_field("thumbnail").storage is default_storage
-    assert isinstance(storage, S3Storage)
-    assert (storage.bucket_name, storage.endpoint_url) == (bucket.name, s3_server.endpoint)
+    assert isinstance(media, S3Storage)
+    assert (media.bucket_name, media.endpoint_url) == (bucket.name, s3_server.endpoint)
 
 
-def test_ingest_stores_the_image_and_its_thumbnail_as_objects(bucket):
+def test_ingest_stores_the_image_and_its_thumbnails_as_objects(bucket):
     image = ingest(1)
 
     assert re.fullmatch(rf"images/{UUID}\.png", image.file.name)
-    assert re.fullmatch(rf"thumbs/{UUID}\.webp", image.thumbnail.name)
+    assert sorted(image.thumbnails) == ["avif-480", "webp-480"]  # 64 px wide: one width
+    assert re.fullmatch(rf"thumbs/{UUID}\.webp", image.thumbnails["webp-480"])
+    assert re.fullmatch(rf"thumbs/{UUID}\.avif", image.thumbnails["avif-480"])
     assert bucket.names() == stored_names([image])
     assert hashlib.sha256(bucket.read(image.file.name)).hexdigest() == image.sha256
-    assert bucket.read(image.thumbnail.name)[8:12] == b"WEBP"
+    assert bucket.read(image.thumbnails["webp-480"])[8:12] == b"WEBP"
+    assert bucket.read(image.thumbnails["avif-480"])[4:12] == b"ftypavif"
 
 
 def test_the_image_limit_deletes_the_objects_of_the_rows_it_trims(bucket):
@@ -64,15 +67,12 @@ def test_signed_links_use_sigv4_where_botocore_would_choose_sigv2(bucket, settin
     assert settings.STORAGES["default"]["OPTIONS"]["region_name"] == "us-east-1"
     image = ingest(1)
 
-    link = media_storage().url(image.thumbnail.name)
+    link = media_storage().url(image.preview_name)
 
     assert parse_qs(urlsplit(link).query)["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
 
 
-def test_an_object_deleted_behind_the_apps_back_is_left_off_the_page_and_kept(
-    bucket, client, settings
-):
-    settings.MEDIA_CHECK_CACHE_SECONDS = 0
+def test_an_object_deleted_behind_the_apps_back_is_left_off_the_page_and_kept(bucket, client):
     kept, lost = ingest(1, "kept"), ingest(2, "lost")
     bucket.delete(lost.file.name)
 
@@ -80,18 +80,19 @@ def test_an_object_deleted_behind_the_apps_back_is_left_off_the_page_and_kept(
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert kept.thumbnail.name in html
-    assert lost.thumbnail.name not in html
+    assert kept.preview_name in html
+    assert lost.preview_name not in html
     assert "lost" not in html
     assert Image.objects.count() == 2  # removing the row is reconcile_media's job
-    assert bucket.names() == sorted([*stored_names([kept]), *lost.thumbnail_names().values()])
+    assert bucket.names() == sorted([*stored_names([kept]), *lost.thumbnails.values()])
 
 
-def test_the_file_check_is_cached_so_a_second_visit_lists_nothing(
-    bucket, client, settings, storage_requests
+def test_a_rendering_lists_each_prefix_once_and_a_reused_page_lists_nothing(
+    bucket, client, settings, storage_requests, monkeypatch
 ):
-    settings.MEDIA_CHECK_CACHE_SECONDS = 60
-    image = ingest(1, "cached")
+    settings.PAGE_CACHE_SECONDS = 60
+    monkeypatch.setattr(shared, "_kept", None)  # no rendering left by another test
+    image = ingest(1, "reused")
     storage_requests.clear()
 
     first = client.get("/")
@@ -102,7 +103,8 @@ def test_the_file_check_is_cached_so_a_second_visit_lists_nothing(
     assert (first.status_code, second.status_code) == (200, 200)
     assert listed == ["ListObjects", "ListObjects"]  # images/ and thumbs/, one page each
     assert storage_requests.operations == []
-    assert image.thumbnail.name in second.content.decode()
+    assert second.content == first.content
+    assert image.preview_name in second.content.decode()
 
 
 def test_healthz_reports_a_reachable_bucket(bucket, client):
@@ -130,12 +132,11 @@ def test_the_page_still_answers_and_deletes_nothing_when_s3_is_down(bucket, clie
     html = response.content.decode()
     assert response.status_code == 200
     assert "Some images cannot be shown right now." in html
-    assert not any(image.thumbnail.name in html for image in images)
+    assert not any(image.preview_name in html for image in images)
     assert Image.objects.count() == 3
 
 
-def test_the_page_shows_the_images_again_once_s3_is_back(bucket, client, s3_server, settings):
-    settings.MEDIA_CHECK_CACHE_SECONDS = 0
+def test_the_page_shows_the_images_again_once_s3_is_back(bucket, client, s3_server):
     image = ingest(1, "back again")
     objects = {key: bucket.read(key) for key in bucket.names()}
     s3_server.stop()
@@ -150,7 +151,7 @@ def test_the_page_shows_the_images_again_once_s3_is_back(bucket, client, s3_serv
     html = response.content.decode()
     assert response.status_code == 200
     assert "Some images cannot be shown right now." not in html
-    assert image.thumbnail.name in html
+    assert image.preview_name in html
     assert list(Image.objects.all()) == [image]
 
 
@@ -160,5 +161,5 @@ def test_an_upload_while_s3_is_down_answers_503_and_stores_no_row(bucket, staff_
     response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
 
     assert response.status_code == 503
-    assert STORAGE_DOWN in response.content.decode()
+    assert storage.UNAVAILABLE in response.content.decode()
     assert Image.objects.count() == 0

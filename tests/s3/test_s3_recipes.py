@@ -1,4 +1,4 @@
-"""The README's recipe per provider, run as written: the settings built from its variables
+"""docs/deploy.md's recipe per provider, run as written: the settings built from its variables
 store, read back, link and delete media. The local server stands in for the endpoint
 (its address is an IP, so requests are path-style whatever the recipe's addressing)."""
 
@@ -19,10 +19,10 @@ from .test_s3 import ingest
 pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
 
 
-def readme_recipes() -> dict[str, dict[str, str]]:
-    """Each `#### Provider` of the README's S3 section: the variables its block sets."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### Media that survives restarts", 1)[1].split("\n### ", 1)[0]
+def deploy_recipes() -> dict[str, dict[str, str]]:
+    """Each `#### Provider` of docs/deploy.md's S3 section: the variables its block sets."""
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    section = guide.split("### Media that survives restarts", 1)[1].split("\n### ", 1)[0]
     recipes = {}
     for part in section.split("\n#### ")[1:]:
         provider, _, text = part.partition("\n")
@@ -35,10 +35,10 @@ def readme_recipes() -> dict[str, dict[str, str]]:
     return recipes
 
 
-RECIPES = readme_recipes()
+RECIPES = deploy_recipes()
 
 
-def test_the_readme_has_a_recipe_for_every_provider_it_names():
+def test_the_deploy_guide_has_a_recipe_for_every_provider_it_names():
     assert sorted(RECIPES) == [
         "Amazon S3",
         "Backblaze B2",
@@ -55,14 +55,14 @@ def test_a_recipe_stores_reads_links_and_deletes_media(s3_variables, bucket):
     image = ingest(1)
     with storage.open(image.file.name, "rb") as stored:
         data = stored.read()
-    link = storage.url(image.thumbnail.name)
+    link = storage.url(image.preview_name)
     domain = s3_variables.get("AWS_S3_CUSTOM_DOMAIN")
     linked = None if domain else urllib.request.urlopen(link, timeout=5).read()
-    failed = storage_ops.delete_files(storage, image.stored_names())
+    failed = storage_ops.delete_files(image.stored_names())
 
     assert hashlib.sha256(data).hexdigest() == image.sha256
     if domain:  # public objects, served by that domain
-        assert link == f"https://{domain}/{image.thumbnail.name}"
+        assert link == f"https://{domain}/{image.preview_name}"
     else:  # a signed link that the server answers with the thumbnail
         assert "X-Amz-Signature=" in link
         assert linked[8:12] == b"WEBP"

@@ -45,10 +45,10 @@ def test_dry_run_reports_a_missing_object_and_changes_nothing(bucket, capsys):
     assert f"Would delete 1 row(s) whose image file is missing: {lost.file.name}" in out
     assert "Dry run: nothing was changed." in out
     assert Image.objects.count() == 2
-    assert bucket.names() == sorted([*stored_names([kept]), *lost.thumbnail_names().values()])
+    assert bucket.names() == sorted([*stored_names([kept]), *lost.thumbnails.values()])
 
 
-def test_a_row_whose_object_is_missing_is_deleted_with_its_thumbnail(bucket, capsys):
+def test_a_row_whose_object_is_missing_is_deleted_with_its_thumbnails(bucket, capsys):
     kept, lost = ingest(1), ingest(2)
     bucket.delete(lost.file.name)
 
@@ -86,7 +86,7 @@ def test_a_young_orphan_object_is_spared_as_a_possible_upload_in_flight(bucket, 
 
 def test_a_missing_thumbnail_is_reported_then_regenerated(bucket, capsys):
     image = ingest(1)
-    old_thumbnail = image.thumbnail.name
+    old_thumbnail = image.preview_name
     bucket.delete(old_thumbnail)
 
     dry_status, dry_out, _ = reconcile("--dry-run", capsys=capsys)
@@ -96,13 +96,13 @@ def test_a_missing_thumbnail_is_reported_then_regenerated(bucket, capsys):
     assert f"Would regenerate 1 missing thumbnail(s): {image.file.name}" in dry_out
     assert f"Regenerated 1 missing thumbnail(s): {image.file.name}" in out
     image.refresh_from_db()
-    assert image.thumbnail.name != old_thumbnail
+    assert image.preview_name != old_thumbnail
     assert bucket.names() == stored_names([image])
-    assert bucket.read(image.thumbnail.name)[8:12] == b"WEBP"
+    assert bucket.read(image.preview_name)[8:12] == b"WEBP"
 
 
 def test_rows_beyond_the_limit_are_deleted_with_their_objects(bucket, capsys, settings):
-    settings.IMAGE_LIMIT = 10  # upload five without the signal trimming them
+    settings.IMAGE_LIMIT = 10  # upload five without the limit trimming them
     images = [ingest(index) for index in range(5)]
     settings.IMAGE_LIMIT = 3
 
@@ -121,7 +121,7 @@ def test_rows_beyond_the_limit_are_deleted_with_their_objects(bucket, capsys, se
 def test_json_output_counts_and_names_every_category(bucket, capsys):
     missing, no_thumb = ingest(1), ingest(2)
     bucket.delete(missing.file.name)
-    bucket.delete(no_thumb.thumbnail.name)
+    bucket.delete(no_thumb.preview_name)
     bucket.put(ORPHAN)
 
     status, out, _ = reconcile("--dry-run", "--json", "--orphan-grace", "0", capsys=capsys)

@@ -2,7 +2,7 @@
 
 Values follow Heroku's own Python template (heroku/python-getting-started) and the
 platform facts in the README's Heroku section. `GUNICORN_CMD_ARGS` overrides any of them
-(`heroku config:set GUNICORN_CMD_ARGS="--threads 3"`); `gunicorn --print-config` shows
+(`heroku config:set GUNICORN_CMD_ARGS="--threads 2"`); `gunicorn --print-config` shows
 the result.
 """
 
@@ -18,11 +18,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 
 # Per worker. Each thread keeps its own database connection (CONN_MAX_AGE): a dyno holds
-# up to workers x threads of them, which the Postgres plan must allow.
-threads = 5
+# up to workers x threads of them (8 with the defaults), which the Postgres plan must allow
+# for every dyno, plus the release phase, Scheduler and `heroku run` (README).
+threads = 4
 
 # Workers are forked from a master that has loaded the app: shared pages, faster boots.
-# Safe because importing the app opens no database or Redis connection and starts no
+# Safe because importing the app opens no database connection and starts no
 # thread (tests/test_gunicorn_config.py checks it); each worker connects on first use.
 preload_app = True
 

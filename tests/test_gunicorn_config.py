@@ -50,7 +50,7 @@ def test_print_config_shows_the_values_set_for_herokus_router(tmp_path):
 
     assert config["bind"] == "['[::]:5123']"
     assert config["workers"] == "3"
-    assert (config["worker_class"], config["threads"]) == ("gthread", "5")
+    assert (config["worker_class"], config["threads"]) == ("gthread", "4")
     assert config["preload_app"] == "True"
     assert int(config["timeout"]) < 30  # the router's own limit (H12)
     assert int(config["graceful_timeout"]) < 30  # the dyno's SIGTERM-to-SIGKILL window

@@ -3,10 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from uploads.web.throttling import limit_sign_ins
+
 admin.site.site_header = "ImageShelf administration"
 admin.site.site_title = "ImageShelf admin"
 admin.site.index_title = "Manage the shelf"
 admin.site.site_url = "/"
+admin.site.login = limit_sign_ins(admin.site.login)
 
 urlpatterns = [
     path("", include("uploads.urls")),

@@ -115,7 +115,12 @@ AUTHENTICATION_BACKENDS = [
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=60))
-AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+# A user name and an address together (a nested list: a flat one locks on either), so a
+# guessed password pauses that account from that address, never a whole office; beside it,
+# a looser per-address limit on every sign-in attempt (SIGN_IN_RATE, django-ratelimit)
+# stops one address from trying many user names.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+SIGN_IN_RATE = "30/10m"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "uploads.web.throttling.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"

@@ -270,3 +270,37 @@ def test_a_sign_in_without_a_safe_next_lands_in_the_admin(client, staff_user, ne
 
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
+
+
+def test_a_paused_account_does_not_lock_out_a_colleague_at_the_same_address(
+    client, staff_user, django_user_model
+):
+    django_user_model.objects.create_user("colleague", password="other-password-2", is_staff=True)
+    for _ in range(6):
+        sign_in(client, "wrong")
+
+    paused = sign_in(client, "shelf-password-1")
+    colleague = Client().post(
+        "/admin/login/?next=/admin/", {"username": "colleague", "password": "other-password-2"}
+    )
+
+    assert paused.status_code == 429
+    assert "paused for 60 minutes, counted from the last attempt" in paused.content.decode()
+    assert colleague.status_code == 302
+
+
+def test_one_address_trying_many_user_names_is_slowed_by_the_per_address_limit(
+    client, staff_user, settings
+):
+    settings.SIGN_IN_RATE = "3/10m"
+    attempts = [
+        client.post("/admin/login/", {"username": f"guess{i}", "password": "x"}).status_code
+        for i in range(4)
+    ]
+
+    refused = sign_in(client, "shelf-password-1")
+
+    assert attempts == [200, 200, 200, 429]
+    assert refused.status_code == 429
+    assert "tried to sign in many times" in refused.content.decode()
+    assert "_auth_user_id" not in client.session

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 
 from django.conf import settings
+from django.shortcuts import render
+from django_ratelimit.core import is_ratelimited
 
 from uploads.shelf import permissions
 
@@ -33,3 +36,19 @@ def upload_rate(group: str, request) -> str | None:
     images are not."""
     limited = permissions.public_uploads() and not permissions.may(request.user, permissions.ADD)
     return settings.PUBLIC_UPLOAD_RATE if limited else None
+
+
+def limit_sign_ins(login):
+    """The admin's sign-in view, refusing (429) an address that tries more than SIGN_IN_RATE
+    sign-ins, whatever user names it tries."""
+
+    @functools.wraps(login)
+    def view(request, *args, **kwargs):
+        rate = settings.SIGN_IN_RATE
+        if request.method == "POST" and is_ratelimited(
+            request, group="sign-in", key="ip", rate=rate, increment=True
+        ):
+            return render(request, "lockout.html", {"per_address": True}, status=429)
+        return login(request, *args, **kwargs)
+
+    return view

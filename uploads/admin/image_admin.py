@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
@@ -89,6 +90,19 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         """The status column while visitors' uploads wait for approval."""
         pending = Image.objects.filter(pending=True).exists()
         return [*self.list_display, "status"] if pending else self.list_display
+
+    def process_import(self, request, **kwargs):
+        """The import's confirmation, refused (nothing imported, nothing deleted) unless it
+        names a preview this site issued that is still waiting, in a format it offers."""
+        name, chosen = request.POST.get("import_file_name", ""), request.POST.get("format", "")
+        refusal = import_limits.confirmation_refusal(name, chosen, len(self.get_import_formats()))
+        if refusal is None:
+            try:
+                return super().process_import(request, **kwargs)
+            except FileNotFoundError:  # confirmed by another request meanwhile
+                refusal = import_limits.CONFIRMED_OR_EXPIRED
+        self.message_user(request, refusal, messages.ERROR)
+        return redirect("admin:uploads_image_import")
 
     def get_changelist_instance(self, request):
         """Look up the files of the page's rows once (one listing per prefix on S3)."""

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
-from contextlib import closing, suppress
+from contextlib import closing
 from itertools import islice
 
 from django.core.exceptions import ValidationError
 from import_export.forms import ImportForm
+
+from uploads.media import storage
 
 MB = 1024 * 1024
 MAX_ROWS = 1_000
@@ -52,10 +55,13 @@ def _csv_rows(data: bytes) -> int:
 
 
 def _json_rows(data: bytes) -> int | None:
-    with suppress(ValueError):
+    try:
         rows = json.loads(data)
-        return len(rows) if isinstance(rows, list) else None
-    return None
+    except RecursionError:  # django-import-export's own parse would fail the same way
+        raise ValidationError("This JSON file is nested too deeply to be an import.") from None
+    except ValueError:
+        return None
+    return len(rows) if isinstance(rows, list) else None
 
 
 def _xlsx_rows(data: bytes) -> int | None:
@@ -77,6 +83,25 @@ def _xlsx_rows(data: bytes) -> int | None:
         return None
     with closing(book):
         return len(list(islice(book.active.iter_rows(values_only=True), MAX_ROWS + 2))) - 1
+
+
+NOT_OURS = "This import confirmation is not one this site issued, so nothing was imported."
+CONFIRMED_OR_EXPIRED = (
+    "This import was already confirmed, or its preview has expired, so nothing was imported. "
+    "Import the file again."
+)
+# django-import-export names each preview file uuid4().hex under django-import-export/.
+PREVIEW_NAME = re.compile(r"[0-9a-f]{32}")
+
+
+def confirmation_refusal(name: str, chosen: str, formats: int) -> str | None:
+    """Why an import's confirmation is refused, or None: the preview name must be one this
+    site issues (never a path), still stored, and the format one it offers."""
+    if not PREVIEW_NAME.fullmatch(name) or not chosen.isdigit() or int(chosen) >= formats:
+        return NOT_OURS
+    if not storage.media_storage().exists(f"django-import-export/{name}"):
+        return CONFIRMED_OR_EXPIRED
+    return None
 
 
 ROW_COUNTERS = {"csv": _csv_rows, "json": _json_rows, "xlsx": _xlsx_rows}

@@ -30,15 +30,19 @@ def media(request, name: str):
     if not isinstance(storage, FileSystemStorage) or not MEDIA_NAME.fullmatch(name):
         raise Http404("No such image.")
     try:
-        stat = os.stat(storage.path(name))
+        # Opened first: a file the limit deletes meanwhile is still sent whole (or is a 404).
+        file = storage.open(name)
     except FileNotFoundError:
         raise Http404("No such image.") from None
+    stat = os.fstat(file.fileno())
     etag = quote_etag(hashlib.blake2b(f"{name}:{stat.st_size}".encode(), digest_size=8).hexdigest())
     # Whole seconds, as HTTP dates carry: a fractional mtime would never match If-Modified-Since.
     last_modified = int(stat.st_mtime)
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
-        response = FileResponse(storage.open(name), content_type=MEDIA_TYPES[name.rsplit(".")[-1]])
+        response = FileResponse(file, content_type=MEDIA_TYPES[name.rsplit(".")[-1]])
+    else:
+        file.close()
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     response["X-Content-Type-Options"] = "nosniff"

@@ -1,0 +1,96 @@
+"""Hostile input answers 4xx with a reason, never 500, and changes and deletes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from uploads.admin import import_limits
+from uploads.models import Image
+from uploads.shelf import services
+from uploads.tests.factories import distinct_png, upload_file
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/uploads/image/"
+
+
+@pytest.fixture
+def shelf(admin_client):
+    """One image on the shelf; the admin client is a superuser's."""
+    return services.image_ingest(upload_file(distinct_png(1)), title="kept")
+
+
+def preview(client, text: str):
+    """An import's preview, as staff start one; returns the confirmation it offers."""
+    response = client.post(
+        f"{CHANGELIST}import/",
+        {"resource": 0, "format": 0, "import_file": upload_file(text.encode(), "t.csv")},
+    )
+    return response.context["confirm_form"].initial
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize("query", ["format__exact=ZZ%00", "sha256=%00", "q=%00x", "o=1%00"])
+def test_a_nul_character_in_an_admin_query_is_a_bad_request(admin_client, shelf, query):
+    admin_client.raise_request_exception = False
+
+    response = admin_client.get(f"{CHANGELIST}?{query}")
+
+    assert response.status_code == 400
+
+
+def test_a_deeply_nested_json_import_is_refused_with_a_reason(admin_client, shelf):
+    nested = ("[" * 100_000 + "]" * 100_000).encode()
+
+    response = admin_client.post(
+        f"{CHANGELIST}import/",
+        {"resource": 0, "format": 2, "import_file": upload_file(nested, "t.json")},
+    )
+
+    assert response.status_code == 200
+    assert "nested too deeply" in response.content.decode()
+    assert Image.objects.get().title == "kept"
+
+
+@pytest.mark.parametrize(
+    ("tamper", "refusal"),
+    [
+        ({"import_file_name": "../../images/x"}, import_limits.NOT_OURS),
+        ({"import_file_name": "../" * 3 + "db.sqlite3"}, import_limits.NOT_OURS),
+        ({"format": "99"}, import_limits.NOT_OURS),
+        ({"format": "csv"}, import_limits.NOT_OURS),
+        ({"import_file_name": "0" * 32}, import_limits.CONFIRMED_OR_EXPIRED),
+    ],
+)
+def test_a_tampered_import_confirmation_changes_and_deletes_nothing(
+    admin_client, shelf, files, tamper, refusal
+):
+    confirm = preview(admin_client, f"id,title\n{shelf.pk},changed\n")
+    before = files()
+
+    response = admin_client.post(f"{CHANGELIST}process_import/", {**confirm, **tamper}, follow=True)
+
+    assert response.status_code == 200
+    assert messages_of(response) == [refusal]
+    assert Image.objects.get().title == "kept"
+    assert files() == before  # the real preview is still there, and every image file
+
+
+def test_a_confirmation_sent_twice_imports_once_and_then_says_why(admin_client, shelf):
+    confirm = preview(admin_client, f"id,title\n{shelf.pk},changed\n")
+    admin_client.post(f"{CHANGELIST}process_import/", confirm, follow=True)
+
+    again = admin_client.post(f"{CHANGELIST}process_import/", confirm, follow=True)
+
+    assert Image.objects.get().title == "changed"
+    assert messages_of(again) == [import_limits.CONFIRMED_OR_EXPIRED]
+
+
+def test_a_media_name_that_is_not_ours_or_is_gone_is_a_404(client, shelf, media_root):
+    (media_root / shelf.file.name).unlink()
+
+    assert client.get(f"/media/{shelf.file.name}").status_code == 404
+    assert client.get("/media/images/../../settings.py").status_code == 404

@@ -10,6 +10,7 @@ body, spools a single byte. Files that are spooled go to unnamed temporary files
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 
 from uploads.admin import import_limits
+from uploads.ingest import decode_lock
 from uploads.shelf import permissions, services
 from uploads.shelf.audit import audit, username
 from uploads.web.read_deadline import content_length
@@ -77,6 +79,8 @@ class UploadGateMiddleware(MiddlewareMixin):
 
     def process_request(self, request):
         request.spooled_uploads = []  # the files upload_handlers.py spools for this request
+        deadline = time.monotonic() + settings.DECODE_WAIT_SECONDS
+        request.turn_deadline = decode_lock.turn_deadline.set(deadline)
         size = content_length(request.META)
         if not size:
             return None
@@ -108,6 +112,8 @@ class UploadGateMiddleware(MiddlewareMixin):
     def process_response(self, request, response):
         for spooled in getattr(request, "spooled_uploads", ()):
             spooled.close()  # an unnamed file: closing it frees its disk
+        if hasattr(request, "turn_deadline"):  # this thread's next work has its own
+            decode_lock.turn_deadline.reset(request.turn_deadline)
         return response
 
 

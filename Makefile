@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load
 
-.PHONY: run test lint format bench test-e2e test-s3 test-heroku test-load clean
+.PHONY: run prod test lint format bench test-e2e test-s3 test-heroku test-load clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,19 @@ run: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py dev_superuser
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production settings over loopback http, with a database and media of its own (never
+# development's): collectstatic, migrate, then gunicorn as the Procfile runs it.
+PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production DEBUG=False \
+	SECRET_KEY=local-production-rehearsal-not-secret-0123456789abcdefghij \
+	DATABASE_URL=sqlite:///$(CURDIR)/prod.sqlite3 DATABASE_SSL_REQUIRE=False \
+	MEDIA_ROOT=$(CURDIR)/media-prod ALLOWED_HOSTS=localhost,127.0.0.1 \
+	SECURE_SSL_REDIRECT=False SECURE_HSTS_SECONDS=0 PORT=$(PORT)
+
+prod: $(INSTALLED)
+	$(PROD_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PROD_ENV) $(PY) manage.py migrate --noinput
+	$(PROD_ENV) $(VENV)/bin/gunicorn config.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
 test: $(INSTALLED)
 	$(PY) -m pytest -m "$(PYTEST_MARKS)" $(PYTEST_ARGS)

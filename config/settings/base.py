@@ -35,7 +35,6 @@ MIDDLEWARE = [
     # First: every response carries the request id, and every log line of the request.
     "uploads.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "uploads.web.middleware.RejectNulMiddleware",
     # Compresses what every later middleware has written (HTML only; see its module).
     "uploads.web.middleware.HtmlGZipMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",

@@ -1,5 +1,4 @@
-"""The small middlewares: request ids on every log line, NUL characters refused, and gzip
-for HTML only.
+"""The small middlewares: request ids on every log line, and gzip for HTML only.
 
 Request ids: Heroku's router gives every request an id (X-Request-ID) and logs it as
 `request_id`. RequestIdMiddleware keeps it (or makes one when there is none: off Heroku, or
@@ -14,9 +13,7 @@ import logging
 import re
 import uuid
 from contextvars import ContextVar
-from urllib.parse import unquote
 
-from django.core.exceptions import BadRequest
 from django.middleware.gzip import GZipMiddleware
 from django.utils.deprecation import MiddlewareMixin
 
@@ -52,15 +49,6 @@ class RequestIdFilter(logging.Filter):
         request = getattr(record, "request", None)
         record.request_id = getattr(request, "request_id", None) or _request_id.get()
         return True
-
-
-class RejectNulMiddleware(MiddlewareMixin):
-    """A NUL character in the query string (an admin filter, say) is a bad request (400):
-    Postgres stores none, and the lookup would fail as a 500."""
-
-    def process_request(self, request):
-        if "\x00" in unquote(request.META.get("QUERY_STRING", "")):
-            raise BadRequest("A NUL character in the query string.")
 
 
 class HtmlGZipMiddleware(GZipMiddleware):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -79,11 +79,15 @@ class UploadGateMiddleware(MiddlewareMixin):
 
     def process_request(self, request):
         request.spooled_uploads = []  # the files upload_handlers.py spools for this request
-        deadline = time.monotonic() + settings.DECODE_WAIT_SECONDS
-        request.turn_deadline = decode_lock.turn_deadline.set(deadline)
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:  # Postgres stores no NUL: a lookup would be a 500
+            raise BadRequest("A NUL character in the query string.")
         size = content_length(request.META)
         if not size:
             return None
+        # Only a request with a body ingests: its decode turns end at this deadline.
+        deadline = time.monotonic() + settings.DECODE_WAIT_SECONDS
+        request.turn_deadline = decode_lock.turn_deadline.set(deadline)
         door = next((door for name, door in DOORS.items() if reverse(name) == request.path), None)
         if door is not None and not door.may_send(request):
             _audit_refusal(request, "not_allowed")

@@ -64,9 +64,5 @@ FILE_UPLOAD_HANDLERS = [
 # Seconds a request's body may take to arrive at most (uploads/web/read_deadline.py), for
 # the largest upload; smaller bodies get less, in proportion, plus REQUEST_BODY_IDLE, which
 # is also the longest a body may send nothing.
-# The longest a request waits for the dyno's decode turn (uploads/ingest/decode_lock.py),
-# counted from its start, however many turns it takes: then a 503 with Retry-After, well
-# inside the router's 30 s.
-DECODE_WAIT_SECONDS = 15
 REQUEST_BODY_DEADLINE = env.int("REQUEST_BODY_DEADLINE", default=60)
 REQUEST_BODY_IDLE = env.int("REQUEST_BODY_IDLE", default=10)

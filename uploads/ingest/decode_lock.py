@@ -4,10 +4,9 @@ A decode can need a few hundred megabytes (see imaging's budget); a dyno has 512
 upload keeps its turn from reading its bytes to storing its files (services.py). The
 lock is an flock on a file in the temporary directory, which every process on the dyno
 shares (each dyno has its own). The kernel releases it when its holder exits, even by
-SIGKILL, so a killed worker never leaves it held. A request waits for its turn only until
-its deadline (DECODE_WAIT_SECONDS from its start), then gets a 503. Never nest it: a
-second turn taken inside a first waits forever. Each turn ends by giving the memory it
-freed back to the system, so the next one starts from a worker's own size.
+SIGKILL, so a killed worker never leaves it held. Never nest it: a second turn taken
+inside a first waits forever. Each turn ends by giving the memory it freed back to the
+system, so the next one starts from a worker's own size.
 """
 
 from __future__ import annotations
@@ -15,10 +14,8 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 
 LOCK_FILE = Path(tempfile.gettempdir()) / "imageshelf-decode.lock"
@@ -49,33 +46,12 @@ def _return_free_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
-class DecodeBusy(Exception):
-    """No turn came before the request's deadline: the dyno is busy with others' uploads."""
-
-
-# When the request being served stops waiting for a turn (time.monotonic()), set as each
-# request begins (uploads/web/upload_gate.py): a request that has taken many turns (a bulk
-# upload, "Regenerate thumbnails") waits no longer than one that has taken none. None
-# outside a request: a command waits as long as it takes.
-turn_deadline: ContextVar[float | None] = ContextVar("turn_deadline", default=None)
-POLL_SECONDS = 0.05
-
-
 @contextmanager
 def decode_turn() -> Iterator[None]:
-    """Wait until no other process or thread on this machine is decoding, then decode;
-    DecodeBusy when the request's deadline comes first."""
+    """Wait until no other process or thread on this machine is decoding, then decode."""
     # Opened per turn: flock excludes other open files, even in the same process.
     with LOCK_FILE.open("a") as handle:
-        deadline = turn_deadline.get()
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if deadline else 0))
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise DecodeBusy("no decode turn came within the request's budget") from None
-                time.sleep(POLL_SECONDS)
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:

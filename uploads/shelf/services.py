@@ -73,6 +73,8 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
             image = _store(processed, user=user, title=title, pending=pending)
             animated = processed.animated
             del processed  # the encoded files go before the turn ends (decode_lock.py)
+        if not pending:  # the oldest make way, once the turn is free for the next upload
+            transaction.on_commit(images_enforce_limit, robust=True)
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
         raise UploadRejected(rejection.message, code=rejection.code) from None
@@ -149,8 +151,6 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool
                 lock_shelf()  # so that visitors uploading at once cannot overfill the queue
                 if _queue_full():
                     raise imaging.ImageRejected(QUEUE_FULL, "queue_full")
-            else:  # the oldest make way once this one has committed
-                transaction.on_commit(images_enforce_limit, robust=True)
             return Image.objects.create(
                 file=file,
                 thumbnails=thumbnails,

@@ -140,29 +140,3 @@ def test_after_the_media_directory_is_wiped_the_page_hides_and_reconcile_keeps_t
     assert "The shelf is empty." in page.content.decode()
     assert refused.value.returncode == 1  # a media root that is not there: a wrong setting
     assert Image.objects.count() == 3
-
-
-@pytest.mark.django_db
-def test_an_upload_that_gets_no_decode_turn_in_time_answers_503_and_stores_nothing(
-    staff_client, settings, files
-):
-    import fcntl
-    import time
-
-    from uploads.ingest import decode_lock
-
-    settings.DECODE_WAIT_SECONDS = 0.5
-    staff_client.raise_request_exception = False
-    with decode_lock.LOCK_FILE.open("a") as held:  # another upload's turn, never ending
-        fcntl.flock(held, fcntl.LOCK_EX)
-        started = time.monotonic()
-
-        response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
-
-        waited = time.monotonic() - started
-        fcntl.flock(held, fcntl.LOCK_UN)
-    assert response.status_code == 503
-    assert response["Retry-After"] == "30"
-    assert 0.5 <= waited < 5
-    assert Image.objects.count() == 0
-    assert files() == []

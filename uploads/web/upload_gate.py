@@ -10,7 +10,6 @@ body, spools a single byte. Files that are spooled go to unnamed temporary files
 
 from __future__ import annotations
 
-import time
 from typing import NamedTuple
 
 from django.conf import settings
@@ -23,7 +22,6 @@ from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 
 from uploads.admin import import_limits
-from uploads.ingest import decode_lock
 from uploads.shelf import permissions, services
 from uploads.shelf.audit import audit, username
 from uploads.web.read_deadline import content_length
@@ -85,9 +83,6 @@ class UploadGateMiddleware(MiddlewareMixin):
         size = content_length(request.META)
         if not size:
             return None
-        # Only a request with a body ingests: its decode turns end at this deadline.
-        deadline = time.monotonic() + settings.DECODE_WAIT_SECONDS
-        request.turn_deadline = decode_lock.turn_deadline.set(deadline)
         door = next((door for name, door in DOORS.items() if reverse(name) == request.path), None)
         if door is not None and not door.may_send(request):
             _audit_refusal(request, "not_allowed")
@@ -116,8 +111,6 @@ class UploadGateMiddleware(MiddlewareMixin):
     def process_response(self, request, response):
         for spooled in getattr(request, "spooled_uploads", ()):
             spooled.close()  # an unnamed file: closing it frees its disk
-        if hasattr(request, "turn_deadline"):  # this thread's next work has its own
-            decode_lock.turn_deadline.reset(request.turn_deadline)
         return response
 
 

@@ -53,3 +53,13 @@ def staff_user(django_user_model):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture
+def exporting_client(client, staff_user):
+    """Staff who may also export image metadata, signed in."""
+    from django.contrib.auth.models import Permission
+
+    staff_user.user_permissions.add(Permission.objects.get(codename="export_image"))
+    client.force_login(staff_user)
+    return client

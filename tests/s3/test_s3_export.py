@@ -6,7 +6,6 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from uploads.admin.resources import UNKNOWN, ImageResource
 from uploads.models import Image
@@ -28,13 +27,6 @@ def s3_down(bucket, s3_server) -> list[Image]:
     images = [ingest(1), ingest(2)]
     s3_server.stop()
     return images
-
-
-@pytest.fixture
-def exporting_client(client, staff_user):
-    staff_user.user_permissions.add(Permission.objects.get(codename="export_image"))
-    client.force_login(staff_user)
-    return client
 
 
 def test_the_resource_exports_unknown_while_s3_is_down(s3_down):

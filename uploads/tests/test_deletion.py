@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib import messages
-from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from openpyxl import load_workbook
 
@@ -224,13 +223,6 @@ def media_root_gone(settings, tmp_path) -> list[Image]:
     images = [ingest(1), ingest(2)]
     settings.MEDIA_ROOT = str(tmp_path / "not-there")
     return images
-
-
-@pytest.fixture
-def exporting_client(client, staff_user):
-    staff_user.user_permissions.add(Permission.objects.get(codename="export_image"))
-    client.force_login(staff_user)
-    return client
 
 
 @pytest.mark.parametrize(

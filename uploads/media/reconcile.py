@@ -144,30 +144,24 @@ def _list_media(progress) -> dict[str, datetime]:
 
 
 def _check_rows(report, listed, started, progress) -> tuple[set[str], list[Image]]:
-    """One streamed pass over the rows: every name they reference, and the images whose
-    thumbnails are missing (or were never made: images stored before a format or width
-    was added get theirs this way)."""
+    """One streamed pass over the rows (values, not model instances): every name they
+    reference, and the images whose thumbnails are missing (or were never made: images
+    stored before a format or width was added get theirs this way)."""
     referenced: set[str] = set()
     regenerate = []
-    rows = Image.objects.only("file", "thumbnails", "width", "height", "uploaded_at", "format")
-    for image in rows.iterator(chunk_size=ROW_BATCH):
-        referenced.update(image.stored_names())
+    rows = Image.objects.values_list("pk", "file", "thumbnails", "width", "height", "uploaded_at")
+    for pk, file, thumbs, width, height, uploaded_at in rows.iterator(chunk_size=ROW_BATCH):
+        referenced.add(file)
+        referenced.update(thumbs.values())
         report.rows_checked += 1
         if report.rows_checked % PROGRESS_EVERY == 0:
             progress(f"Checked {report.rows_checked:,} rows.")
-        expected = {
-            variants.key(fmt, width)
-            for fmt in variants.FORMATS
-            for width in variants.sizes((image.width, image.height))
-        }
-        thumbs = image.thumbnails
-        if (
-            image.uploaded_at < started
-            and image.file.name in listed
-            and any(thumbs.get(key) not in listed for key in expected)
-        ):
-            regenerate.append(image)
-    return referenced, regenerate
+        if uploaded_at < started and file in listed:
+            widths = variants.sizes((width, height))
+            expected = (variants.key(fmt, shown) for fmt in variants.FORMATS for shown in widths)
+            if any(thumbs.get(key) not in listed for key in expected):
+                regenerate.append(pk)
+    return referenced, list(Image.objects.filter(pk__in=regenerate).order_by("pk"))
 
 
 def _repair(report: ReconcileReport, regenerate: list[Image], progress) -> None:

@@ -19,6 +19,15 @@ def media_root(settings, tmp_path) -> Path:
     return root
 
 
+@pytest.fixture
+def own_storage(db, media_root) -> None:
+    """MEDIA_ROOT marked as this deployment's, as its first upload would have marked it:
+    for tests that put files there by hand (uploads/shelf/ownership.py)."""
+    from uploads.shelf import ownership
+
+    ownership.write_marker()
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()

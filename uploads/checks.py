@@ -8,7 +8,11 @@ from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core import checks
 from django.core.files.storage import FileSystemStorage, storages
+from django.db import DatabaseError
 from django.utils.module_loading import import_string
+
+from uploads.media.storage import StorageUnavailable
+from uploads.shelf import ownership
 
 # Deploy checks only: they run in `check --deploy` (the Procfile's release command) and never
 # in `collectstatic`, which runs at build time, before the manifest exists.
@@ -60,3 +64,18 @@ def check_static_manifest_exists(app_configs=None, **kwargs) -> list[checks.Chec
             id="imageshelf.E001",
         )
     ]
+
+
+@checks.register(deploy=True)
+def check_media_is_ours(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Storage marked as another deployment's (or unmarked, holding files): every deletion
+    and upload is refused until it is given storage of its own or claims this one."""
+    try:
+        reason = ownership.refusal(ownership.marker())
+    except DatabaseError:
+        return []  # not migrated yet: the release runs `migrate` next, the next release checks
+    except StorageUnavailable as error:
+        reason = f"Could not tell whose the media storage is: {error}"
+    if reason is None:
+        return []
+    return [checks.Warning(reason, id="imageshelf.W002")]

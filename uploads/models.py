@@ -1,7 +1,9 @@
-"""The shelf's data: images, the QuerySet that says which are on the shelf, and the
-rate-limit counts every process shares."""
+"""The shelf's data: images, the QuerySet that says which are on the shelf, the
+rate-limit counts every process shares, and this deployment's identity."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -117,3 +119,17 @@ class RateCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.value}"
+
+
+class Deployment(models.Model):
+    """This deployment's identity: one row, made by migration 0007
+    (or, in a database emptied since, when next needed). Its media
+    storage must carry a marker naming it before any file there is written or deleted
+    (uploads/shelf/ownership.py). Kept in the database, never derived from DATABASE_URL
+    (Heroku changes it); a database copied into another app gets a new one with
+    `manage.py media_owner --new-identity`."""
+
+    identity = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return str(self.identity)

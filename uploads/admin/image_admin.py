@@ -12,7 +12,7 @@ from import_export.formats.base_formats import CSV, JSON, XLSX
 from uploads.admin import forms, import_limits, listing, resources, views
 from uploads.media import storage
 from uploads.models import Image
-from uploads.shelf import deletion, moderation, services
+from uploads.shelf import deletion, moderation, ownership, services
 
 
 @admin.register(Image)
@@ -79,6 +79,12 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
 
     def delete_queryset(self, request, queryset):
         deletion.images_delete(queryset, reason="admin", user=request.user)
+
+    def log_deletions(self, request, queryset):
+        # Django's "Delete selected" logs before it deletes: a deletion the storage's owner
+        # check will refuse (uploads/shelf/ownership.py) must not leave a log entry.
+        ownership.require_own()
+        return super().log_deletions(request, queryset)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}

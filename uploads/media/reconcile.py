@@ -19,7 +19,7 @@ from django.utils import timezone
 from uploads.ingest import variants
 from uploads.media import storage
 from uploads.models import Image
-from uploads.shelf import deletion, services
+from uploads.shelf import deletion, ownership, services
 from uploads.shelf.audit import audit
 
 PREFIXES = ("images/", "thumbs/")
@@ -82,9 +82,11 @@ def media_reconcile(
     """Delete rows whose image is gone, regenerate missing thumbnails, delete orphan files
     and abandoned import previews, and trim the shelf to the limit.
 
-    Raises StorageUnavailable when storage cannot be listed, and AllFilesMissing (unless
-    allow_all_missing) when it holds none of the rows' files; either way nothing changes.
+    Raises StorageUnavailable when storage cannot be listed, NotOurStorage when it is not
+    this deployment's, and AllFilesMissing (unless allow_all_missing) when it holds none of
+    the rows' files; in each case nothing changes.
     """
+    ownership.require_own()
     limit = settings.IMAGE_LIMIT if limit is None else limit
     grace = timedelta(minutes=settings.ORPHAN_GRACE_MINUTES) if grace is None else grace
     progress = progress or (lambda message: None)

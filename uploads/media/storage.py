@@ -56,6 +56,11 @@ def storage_error(error: Exception, doing: str) -> StorageUnavailable:
     return StorageUnavailable(f"{doing}: {error}")
 
 
+class NotOurStorage(Exception):
+    """The storage is not provably this deployment's (uploads/shelf/ownership.py): nothing
+    was written or deleted. Not a StorageUnavailable: waiting will not fix it."""
+
+
 @dataclass(frozen=True)
 class StoredFile:
     name: str

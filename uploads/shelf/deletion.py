@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from uploads.media import storage
 from uploads.models import Image
+from uploads.shelf import ownership
 from uploads.shelf.audit import audit, username
 
 BATCH = 500  # rows per DELETE: within every database's limit on query parameters
@@ -40,7 +41,10 @@ def lock_shelf() -> None:
 
 def images_delete(rows: QuerySet[Image], *, reason: str, user=None) -> Deleted:
     """Delete the images `rows` selects, as they are once the shelf lock is held; returns
-    them. Their files are deleted after commit, and never on a rollback."""
+    them. Their files are deleted after commit, and never on a rollback. Raises
+    ownership.NotOurStorage, changing nothing, unless the media storage is this
+    deployment's."""
+    ownership.require_own()
     with transaction.atomic():
         lock_shelf()
         doomed = Deleted(rows.select_related(None).only("pk", "file", "thumbnails", "title"))

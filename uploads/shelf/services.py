@@ -20,6 +20,7 @@ from uploads.ingest.decode_lock import decode_turn
 from uploads.media import storage
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
+from uploads.shelf import ownership
 from uploads.shelf.audit import audit, username
 from uploads.shelf.deletion import images_enforce_limit, lock_shelf
 
@@ -63,6 +64,7 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
             raise imaging.ImageRejected(QUEUE_FULL, "queue_full")
         if file.size is not None and file.size > max_upload_bytes():  # before waiting a turn
             raise imaging.ImageRejected(too_large_message(file.size), "too_large")
+        ownership.require_own(mark_new=True)  # only storage that is ours gets our files
         # One ingest per dyno at a time, from reading the bytes to storing what they made:
         # no other upload's pixels or encoded files are in memory meanwhile.
         with decode_turn():
@@ -196,6 +198,7 @@ def _discard(names: list[str]) -> None:
 
 def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], list[str]]:
     """Regenerate each image's thumbnails; returns (done, failed) as image file names."""
+    ownership.require_own()  # old thumbnails are deleted: storage must be ours
     done, failed = [], []
     for image in images:
         try:

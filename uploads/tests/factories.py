@@ -40,11 +40,13 @@ def upload_file(data: bytes, name: str = "photo.png", content_type: str = "image
 
 
 def stored_files(root) -> list[str]:
-    """Every file under a MEDIA_ROOT, as storage names ("images/….jpg")."""
+    """Every file under a MEDIA_ROOT, as storage names ("images/….jpg"), but for the
+    marker that says whose the storage is (uploads/shelf/ownership.py)."""
     from pathlib import Path
 
     root = Path(root)
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    names = (str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    return sorted(name for name in names if name != ".imageshelf-owner")
 
 
 # --- Files that must be refused ---------------------------------------------

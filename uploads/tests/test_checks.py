@@ -64,6 +64,7 @@ def test_s3_media_on_a_dyno_is_not_a_warning(settings, on_a_dyno):
     assert check_media_survives_restarts() == []
 
 
+@pytest.mark.django_db  # the storage-owner check reads the identity
 def test_check_deploy_on_a_dyno_with_local_media_shows_the_warning(settings, on_a_dyno):
     use_storages(settings, default=LOCAL)
 
@@ -121,6 +122,7 @@ def test_storage_without_a_manifest_needs_none(settings, tmp_path):
     assert check_static_manifest_exists() == []
 
 
+@pytest.mark.django_db  # the storage-owner check reads the identity
 def test_check_deploy_fails_on_a_missing_manifest(settings, tmp_path, off_a_dyno):
     settings.STATIC_ROOT = str(tmp_path)
     use_storages(settings, staticfiles=MANIFEST)

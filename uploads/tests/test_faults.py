@@ -94,7 +94,7 @@ def test_healthz_names_the_database_when_it_is_lost(client, lost_database):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_upload_is_never_shown_and_reconcile_sweeps_its_files(
-    client, media_root, files
+    own_storage, client, media_root, files
 ):
     with pytest.raises(RuntimeError), transaction.atomic():
         ingest(1)

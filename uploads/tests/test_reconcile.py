@@ -13,7 +13,7 @@ from django.db import transaction
 
 from uploads.media.storage import StorageMisconfigured, StorageUnavailable
 from uploads.models import Image
-from uploads.shelf import services
+from uploads.shelf import ownership, services
 from uploads.tests.commands import reconcile
 from uploads.tests.factories import distinct_png, upload_file
 
@@ -105,7 +105,7 @@ def test_an_orphan_file_is_reported_by_a_dry_run_and_deleted_by_a_real_run(media
     assert not (media_root / orphan).exists()
 
 
-def test_a_young_orphan_is_spared_as_a_possible_upload_in_flight(media_root, capsys):
+def test_a_young_orphan_is_spared_as_a_possible_upload_in_flight(own_storage, media_root, capsys):
     orphan = write_orphan(media_root)
     age(media_root / orphan, minutes=1)
 
@@ -116,7 +116,7 @@ def test_a_young_orphan_is_spared_as_a_possible_upload_in_flight(media_root, cap
     assert (media_root / orphan).exists()
 
 
-def test_orphan_grace_can_be_set_on_the_command_line(media_root, capsys):
+def test_orphan_grace_can_be_set_on_the_command_line(own_storage, media_root, capsys):
     orphan = write_orphan(media_root)
     age(media_root / orphan, minutes=1)
 
@@ -125,7 +125,7 @@ def test_orphan_grace_can_be_set_on_the_command_line(media_root, capsys):
     assert not (media_root / orphan).exists()
 
 
-def test_skip_orphans_leaves_unreferenced_files_alone(media_root, capsys):
+def test_skip_orphans_leaves_unreferenced_files_alone(own_storage, media_root, capsys):
     orphan = write_orphan(media_root)
 
     status, out, _ = reconcile("--skip-orphans", capsys=capsys)
@@ -234,7 +234,7 @@ def test_bad_arguments_with_json_print_a_json_error(capsys):
     assert json.loads(out)["error"].startswith("--limit (and IMAGE_LIMIT) must be >= 0")
 
 
-def test_files_of_a_rolled_back_upload_are_swept(media_root, capsys, files):
+def test_files_of_a_rolled_back_upload_are_swept(own_storage, media_root, capsys, files):
     with pytest.raises(RuntimeError), transaction.atomic():
         ingest(1)
         raise RuntimeError("the request failed after the upload")
@@ -314,7 +314,8 @@ def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, mon
 
 def empty_the_media_directory(media_root) -> None:
     for path in media_root.rglob("*.*"):
-        path.unlink()
+        if path.name != ownership.MARKER:  # still this deployment's storage
+            path.unlink()
 
 
 def remove_images_and_thumbs(media_root) -> None:
@@ -379,7 +380,7 @@ def test_json_is_the_only_thing_on_stdout_in_dry_and_real_runs(tmp_path):
 
 
 INGEST_AND_LOSE_A_THUMBNAIL = """
-from uploads.shelf import services
+from uploads.shelf import ownership, services
 from uploads.tests.factories import distinct_png, upload_file
 from django.core.files.storage import default_storage
 image = services.image_ingest(upload_file(distinct_png(1)))

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from uploads.media.reconcile import ReconcileReport, media_reconcile
 from uploads.media.storage import StorageMisconfigured, StorageUnavailable
 from uploads.shelf.deletion import AllFilesMissing
+from uploads.shelf.ownership import NotOurStorage
 
 EXIT_CONFIGURATION = 1
 EXIT_STORAGE_UNAVAILABLE = 2
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         "unreferenced files under images/ and thumbs/ and abandoned import previews, and "
         "delete rows beyond the limit. "
         "Exit status: 0 clean or repaired, 1 bad arguments or configuration, "
-        "2 storage unavailable or holding none of the rows' files (nothing was deleted)."
+        "2 storage unavailable, holding none of the rows' files, or another deployment's "
+        "(nothing was deleted)."
     )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
@@ -81,7 +83,7 @@ class Command(BaseCommand):
             self._fail(f"Storage is misconfigured; nothing was changed. {error}", options, 1)
         except StorageUnavailable as error:
             self._fail(f"Storage is unavailable; nothing was changed. {error}", options, 2)
-        except AllFilesMissing as error:
+        except (AllFilesMissing, NotOurStorage) as error:
             self._fail(str(error), options, EXIT_STORAGE_UNAVAILABLE)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))

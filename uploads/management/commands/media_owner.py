@@ -1,0 +1,64 @@
+"""manage.py media_owner: whose the media storage is; adopting it; a new identity."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.management.base import BaseCommand, CommandError
+
+from uploads.media import storage
+from uploads.media.reconcile import PREFIXES
+from uploads.models import Deployment, Image
+from uploads.shelf import ownership
+
+REFUSED = 2  # as reconcile_media: nothing was changed
+
+
+class Command(BaseCommand):
+    help = (
+        "Show this deployment's identity and whose the media storage is (its marker). "
+        "--claim adopts the storage, after showing what it holds; it refuses files no row "
+        "references unless --allow-unreferenced. --new-identity gives a database copied "
+        "from another app an identity of its own."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--claim", action="store_true", help="Mark the storage as ours.")
+        parser.add_argument("--dry-run", action="store_true", help="With --claim: only show.")
+        parser.add_argument("--allow-unreferenced", action="store_true")
+        parser.add_argument("--new-identity", action="store_true")
+
+    def handle(self, *args, **options) -> None:
+        if options["new_identity"]:
+            Deployment.objects.update_or_create(pk=1, defaults={"identity": uuid.uuid4()})
+        try:
+            found, ours = ownership.marker(), ownership.identity()
+            where = storage.location(storage.media_storage())
+            self.stdout.write(f"This deployment is {ours}; {where} is marked as {found}'s.")
+            if options["claim"] and found != ours:
+                self._claim(options)
+        except storage.StorageUnavailable as error:
+            raise CommandError(f"{storage.UNAVAILABLE} {error}", returncode=REFUSED) from None
+
+    def _claim(self, options) -> None:
+        listed = [stored.name for prefix in PREFIXES for stored in storage.list_files(prefix)]
+        referenced = set()
+        for file, thumbnails in Image.objects.values_list("file", "thumbnails").iterator():
+            referenced.update([file, *thumbnails.values()])
+        strangers = [name for name in listed if name not in referenced]
+        self.stdout.write(
+            f"It holds {len(listed)} files; {len(strangers)} of them no row references"
+            + (f", e.g. {', '.join(strangers[:5])}." if strangers else ".")
+        )
+        if strangers and not options["allow_unreferenced"]:
+            raise CommandError(
+                "Refused: files no row of this database references may be another "
+                "deployment's, and once claimed reconcile_media would delete them. Point this "
+                "deployment at storage of its own, or add --allow-unreferenced.",
+                returncode=REFUSED,
+            )
+        if options["dry_run"]:
+            self.stdout.write("Dry run: the storage was not claimed.")
+        else:
+            ownership.write_marker()
+            self.stdout.write(self.style.SUCCESS("The storage is now this deployment's."))

@@ -199,9 +199,8 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=2)
 
 # --- Admin import/export ----------------------------------------------------
 
-# On: the admin's export formats (uploads/resources.py) then make every cell a spreadsheet
-# could run as a formula inert (CSV, XLSX), and leave JSON as it is.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exports make every cell a spreadsheet could run as a formula inert in CSV and XLSX, and
+# leave JSON as it is: the admin's own formats (uploads/admin/resources.py) do it.
 # Staff need the model's own "import_image" / "export_image" permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"

@@ -17,8 +17,6 @@ from contextvars import ContextVar
 from django.middleware.gzip import GZipMiddleware
 from django.utils.deprecation import MiddlewareMixin
 
-logger = logging.getLogger(__name__)
-
 # What Heroku's router passes on from a client; it replaces anything else with its own.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9+/=-]{20,200}")
 # Per thread (gthread) and per task: one request's id never shows on another's lines.

@@ -20,7 +20,6 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
 
 run: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py dev_superuser
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Production settings over loopback http, with a database and media of its own (never

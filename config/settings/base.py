@@ -101,7 +101,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}Validator"}
     for name in _VALIDATORS.split()
 ]
-LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"  # a sign-in without a usable `next` lands in the admin
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while a client is locked out
@@ -133,10 +132,8 @@ PUBLIC_UPLOAD_RATE = env("PUBLIC_UPLOAD_RATE", default="10/h")
 
 # --- Internationalisation ---------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# English, with time zone support on: Django's defaults (LANGUAGE_CODE, USE_I18N, USE_TZ).
 TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
 # --- Static files and media -------------------------------------------------
 
@@ -184,9 +181,8 @@ _UNUSED_FEATURES = "accelerometer camera display-capture geolocation gyroscope m
 PERMISSIONS_POLICY = {
     feature: [] for feature in f"{_UNUSED_FEATURES} microphone payment usb".split()
 }
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+# Django's defaults already send Referrer-Policy and Cross-Origin-Opener-Policy
+# "same-origin", X-Frame-Options "DENY" and X-Content-Type-Options "nosniff".
 
 # --- Cache ------------------------------------------------------------------
 
@@ -204,9 +200,8 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=2)
 
 # --- Admin import/export ----------------------------------------------------
 
-# On: the admin's export formats (uploads/resources.py) then make every cell a spreadsheet
-# could run as a formula inert (CSV, XLSX), and leave JSON as it is.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exports make every cell a spreadsheet could run as a formula inert in CSV and XLSX, and
+# leave JSON as it is: the admin's own formats (uploads/admin/resources.py) do it.
 # Staff need the model's own "import_image" / "export_image" permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"

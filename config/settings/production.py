@@ -3,7 +3,6 @@
 from .base import *  # noqa: F403
 from .base import MIDDLEWARE, STORAGES, database_config, env
 
-DEBUG = env.bool("DEBUG", default=False)
 # No default: a missing key stops startup with "Set the SECRET_KEY environment variable".
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[".herokuapp.com"])
@@ -44,6 +43,5 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
-SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -20,7 +20,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     resource_classes = [resources.ImageResource]
     import_form_class = import_limits.ImageImportForm
     import_formats = [CSV, XLSX, JSON]
-    export_formats = [resources.InertCSV, resources.InertXLSX, resources.PlainJSON]
+    export_formats = [resources.InertCSV, resources.InertXLSX, JSON]  # JSON as it is
     change_list_template = "admin/uploads/image/change_list.html"
     import_template_name = "admin/uploads/image/import.html"
 

@@ -7,7 +7,7 @@ from functools import cached_property
 
 from django.utils.safestring import mark_safe
 from import_export import fields, resources
-from import_export.formats.base_formats import CSV, JSON, XLSX
+from import_export.formats.base_formats import CSV, XLSX
 from import_export.resources import Diff
 
 from uploads.admin.listing import stored_images
@@ -24,12 +24,14 @@ def inert_cell(value):
 
 
 class _InertCells:
-    """Export formats whose cells never execute. Replaces django-import-export's escaping
-    (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT), which only strips one leading "="."""
+    """Export formats whose cells never execute. Instead of django-import-export's escaping
+    (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT, left off), which only strips one leading "="
+    and would change JSON too, where nothing is ever a formula."""
 
-    def _escape_formulae(self, dataset) -> None:
+    def export_data(self, dataset, **kwargs):
         for index in range(len(dataset)):
             dataset[index] = [inert_cell(cell) for cell in dataset[index]]
+        return super().export_data(dataset, **kwargs)
 
 
 class InertCSV(_InertCells, CSV):
@@ -38,11 +40,6 @@ class InertCSV(_InertCells, CSV):
 
 class InertXLSX(_InertCells, XLSX):
     """XLSX whose cells never run as formulae."""
-
-
-class PlainJSON(JSON):
-    def _escape_formulae(self, dataset) -> None:
-        """JSON is data, never a formula: titles are exported as they are."""
 
 
 class PlainDiff(Diff):

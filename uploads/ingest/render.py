@@ -35,23 +35,13 @@ ORIENTATION_TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+# Where a band of rows lands once transposed follows from two facts about the transpose:
+# whether rows become columns, and whether the first row ends up last (or rightmost).
 _SWAPS_AXES = {
-    Image.Transpose.TRANSPOSE,
-    Image.Transpose.ROTATE_270,
-    Image.Transpose.TRANSVERSE,
-    Image.Transpose.ROTATE_90,
+    Image.Transpose[name] for name in ("TRANSPOSE", "TRANSVERSE", "ROTATE_90", "ROTATE_270")
 }
-# Where the band of rows [top, bottom) of a width x height image lands once transposed:
-# (left, top) of its paste position.
-_LANDING = {
-    None: lambda top, bottom, height: (0, top),
-    Image.Transpose.FLIP_LEFT_RIGHT: lambda top, bottom, height: (0, top),
-    Image.Transpose.FLIP_TOP_BOTTOM: lambda top, bottom, height: (0, height - bottom),
-    Image.Transpose.ROTATE_180: lambda top, bottom, height: (0, height - bottom),
-    Image.Transpose.ROTATE_90: lambda top, bottom, height: (top, 0),
-    Image.Transpose.TRANSPOSE: lambda top, bottom, height: (top, 0),
-    Image.Transpose.ROTATE_270: lambda top, bottom, height: (height - bottom, 0),
-    Image.Transpose.TRANSVERSE: lambda top, bottom, height: (height - bottom, 0),
+_REVERSES_ROWS = {
+    Image.Transpose[name] for name in ("FLIP_TOP_BOTTOM", "ROTATE_180", "TRANSVERSE", "ROTATE_270")
 }
 _SRGB = ImageCms.createProfile("sRGB")
 # Resized as they are, reading around the box; Pillow resizes RGBA by converting the whole
@@ -114,10 +104,17 @@ def render(img: Image.Image, plan: Plan) -> Image.Image:
             band = band.convert("RGB")
         if plan.transpose is not None:
             band = band.transpose(plan.transpose)
-        out.paste(band, _LANDING[plan.transpose](top, bottom, height))  # disjoint areas
+        out.paste(band, _landing(plan.transpose, top, bottom, height))  # disjoint areas
 
     list(_POOL.map(render_band, zip(edges, edges[1:], strict=False)))
     return out
+
+
+def _landing(transpose: Image.Transpose | None, top: int, bottom: int, height: int):
+    """(left, top) where the band of rows [top, bottom) of an image `height` rows high is
+    pasted once transposed."""
+    start = height - bottom if transpose in _REVERSES_ROWS else top
+    return (start, 0) if transpose in _SWAPS_AXES else (0, start)
 
 
 def stored_mode(img: Image.Image) -> str:

@@ -8,7 +8,6 @@ with Django's BREACH mitigations.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import threading
@@ -50,7 +49,7 @@ def response(request, render: Callable[[], bytes]) -> HttpResponse:
     revalidating = "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MATCH" in request.META
     answer = revalidating and get_conditional_response(request, etag=rendering.etag)
     if not answer:
-        if _accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
             answer = HttpResponse(rendering.gzipped, headers={"Content-Encoding": "gzip"})
         else:
             answer = HttpResponse(rendering.html)
@@ -58,11 +57,6 @@ def response(request, render: Callable[[], bytes]) -> HttpResponse:
     for name, value in HEADERS.items():
         answer[name] = value
     return answer
-
-
-@functools.lru_cache(maxsize=64)  # browsers send a handful of distinct values
-def _accepts_gzip(accept_encoding: str) -> bool:
-    return bool(re_accepts_gzip.search(accept_encoding))
 
 
 def _current(render: Callable[[], bytes]) -> Rendering:

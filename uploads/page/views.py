@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
@@ -131,8 +132,7 @@ def images_delete_all(request):
     if not permissions.may(request.user, permissions.DELETE):
         raise PermissionDenied("You may not delete images.")
     if request.POST.get("confirm") != "yes":
-        count = Image.objects.count()
-        return render(request, "uploads/delete_all_confirm.html", {"count": count})
+        return render(request, "uploads/delete_all_confirm.html", {"count": Image.objects.count()})
     deleted = len(deletion.images_delete_all(user=request.user))
     messages.success(request, f"Deleted {deleted} image{'' if deleted == 1 else 's'}.")
     return HttpResponseSeeOther(reverse("uploads:index"))
@@ -143,6 +143,7 @@ def favicon(request):
     return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
+@never_cache
 @require_safe
 def healthz(request):
     """Database and storage reachability as JSON; 503 when either fails."""
@@ -159,6 +160,4 @@ def healthz(request):
         logger.exception("health check: storage unavailable")
         health["storage"] = "unavailable"
     status = 200 if all(value == "ok" for value in health.values()) else 503
-    response = JsonResponse(health, status=status)
-    add_never_cache_headers(response)
-    return response
+    return JsonResponse(health, status=status)

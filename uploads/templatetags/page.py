@@ -22,14 +22,11 @@ CARD_WIDTHS = (
 
 
 @register.simple_tag
+@functools.cache  # read once per process
 def site_css() -> SafeString:
     """The stylesheet's text, exactly as the Content-Security-Policy's hash of it expects."""
-    return mark_safe(_text())  # our own file, with no "</style" in it
-
-
-@functools.cache
-def _text() -> str:
-    return settings.SITE_CSS.read_text(encoding="utf-8")
+    # Our own file, with no "</style" in it.
+    return mark_safe(settings.SITE_CSS.read_text(encoding="utf-8"))
 
 
 @register.filter

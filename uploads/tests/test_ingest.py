@@ -263,6 +263,23 @@ def test_an_orientation_6_jpeg_is_stored_upright(staff_client):
         assert open_image(handle.read()).size == (40, 60)
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_band_lands_where_the_orientation_puts_it(orientation):
+    from PIL import Image as PILImage
+
+    from uploads.ingest import render
+
+    # 150 rows: several bands of render._BAND_ROWS, each row its own shade.
+    source = PILImage.new("RGB", (40, 150))
+    source.putdata([(x * 6, y, (x + y) % 256) for y in range(150) for x in range(40)])
+    transpose = render.ORIENTATION_TRANSPOSE.get(orientation)
+    expected = source.transpose(transpose) if transpose is not None else source
+
+    upright = render.render(source, render.plan(source, source.size, orientation))
+
+    assert upright.tobytes() == expected.tobytes() and upright.size == expected.size
+
+
 def test_a_cmyk_jpeg_is_stored_as_rgb_with_its_colour():
     image = services.image_ingest(upload_file(f.cmyk_jpeg(), "print.jpg"), user=None)
 

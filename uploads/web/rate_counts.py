@@ -13,7 +13,7 @@ syntax and the key stay as they were.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import connection
@@ -21,12 +21,9 @@ from django.utils import timezone
 
 from uploads.models import RateCount
 
-# A key without expiry lasts until this far ahead (counts always have one in practice).
-_FOREVER = timedelta(days=3650)
-
 
 class DatabaseCounts(BaseCache):
-    """add, incr, get, delete and clear for integer counts; set and touch are not needed."""
+    """add, incr and get for integer counts with a timeout: all django-ratelimit calls."""
 
     def __init__(self, location: str, params: dict) -> None:
         super().__init__(params)  # no location: the table is RateCount's
@@ -35,8 +32,9 @@ class DatabaseCounts(BaseCache):
         """Start a count unless a live one exists: one upsert, so two callers never both start."""
         key = self.make_and_validate_key(key, version=version)
         now = timezone.now()
-        seconds = self.get_backend_timeout(timeout)  # a time.time(), or None: no expiry
-        expires = now + _FOREVER if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
+        # django-ratelimit always gives the window's length: get_backend_timeout() turns it
+        # into a time.time() (None, no expiry, is never asked for).
+        expires = datetime.fromtimestamp(self.get_backend_timeout(timeout), tz=UTC)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {_TABLE} ({_KEY}, {_VALUE}, {_EXPIRES}) VALUES (%s, %s, %s) "
@@ -67,13 +65,6 @@ class DatabaseCounts(BaseCache):
         key = self.make_and_validate_key(key, version=version)
         count = RateCount.objects.filter(key=key, expires__gt=timezone.now()).first()
         return default if count is None else count.value
-
-    def delete(self, key, version=None) -> bool:
-        key = self.make_and_validate_key(key, version=version)
-        return RateCount.objects.filter(key=key).delete()[0] > 0
-
-    def clear(self) -> None:
-        RateCount.objects.all().delete()
 
 
 _TABLE = connection.ops.quote_name(RateCount._meta.db_table)

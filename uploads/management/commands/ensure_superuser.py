@@ -1,4 +1,8 @@
-"""Create the first admin from DJANGO_SUPERUSER_* config vars; run again, it changes nothing."""
+"""Create the first admin from DJANGO_SUPERUSER_* config vars; run again, it changes nothing.
+
+Django's `createsuperuser --noinput` reads the same variables but does not validate the
+password, and fails when the user exists: this command does both the other way round.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError, transaction
 
-USERNAME, EMAIL, PASSWORD = (
-    "DJANGO_SUPERUSER_USERNAME",
-    "DJANGO_SUPERUSER_EMAIL",
-    "DJANGO_SUPERUSER_PASSWORD",
-)
+USERNAME = "DJANGO_SUPERUSER_USERNAME"
+EMAIL = "DJANGO_SUPERUSER_EMAIL"
+PASSWORD = "DJANGO_SUPERUSER_PASSWORD"
 
 
 class Command(BaseCommand):
@@ -50,12 +51,7 @@ class Command(BaseCommand):
                 "The first admin was not created: " + " ".join(error.messages)
             ) from None
         user.set_password(password)
-        try:
-            with transaction.atomic():
-                user.save()
-        except IntegrityError:  # created by a concurrent run since we looked
-            self.stdout.write(f"User {username!r} already exists; nothing changed.")
-            return
+        user.save()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created superuser {username!r}. Sign in at /admin/ with the password "

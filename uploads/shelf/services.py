@@ -19,7 +19,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from uploads.ingest import imaging, variants
-from uploads.ingest.decode_lock import decode_turn
+from uploads.ingest.decode_lock import DeadlinePassed, check_deadline, decode_turn
 from uploads.media import storage
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
@@ -143,7 +143,8 @@ def _limits() -> imaging.Limits:
 
 
 def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool) -> Image:
-    """Write every file under a fresh name, then the row; undo the files if the row fails."""
+    """Write every file under a fresh name, then the row (if the request's deadline has not
+    passed meanwhile: see _save); undo the files if the row fails."""
     written: list[str] = []
     try:
         file = _save(f"images/{uuid.uuid4()}.{processed.extension}", processed.content, written)
@@ -177,6 +178,9 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool
 def _save(name: str, content: IO[bytes], written: list[str]) -> str:
     written.append(name)  # before saving: a failed write may leave a partial file
     written[-1] = storage.save_file(name, content)
+    # After every write, and so before the row commits: an upload past its deadline stops
+    # (its answer would come after the router has given up) and stores nothing.
+    check_deadline()
     return written[-1]
 
 
@@ -202,6 +206,8 @@ def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], li
     for image in images:
         try:
             image_regenerate_thumbnails(image)
+        except DeadlinePassed:
+            raise  # the request's time is up: the 503 page, not one failure per image
         except Exception:  # one unreadable image must not stop the others
             logger.exception("event=thumbnail.failed image=%s", image.pk)
             failed.append(image.file.name)

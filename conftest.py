@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,16 @@ def empty_cache():
 
 @pytest.fixture
 def files(media_root):
-    """Call it to list the files now stored under MEDIA_ROOT."""
-    return lambda: stored_files(media_root)
+    """Call it to list the files now stored under MEDIA_ROOT, once the deletions requests
+    left to threads of their own (uploads/shelf/deletion.py) are done."""
+
+    def listed() -> list[str]:
+        for thread in threading.enumerate():
+            if thread.name.endswith("(delete_files)"):  # Thread-N (its target's name)
+                thread.join()
+        return stored_files(media_root)
+
+    return listed
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
                 raise imaging.ImageRejected(duplicate, "duplicate")
         title = title.strip() or imaging.clean_title(filename)
         image = _store(processed, user=user, title=title, pending=pending)
-        if not pending:  # the oldest make way, once the turn is free for the next upload
+        if not pending:  # the oldest make way (their files go while the answer does)
             transaction.on_commit(images_enforce_limit, robust=True)
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)

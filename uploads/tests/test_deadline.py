@@ -1,11 +1,12 @@
 """A request's deadline for its uploads: no decode turn in time, or storage too slow, is the
-503 page with Retry-After and nothing stored."""
+503 page with Retry-After and nothing stored; storage deletes never hold up the answer."""
 
 from __future__ import annotations
 
 import contextlib
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -128,3 +129,29 @@ def test_an_upload_whose_files_take_past_the_deadline_answers_503_and_stores_not
     assert response["Retry-After"] == "30"
     assert Image.objects.count() == 0
     assert files() == []
+
+
+def test_an_upload_answers_before_the_files_the_limit_removes_are_deleted(
+    client, private_lock, files, monkeypatch
+):
+    oldest, *_ = [ingest(index) for index in range(3)]
+    may_finish, finished = threading.Event(), threading.Event()
+    delete_files = storage.delete_files
+
+    def slow_delete(names):
+        may_finish.wait(timeout=10)
+        failed = delete_files(names)
+        finished.set()
+        return failed
+
+    monkeypatch.setattr(storage, "delete_files", slow_delete)
+
+    response = client.post("/images/", {"image": upload_file(distinct_png(9))})
+
+    answered_before_the_delete = not finished.is_set()
+    may_finish.set()
+    assert response.status_code == 303
+    assert answered_before_the_delete
+    assert not Image.objects.filter(pk=oldest.pk).exists()
+    kept = sorted(name for image in Image.objects.all() for name in image.stored_names())
+    assert files() == kept

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 
-from uploads.tests.factories import stored_files
+from uploads.tests.factories import stored_files, wait_for_background_deletes
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +28,11 @@ def empty_cache():
 
 @pytest.fixture
 def files(media_root):
-    """Call it to list the files now stored under MEDIA_ROOT, once the deletions requests
-    left to threads of their own (uploads/shelf/deletion.py) are done."""
+    """Call it to list the files now stored under MEDIA_ROOT, once deletions in the
+    background are done."""
 
     def listed() -> list[str]:
-        for thread in threading.enumerate():
-            if thread.name.endswith("(delete_files)"):  # Thread-N (its target's name)
-                thread.join()
+        wait_for_background_deletes()
         return stored_files(media_root)
 
     return listed

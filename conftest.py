@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from uploads.tests.factories import stored_files
+from uploads.tests.factories import stored_files, wait_for_background_deletes
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +37,14 @@ def empty_cache():
 
 @pytest.fixture
 def files(media_root):
-    """Call it to list the files now stored under MEDIA_ROOT."""
-    return lambda: stored_files(media_root)
+    """Call it to list the files now stored under MEDIA_ROOT, once deletions in the
+    background are done."""
+
+    def listed() -> list[str]:
+        wait_for_background_deletes()
+        return stored_files(media_root)
+
+    return listed
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
 """Memory benchmark: the dyno's web command under the worst uploads we accept.
 
-    python bench/memory.py [--postgres] [--rounds 1] [--inputs DIR]
+    python bench/memory.py [--postgres] [--rounds 1] [--inputs DIR] [--s3-put-delay SECONDS]
 
 Starts the Procfile's `web:` command as Heroku would (its line, run by a shell, with
 PORT, WEB_CONCURRENCY=2 and config.settings.production; SQLite, or with --postgres a
 fresh database on BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres),
 so it follows the Procfile wherever that goes. A staff account signs in through the admin.
+Media go to a temporary directory, or with --s3-put-delay to a bucket on moto_server behind
+a proxy that holds every PUT that many seconds (slow storage: uploads write their files
+after their decode turn, so several hold their encoded files at once, on disk).
 
 Then 4 clients at once each upload every input below (`--rounds` times) while a visitor
 reads the page, and a sampler adds up the PSS of every process in the tree (from
@@ -53,10 +56,16 @@ from bench.ingest import graphic, photo  # noqa: E402
 from tests.load.support import STAFF, Client  # noqa: E402
 from tests.processes import (  # noqa: E402
     ROOT,
+    S3_ACCESS_KEY,
+    S3_REGION,
+    S3_SECRET_KEY,
+    SlowPuts,
     free_port,
     manage,
+    moto_server,
     postgres_database,
     production_env,
+    s3_client,
     stop,
     web_command,
 )
@@ -302,6 +311,23 @@ def report(files, results, elapsed, pages, sampler, totals, before, after) -> No
         )
 
 
+def slow_bucket(work: Path, delay: float, stack: contextlib.ExitStack) -> dict[str, str]:
+    """A bucket on moto_server behind a proxy holding every PUT `delay` s: its variables."""
+    port = free_port()
+    stack.callback(stop, moto_server(port, work / "moto.log"))
+    s3_client(f"http://127.0.0.1:{port}").create_bucket(Bucket="bench-memory")
+    proxy = SlowPuts(port, delay)
+    stack.callback(proxy.close)
+    print(f"media: a bucket on moto_server, every PUT held {delay:g} s")
+    return {
+        "AWS_STORAGE_BUCKET_NAME": "bench-memory",
+        "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}",
+        "AWS_S3_REGION_NAME": S3_REGION,
+        "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", action="store_true", help="a fresh Postgres database")
@@ -311,6 +337,12 @@ def main() -> None:
         type=Path,
         default=Path(tempfile.gettempdir()) / "imageshelf-bench-memory",
         help="where the inputs are made once and kept (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--s3-put-delay",
+        type=float,
+        metavar="SECONDS",
+        help="media in a bucket on moto_server, every PUT held this long",
     )
     args = parser.parse_args()
     files = inputs(args.inputs)
@@ -324,6 +356,8 @@ def main() -> None:
             env["DATABASE_URL"] = stack.enter_context(
                 postgres_database(ADMIN_URL, prefix="bench_memory")
             )
+        if args.s3_put_delay is not None:
+            env.update(slow_bucket(work, args.s3_put_delay, stack))
         manage(env, "collectstatic", "--noinput", check=True)
         manage(env, "migrate", "--noinput", check=True)
         username, password = STAFF

@@ -1,9 +1,9 @@
 """Real processes for tests and benchmarks: manage.py, gunicorn, moto_server, Postgres.
 
-Shared by the production, load, S3 and Heroku tests and by bench/page.py and
-bench/reconcile.py, which import it as tests.processes. It imports neither Django nor the
-app: the processes it starts bring their own settings (s3_storages, called where Django
-runs, borrows the settings' own S3 builder).
+Shared by the production, load, S3 and Heroku tests and by bench/page.py,
+bench/reconcile.py and bench/memory.py, which import it as tests.processes. It imports
+neither Django nor the app: the processes it starts bring their own settings (s3_storages,
+called where Django runs, borrows the settings' own S3 builder).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -246,6 +247,58 @@ def moto_server(port: int, log: Path) -> subprocess.Popen:
 
     _wait_until_answering(process, ask, name="moto_server", log=log, interval=0.05)
     return process
+
+
+class SlowPuts:
+    """An HTTP proxy in front of moto_server that holds every PUT for `delay` seconds before
+    passing it on. One request per connection (it asks both sides to close after it)."""
+
+    def __init__(self, upstream_port: int, delay: float) -> None:
+        self.upstream_port = upstream_port
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        with client:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                if not (chunk := client.recv(65536)):
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            request_line, *lines = head.split(b"\r\n")
+            headers = {}
+            for line in lines:
+                name, _, value = line.partition(b":")
+                headers[name.strip().lower()] = value.strip()
+            if headers.get(b"expect", b"").lower() == b"100-continue":
+                client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")  # botocore waits for it
+            while len(body) < int(headers.get(b"content-length", 0)):
+                if not (chunk := client.recv(65536)):
+                    return
+                body += chunk
+            if request_line.startswith(b"PUT "):
+                time.sleep(self.delay)
+            kept = [line for line in lines if line.split(b":")[0].strip().lower()
+                    not in (b"connection", b"expect", b"keep-alive")]  # fmt: skip
+            request = b"\r\n".join([request_line, *kept, b"Connection: close", b"", body])
+            with socket.create_connection(("127.0.0.1", self.upstream_port)) as upstream:
+                upstream.sendall(request)
+                while chunk := upstream.recv(65536):
+                    client.sendall(chunk)
 
 
 def s3_client(endpoint: str):

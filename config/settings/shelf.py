@@ -66,3 +66,9 @@ FILE_UPLOAD_HANDLERS = [
 # is also the longest a body may send nothing.
 REQUEST_BODY_DEADLINE = env.int("REQUEST_BODY_DEADLINE", default=60)
 REQUEST_BODY_IDLE = env.int("REQUEST_BODY_IDLE", default=10)
+# Seconds a request has, from the moment its body has arrived (where the router starts
+# counting its 30 s), for all of its uploads: waiting for each decode turn, and writing the
+# files before the row commits (uploads/ingest/decode_lock.py). Past it, the request gets
+# the 503 page with Retry-After, and what it had not committed is not stored. A bulk
+# upload of ten files and "Regenerate thumbnails" share one budget across their turns.
+INGEST_DEADLINE = at_least_one("INGEST_DEADLINE", 20)

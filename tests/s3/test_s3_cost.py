@@ -12,7 +12,12 @@ import pytest
 
 from uploads.models import Image
 from uploads.shelf import deletion
-from uploads.tests.factories import distinct_png, noisy_png, upload_file
+from uploads.tests.factories import (
+    distinct_png,
+    noisy_png,
+    upload_file,
+    wait_for_background_deletes,
+)
 
 from .test_s3_reconcile import reconcile
 
@@ -43,6 +48,7 @@ def test_an_upload_that_pushes_the_oldest_off_adds_one_batched_delete(
     storage_requests.clear()
 
     response = staff_client.post("/images/", {"image": upload_file(distinct_png(1, (1600, 1200)))})
+    wait_for_background_deletes()  # the oldest's files: the answer does not wait for them
 
     image = Image.objects.on_shelf().first()  # the newest: the upload
     assert response.status_code == 303

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass
+from typing import IO
 
 import pillow_heif
 from PIL import Image
@@ -43,9 +45,11 @@ class ImageRejected(ValueError):
 
 @dataclass(frozen=True)
 class ProcessedImage:
-    """What gets stored: the normalised image, its thumbnails and their facts."""
+    """What gets stored: the normalised image, its thumbnails and their facts. Encoded
+    files are unnamed temporary files, never in memory (a 9 MB PNG can be stored as 25 MB),
+    so that they can wait for storage after the decode turn."""
 
-    content: bytes
+    content: IO[bytes]
     format: str  # "JPEG" or "PNG"
     width: int
     height: int
@@ -87,12 +91,14 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         width, height = full.size
     finally:
         full.close()
+    content.seek(0)
+    sha256 = hashlib.file_digest(content, "sha256").hexdigest()
     return ProcessedImage(
         content=content,
         format=fmt,
         width=width,
         height=height,
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=sha256,
         thumbnails=thumbnails,
         source_format=source_format,
         animated=animated,
@@ -198,10 +204,7 @@ def _orientation(img: Image.Image) -> int:
         return 1  # unreadable EXIF: treat as upright rather than refuse the image
 
 
-def _encode(img: Image.Image, fmt: str) -> bytes:
-    buffer = io.BytesIO()
-    if fmt == "JPEG":
-        img.save(buffer, "JPEG", quality=JPEG_QUALITY)
-    else:
-        img.save(buffer, "PNG")
-    return buffer.getvalue()
+def _encode(img: Image.Image, fmt: str) -> IO[bytes]:
+    encoded = tempfile.TemporaryFile()  # noqa: SIM115 (unnamed: gone when closed, or with us)
+    img.save(encoded, fmt, quality=JPEG_QUALITY)  # PNG has no quality: Pillow ignores it
+    return encoded

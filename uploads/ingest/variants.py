@@ -8,8 +8,9 @@ it from there. The widths cover a card's width on a phone at 3x, a tablet and a 
 
 from __future__ import annotations
 
-import io
+import tempfile
 from dataclasses import dataclass
+from typing import IO
 
 from PIL import Image
 
@@ -30,12 +31,13 @@ WEBP_OPTIONS = {"quality": 80}
 
 @dataclass(frozen=True)
 class Thumbnail:
-    """One encoded thumbnail: its format, the width it stands for, its pixels and bytes."""
+    """One encoded thumbnail: its format, the width it stands for, its pixels and its file
+    (an unnamed temporary file, as imaging.ProcessedImage's)."""
 
     format: str  # "AVIF" or "WEBP"
     width: int  # one of WIDTHS
     size: tuple[int, int]  # its pixels: at most `width` wide, never wider than the image
-    content: bytes
+    content: IO[bytes]
 
     @property
     def extension(self) -> str:
@@ -78,21 +80,21 @@ def make(img: Image.Image) -> list[Thumbnail]:
     return thumbnails
 
 
-def make_from_stored(data: bytes, stored_format: str, size: tuple[int, int]) -> list[Thumbnail]:
+def make_from_stored(file: IO[bytes], stored_format: str, size: tuple[int, int]) -> list[Thumbnail]:
     """Every thumbnail of a stored image (already normalised) of `size`, decoded at the
     smallest scale that still covers the widest thumbnail."""
     widest = max(sizes(size).values())
-    with Image.open(io.BytesIO(data), formats=[stored_format]) as img:
+    with Image.open(file, formats=[stored_format]) as img:
         if stored_format == "JPEG":
             img.draft(None, widest)
         img.load()
         return make(img)
 
 
-def _encode(img: Image.Image, fmt: str, width: int) -> bytes:
-    buffer = io.BytesIO()
+def _encode(img: Image.Image, fmt: str, width: int) -> IO[bytes]:
+    encoded = tempfile.TemporaryFile()  # noqa: SIM115 (as imaging's)
     if fmt == "AVIF":
-        img.save(buffer, "AVIF", quality=AVIF_QUALITY[width], speed=AVIF_SPEED)
+        img.save(encoded, "AVIF", quality=AVIF_QUALITY[width], speed=AVIF_SPEED)
     else:
-        img.save(buffer, "WEBP", **WEBP_OPTIONS)
-    return buffer.getvalue()
+        img.save(encoded, "WEBP", **WEBP_OPTIONS)
+    return encoded

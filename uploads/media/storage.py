@@ -12,8 +12,8 @@ import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import IO
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 try:
@@ -103,10 +103,10 @@ def existing(names: Iterable[str]) -> set[str]:
     return names & found
 
 
-def save_file(name: str, content: bytes) -> str:
-    """Write one file under `name`; returns the name stored."""
+def save_file(name: str, content: IO[bytes]) -> str:
+    """Write one file (read from its start) under `name`; returns the name stored."""
     try:
-        return media_storage().save(name, ContentFile(content))
+        return media_storage().save(name, content)
     except Exception as error:
         raise StorageUnavailable(f"could not write {name}: {error}") from error
 

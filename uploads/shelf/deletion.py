@@ -1,13 +1,17 @@
 """The one way images leave the shelf, for every caller (admin, page, limit, reconcile,
 moderation, "Verify files"): rows chosen under the shelf lock, deleted through the ORM,
-their files removed in batches once the deletion has committed."""
+their files removed in batches once the deletion has committed: by a thread of their own
+in a request (it answers without waiting on storage), before returning in a command."""
 
 from __future__ import annotations
+
+import threading
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from uploads.ingest.decode_lock import deadline
 from uploads.media import storage
 from uploads.models import Image
 from uploads.shelf import ownership
@@ -58,7 +62,12 @@ def images_delete(rows: QuerySet[Image], *, reason: str, user=None) -> Deleted:
 def _deleted(doomed: Deleted, reason: str, who: str) -> None:
     for image in doomed:
         audit("image.deleted", user=who, reason=reason, image=image.pk, file=image.file.name)
-    doomed.failed += storage.delete_files(name for image in doomed for name in image.stored_names())
+    names = [name for image in doomed for name in image.stored_names()]
+    if deadline.get() is None:  # a command waits, and reports what storage would not delete
+        doomed.failed += storage.delete_files(names)
+    else:  # a request answers without waiting on storage; what a stopping process leaves
+        # undeleted (the thread is a daemon) is an orphan for reconcile_media
+        threading.Thread(target=storage.delete_files, args=(names,), daemon=True).start()
 
 
 def images_enforce_limit(*, limit: int | None = None, user=None) -> Deleted:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,7 +19,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from uploads.ingest import imaging, variants
-from uploads.ingest.decode_lock import decode_turn
+from uploads.ingest.decode_lock import DeadlinePassed, check_deadline, decode_turn
 from uploads.media import storage
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
@@ -65,23 +68,22 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
         if file.size is not None and file.size > max_upload_bytes():  # before waiting a turn
             raise imaging.ImageRejected(too_large_message(file.size), "too_large")
         ownership.require_own(mark_new=True)  # only storage that is ours gets our files
-        # One ingest per dyno at a time, from reading the bytes to storing what they made:
-        # no other upload's pixels or encoded files are in memory meanwhile.
+        # One ingest per dyno at a time, from reading the bytes to encoding what they make
+        # (into temporary files): no other upload's pixels are in memory meanwhile. The
+        # files are written to storage after the turn, so slow storage holds up only this.
         with decode_turn():
             processed = imaging.process(_read_upload(file), _limits())
             if (duplicate := _duplicate_message(processed.sha256)) is not None:
                 raise imaging.ImageRejected(duplicate, "duplicate")
-            title = title.strip() or imaging.clean_title(filename)
-            image = _store(processed, user=user, title=title, pending=pending)
-            animated = processed.animated
-            del processed  # the encoded files go before the turn ends (decode_lock.py)
-        if not pending:  # the oldest make way, once the turn is free for the next upload
+        title = title.strip() or imaging.clean_title(filename)
+        image = _store(processed, user=user, title=title, pending=pending)
+        if not pending:  # the oldest make way (their files go while the answer does)
             transaction.on_commit(images_enforce_limit, robust=True)
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
         raise UploadRejected(rejection.message, code=rejection.code) from None
     # An animation keeps only its first frame: say so in the log line.
-    extra = {"first_frame_of_animation": "yes"} if animated else {}
+    extra = {"first_frame_of_animation": "yes"} if processed.animated else {}
     if pending:
         extra["pending"] = "yes"
     audit(
@@ -143,7 +145,8 @@ def _limits() -> imaging.Limits:
 
 
 def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool) -> Image:
-    """Write every file under a fresh name, then the row; undo the files if the row fails."""
+    """Write every file under a fresh name, then the row (if the request's deadline has not
+    passed meanwhile: see _save); undo the files if the row fails."""
     written: list[str] = []
     try:
         file = _save(f"images/{uuid.uuid4()}.{processed.extension}", processed.content, written)
@@ -159,7 +162,7 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool
                 title=title[:200],
                 width=processed.width,
                 height=processed.height,
-                size_bytes=len(processed.content),
+                size_bytes=processed.content.seek(0, os.SEEK_END),
                 format=processed.format,
                 sha256=processed.sha256,
                 uploaded_by=user if getattr(user, "is_authenticated", False) else None,
@@ -174,9 +177,12 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool
         raise
 
 
-def _save(name: str, content: bytes, written: list[str]) -> str:
+def _save(name: str, content: IO[bytes], written: list[str]) -> str:
     written.append(name)  # before saving: a failed write may leave a partial file
     written[-1] = storage.save_file(name, content)
+    # After every write, and so before the row commits: an upload past its deadline stops
+    # (its answer would come after the router has given up) and stores nothing.
+    check_deadline()
     return written[-1]
 
 
@@ -203,6 +209,8 @@ def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], li
     for image in images:
         try:
             image_regenerate_thumbnails(image)
+        except DeadlinePassed:
+            raise  # the request's time is up: the 503 page, not one failure per image
         except Exception:  # one unreadable image must not stop the others
             logger.exception("event=thumbnail.failed image=%s", image.pk)
             failed.append(image.file.name)
@@ -214,15 +222,16 @@ def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], li
 def image_regenerate_thumbnails(image: Image) -> None:
     """Make every thumbnail afresh from the stored image, in one decode; the old files are
     deleted after commit."""
+    copy = tempfile.TemporaryFile()  # noqa: SIM115 (on disk while it waits for a turn)
     try:
         with storage.media_storage().open(image.file.name, "rb") as stored:
-            data = stored.read()
+            shutil.copyfileobj(stored, copy)
     except FileNotFoundError:
         raise  # the image itself is gone: a missing file, not an outage
     except Exception as error:
         raise StorageUnavailable(f"could not read {image.file.name}: {error}") from error
-    with decode_turn():
-        thumbnails = variants.make_from_stored(data, image.format, (image.width, image.height))
+    with copy, decode_turn():
+        thumbnails = variants.make_from_stored(copy, image.format, (image.width, image.height))
     written: list[str] = []
     try:
         new = _save_thumbnails(thumbnails, written)

@@ -39,6 +39,16 @@ def upload_file(data: bytes, name: str = "photo.png", content_type: str = "image
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
+def wait_for_background_deletes() -> None:
+    """Return once the file deletions requests left to threads of their own
+    (uploads/shelf/deletion.py) are done."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.endswith("(delete_files)"):  # Thread-N (its target's name)
+            thread.join()
+
+
 def stored_files(root) -> list[str]:
     """Every file under a MEDIA_ROOT, as storage names ("images/….jpg"), but for the
     marker that says whose the storage is (uploads/shelf/ownership.py)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, transaction
@@ -25,7 +25,7 @@ def test_a_write_that_fails_half_way_leaves_no_partial_file(staff_client, files,
         yield self.read(10)  # the file now exists on disk, ten bytes long
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(ContentFile, "chunks", chunks_then_fail)
+    monkeypatch.setattr(File, "chunks", chunks_then_fail)
 
     response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
 

@@ -18,6 +18,7 @@ from django.http import (
 )
 from django.template.loader import render_to_string
 
+from uploads.ingest.decode_lock import DeadlinePassed
 from uploads.web.read_deadline import BodyTooSlow
 
 logger = logging.getLogger(__name__)
@@ -36,11 +37,12 @@ def _reason(exception) -> str:
 
 def server_error(request):
     """handler500. A lost database connection, wherever in the request it was raised (a
-    middleware too), is an outage to wait out: the 503 page. Anything else is a 500."""
+    middleware too), or an upload's deadline passed (the dyno busy with others' uploads, or
+    storage slow), is an outage to wait out: the 503 page. Anything else is a 500."""
     error = sys.exc_info()[1]  # Django calls handler500 while it handles the exception
-    if not isinstance(error, OperationalError | InterfaceError):
+    if not isinstance(error, OperationalError | InterfaceError | DeadlinePassed):
         return HttpResponseServerError(render_to_string("500.html"))
-    logger.error("event=database.unavailable path=%s error=%r", request.path, str(error))
+    logger.error("event=unavailable path=%s error=%r", request.path, str(error))
     headers = {"Retry-After": "30", "Cache-Control": "no-store"}
     return HttpResponse(render_to_string("503.html"), status=503, headers=headers)
 

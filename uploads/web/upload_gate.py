@@ -10,6 +10,7 @@ body, spools a single byte. Files that are spooled go to unnamed temporary files
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 
 from uploads.admin import import_limits
+from uploads.ingest import decode_lock
 from uploads.shelf import permissions, services
 from uploads.shelf.audit import audit, username
 from uploads.web.read_deadline import content_length
@@ -108,9 +110,18 @@ class UploadGateMiddleware(MiddlewareMixin):
             response.status_code = 413
         return response
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A request with a body has INGEST_DEADLINE for its uploads from here: the CSRF
+        check has read the body, so it has arrived, and the router's 30 s run from then."""
+        if content_length(request.META):
+            deadline = time.monotonic() + settings.INGEST_DEADLINE
+            request.ingest_deadline = decode_lock.deadline.set(deadline)
+
     def process_response(self, request, response):
         for spooled in getattr(request, "spooled_uploads", ()):
             spooled.close()  # an unnamed file: closing it frees its disk
+        if hasattr(request, "ingest_deadline"):  # this thread's next request sets its own
+            decode_lock.deadline.reset(request.ingest_deadline)
         return response
 
 

@@ -6,10 +6,18 @@ door's page showing why), and an upload from someone who may not send one is ref
 or the sign-in page in the admin), before the CSRF check, the first thing that reads a
 body, spools a single byte. Files that are spooled go to unnamed temporary files
 (upload_handlers.py), closed when the request ends.
+
+Heroku's router passes bodies on as slowly as clients send them, and a body holds its
+thread until it has arrived (read_deadline.py bounds how long). So bodies from clients
+who are not signed in, sign-in forms included, are read by at most ANONYMOUS_READERS
+threads of a worker at once, and the rest stay free for pages, staff and /healthz; one
+more gets 503 at once rather than a thread to wait in. Signed in means a session the
+database knows (request.user), never a cookie's mere presence.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 from django.conf import settings
@@ -71,6 +79,10 @@ DOORS = {
 }
 
 
+# Per worker process, of gunicorn.conf.py's 4 threads.
+ANONYMOUS_READERS = threading.BoundedSemaphore(2)
+
+
 class UploadGateMiddleware(MiddlewareMixin):
     """After authentication (it needs the user) and before any view middleware: the CSRF
     check reads the body in its process_view, which runs after every middleware's call."""
@@ -90,7 +102,7 @@ class UploadGateMiddleware(MiddlewareMixin):
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             raise PermissionDenied("You may not upload files here.")
         if size <= (door.max_body() if door else settings.DATA_UPLOAD_MAX_MEMORY_SIZE):
-            return None
+            return _take_a_reader(request)
         if door is None:
             audit("request.refused", reason="too_large", path=request.path, bytes=size)
             message = "This request is too large for this address."
@@ -109,9 +121,25 @@ class UploadGateMiddleware(MiddlewareMixin):
         return response
 
     def process_response(self, request, response):
+        if getattr(request, "anonymous_reader", False):
+            ANONYMOUS_READERS.release()
         for spooled in getattr(request, "spooled_uploads", ()):
             spooled.close()  # an unnamed file: closing it frees its disk
         return response
+
+
+def _take_a_reader(request):
+    """None when the body may be read now: the client is signed in, or one of the
+    ANONYMOUS_READERS is free (and now taken until the response); otherwise the 503 page."""
+    if request.user.is_authenticated:
+        return None
+    request.anonymous_reader = ANONYMOUS_READERS.acquire(blocking=False)
+    if request.anonymous_reader:
+        return None
+    audit("request.refused", reason="busy", path=request.path, bytes=content_length(request.META))
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = "5"
+    return response
 
 
 def _audit_refusal(request, reason: str, **fields) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+from django.test import Client
 
 from uploads.models import Image
 from uploads.shelf import services
@@ -194,7 +195,16 @@ def test_a_signed_in_body_is_read_while_every_anonymous_reader_is_busy(
     assert Image.objects.count() == 1
 
 
-def test_anonymous_readers_are_free_again_after_each_response(client):
+@pytest.mark.parametrize(
+    ("csrf_checked", "status"),
+    [
+        pytest.param(False, 405, id="read-then-answered"),  # the page takes no POST
+        pytest.param(True, 403, id="refused-by-the-csrf-check"),  # no token: never read
+    ],
+)
+def test_anonymous_readers_are_free_again_after_each_request(csrf_checked, status):
+    client = Client(enforce_csrf_checks=csrf_checked)
+
     answers = [client.post("/", {"comment": "hello"}).status_code for _ in range(10)]
 
-    assert answers == [405] * 10  # the page takes no POST; never 503, the readers busy
+    assert answers == [status] * 10  # never 503: no reader is kept

@@ -11,8 +11,9 @@ Heroku's router passes bodies on as slowly as clients send them, and a body hold
 thread until it has arrived (read_deadline.py bounds how long). So bodies from clients
 who are not signed in, sign-in forms included, are read by at most ANONYMOUS_READERS
 threads of a worker at once, and the rest stay free for pages, staff and /healthz; one
-more gets 503 at once rather than a thread to wait in. Signed in means a session the
-database knows (request.user), never a cookie's mere presence.
+more gets 503 at once rather than a thread to wait in. A reader is taken until the CSRF
+check has read the body (or refused it), not through the ingest that follows. Signed in
+means a session the database knows (request.user), never a cookie's mere presence.
 """
 
 from __future__ import annotations
@@ -120,9 +121,11 @@ class UploadGateMiddleware(MiddlewareMixin):
             response.status_code = 413
         return response
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        _free_the_reader(request)  # the CSRF check, before us, has read the body
+
     def process_response(self, request, response):
-        if getattr(request, "anonymous_reader", False):
-            ANONYMOUS_READERS.release()
+        _free_the_reader(request)  # the CSRF check refused it, or reading it failed
         for spooled in getattr(request, "spooled_uploads", ()):
             spooled.close()  # an unnamed file: closing it frees its disk
         return response
@@ -130,7 +133,7 @@ class UploadGateMiddleware(MiddlewareMixin):
 
 def _take_a_reader(request):
     """None when the body may be read now: the client is signed in, or one of the
-    ANONYMOUS_READERS is free (and now taken until the response); otherwise the 503 page."""
+    ANONYMOUS_READERS is free (and now taken); otherwise the 503 page."""
     if request.user.is_authenticated:
         return None
     request.anonymous_reader = ANONYMOUS_READERS.acquire(blocking=False)
@@ -140,6 +143,12 @@ def _take_a_reader(request):
     response = render(request, "503.html", status=503)
     response["Retry-After"] = "5"
     return response
+
+
+def _free_the_reader(request) -> None:
+    if getattr(request, "anonymous_reader", False):
+        request.anonymous_reader = False
+        ANONYMOUS_READERS.release()
 
 
 def _audit_refusal(request, reason: str, **fields) -> None:

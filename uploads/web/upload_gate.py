@@ -80,7 +80,7 @@ DOORS = {
 }
 
 
-# Per worker process, of gunicorn.conf.py's 4 threads.
+# Per worker process (each has its own once forked): 2 of gunicorn.conf.py's 4 threads.
 ANONYMOUS_READERS = threading.BoundedSemaphore(2)
 
 

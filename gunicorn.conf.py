@@ -19,7 +19,8 @@ worker_class = "gthread"
 
 # Per worker. Each thread keeps its own database connection (CONN_MAX_AGE): a dyno holds
 # up to workers x threads of them (8 with the defaults), which the Postgres plan must allow
-# for every dyno, plus the release phase, Scheduler and `heroku run` (README).
+# for every dyno, plus the release phase, Scheduler and `heroku run` (README). Bodies from
+# clients not signed in take at most 2 of them (uploads/web/upload_gate.py).
 threads = 4
 
 # Workers are forked from a master that has loaded the app: shared pages, faster boots.

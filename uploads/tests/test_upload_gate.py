@@ -6,10 +6,12 @@ import json
 import os
 
 import pytest
+from django.test import Client
 
 from uploads.models import Image
 from uploads.shelf import services
 from uploads.tests.factories import distinct_png, noisy_png, upload_file
+from uploads.web import upload_gate
 from uploads.web.upload_handlers import UnnamedTemporaryUploadedFile
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +147,64 @@ def test_a_large_upload_is_spooled_and_closed_when_its_request_ends(
     [spooled] = seen
     assert isinstance(spooled, UnnamedTemporaryUploadedFile)
     assert spooled.closed
+
+
+# --- Bodies of clients not signed in: a bounded number of threads read them -------------
+
+SIGN_IN = "/admin/login/"
+
+
+@pytest.fixture
+def anonymous_readers_busy():
+    """Every anonymous reader of this process taken, as slow bodies in other threads take
+    them."""
+    held = 0
+    while upload_gate.ANONYMOUS_READERS.acquire(blocking=False):
+        held += 1
+    yield
+    for _ in range(held):
+        upload_gate.ANONYMOUS_READERS.release()
+
+
+def test_an_anonymous_body_while_every_anonymous_reader_is_busy_gets_503_unread(
+    client, anonymous_readers_busy
+):
+    response = post_unread(client, SIGN_IN, 100)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "busy" in response.content.decode()
+
+
+def test_a_session_cookie_the_database_does_not_know_is_not_signed_in(
+    client, anonymous_readers_busy
+):
+    client.cookies["sessionid"] = "a-forged-session-key-of-the-right-length-32"
+
+    response = post_unread(client, SIGN_IN, 100)
+
+    assert response.status_code == 503
+
+
+def test_a_signed_in_body_is_read_while_every_anonymous_reader_is_busy(
+    staff_client, anonymous_readers_busy
+):
+    response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
+
+    assert response.status_code == 303
+    assert Image.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("csrf_checked", "status"),
+    [
+        pytest.param(False, 405, id="read-then-answered"),  # the page takes no POST
+        pytest.param(True, 403, id="refused-by-the-csrf-check"),  # no token: never read
+    ],
+)
+def test_anonymous_readers_are_free_again_after_each_request(csrf_checked, status):
+    client = Client(enforce_csrf_checks=csrf_checked)
+
+    answers = [client.post("/", {"comment": "hello"}).status_code for _ in range(10)]
+
+    assert answers == [status] * 10  # never 503: no reader is kept

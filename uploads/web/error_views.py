@@ -29,7 +29,7 @@ def _reason(exception) -> str:
         most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
         return f"That was more than {most} files at once. Choose at most {most}, then try again."
     if isinstance(exception, BodyTooSlow):
-        return "The upload stopped arriving, so it was cut off. Check the connection and try again."
+        return "The form arrived too slowly, so it was cut off. Check the connection and try again."
     if isinstance(exception, TooManyFieldsSent):
         return "The form sent far more fields than it has. Reload the page and try again."
     return ""

@@ -7,7 +7,14 @@ REQUEST_BODY_DEADLINE, plus REQUEST_BODY_IDLE, and never more than the deadline;
 read waits longer than REQUEST_BODY_IDLE for the next bytes. So a sign-in form that stalls
 holds its thread for seconds, not a minute, and a trickle is cut off as surely as a stall:
 with 400, the connection closed, the spooled file gone with the request (upload_gate.py).
-Only under gunicorn, whose environ carries the socket; the test client has none to stall.
+
+The limit is on every recv() of the connection's socket, not on every read() of the body:
+gunicorn's body reader asks the socket again and again until a read() is filled (Django
+reads a whole form, or 64 KB of a file, in one read()), so a timeout set before a read()
+was reset by every byte of a trickle, and a deadline checked between reads was checked too
+late. A body left unread (refused, or chunked, which Django never reads) closes the
+connection instead of being drained by gunicorn, whose drain a trickle holds the same way.
+Only under gunicorn; the test client has no socket to stall.
 The body's declared size is read here once (content_length) for upload_gate.py too.
 """
 
@@ -32,11 +39,11 @@ def content_length(environ) -> int:
         return 0
 
 
-class _DeadlineInput:
-    """wsgi.input, with the socket's timeout set to the time left before every read."""
+class _DeadlineSocket:
+    """The connection's socket as gunicorn's body reader sees it: every recv() waits at most
+    REQUEST_BODY_IDLE, and never past the body's deadline."""
 
-    def __init__(self, stream, sock, seconds: float, idle: float) -> None:
-        self._stream = stream
+    def __init__(self, sock, seconds: float, idle: float) -> None:
         self._sock = sock
         self._idle = idle
         self._deadline = time.monotonic() + seconds
@@ -44,19 +51,13 @@ class _DeadlineInput:
             f"The request body did not arrive within {seconds:g} s, or stopped for {idle:g} s"
         )
 
-    def read(self, *size):
-        return self._within_deadline(self._stream.read, *size)
-
-    def readline(self, *size):
-        return self._within_deadline(self._stream.readline, *size)
-
-    def _within_deadline(self, read, *size):
+    def recv(self, size: int) -> bytes:
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise BodyTooSlow(self._message)
         self._sock.settimeout(min(left, self._idle))
         try:
-            return read(*size)
+            return self._sock.recv(size)
         except TimeoutError:
             raise BodyTooSlow(self._message) from None
 
@@ -70,19 +71,26 @@ def body_seconds(environ) -> float:
 
 
 def with_read_deadline(application):
-    """Wrap a WSGI application: bodies it reads under gunicorn get the deadline."""
+    """Wrap a WSGI application: under gunicorn, bodies it reads get the deadline, and a body
+    it leaves unread closes the connection."""
 
     def deadline_application(environ, start_response):
-        sock = environ.get("gunicorn.socket")
-        if sock is None or not content_length(environ):  # Django reads no body at all
+        body = environ["wsgi.input"]
+        reader = getattr(body, "reader", None)  # gunicorn's: LengthReader, or ChunkedReader
+        if reader is None or getattr(reader, "length", None) == 0:  # not gunicorn; no body
             return application(environ, start_response)
+        if not hasattr(reader, "unreader"):  # chunked: Django reads none of it
+            body.failed = True  # gunicorn's "read no more on this connection": no drain
+            return application(environ, start_response)
+        sock = reader.unreader.sock
         timeout = sock.gettimeout()
-        environ["wsgi.input"] = _DeadlineInput(
-            environ["wsgi.input"], sock, body_seconds(environ), settings.REQUEST_BODY_IDLE
-        )
+        idle = settings.REQUEST_BODY_IDLE
+        reader.unreader.sock = _DeadlineSocket(sock, body_seconds(environ), idle)
         try:
             return application(environ, start_response)
         finally:
+            reader.unreader.sock = sock
             sock.settimeout(timeout)  # the response is written as gunicorn always does
+            body.failed = body.failed or reader.length > 0  # left unread: closed, not drained
 
     return deadline_application

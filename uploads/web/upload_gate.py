@@ -6,10 +6,19 @@ door's page showing why), and an upload from someone who may not send one is ref
 or the sign-in page in the admin), before the CSRF check, the first thing that reads a
 body, spools a single byte. Files that are spooled go to unnamed temporary files
 (upload_handlers.py), closed when the request ends.
+
+Heroku's router passes bodies on as slowly as clients send them, and a body holds its
+thread until it has arrived (read_deadline.py bounds how long). So bodies from clients
+who are not signed in, sign-in forms included, are read by at most ANONYMOUS_READERS
+threads of a worker at once, and the rest stay free for pages, staff and /healthz; one
+more gets 503 at once rather than a thread to wait in. A reader is taken until the CSRF
+check has read the body (or refused it), not through the ingest that follows. Signed in
+means a session the database knows (request.user), never a cookie's mere presence.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import NamedTuple
 
@@ -73,6 +82,10 @@ DOORS = {
 }
 
 
+# Per worker process (each has its own once forked): 2 of gunicorn.conf.py's 4 threads.
+ANONYMOUS_READERS = threading.BoundedSemaphore(2)
+
+
 class UploadGateMiddleware(MiddlewareMixin):
     """After authentication (it needs the user) and before any view middleware: the CSRF
     check reads the body in its process_view, which runs after every middleware's call."""
@@ -92,7 +105,7 @@ class UploadGateMiddleware(MiddlewareMixin):
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             raise PermissionDenied("You may not upload files here.")
         if size <= (door.max_body() if door else settings.DATA_UPLOAD_MAX_MEMORY_SIZE):
-            return None
+            return _take_a_reader(request)
         if door is None:
             audit("request.refused", reason="too_large", path=request.path, bytes=size)
             message = "This request is too large for this address."
@@ -111,18 +124,40 @@ class UploadGateMiddleware(MiddlewareMixin):
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        """A request with a body has INGEST_DEADLINE for its uploads from here: the CSRF
-        check has read the body, so it has arrived, and the router's 30 s run from then."""
+        """The CSRF check has read the body: free its reader (anonymous bodies), and start
+        the request's INGEST_DEADLINE for its uploads (the router's 30 s run from here)."""
+        _free_the_reader(request)
         if content_length(request.META):
             deadline = time.monotonic() + settings.INGEST_DEADLINE
             request.ingest_deadline = decode_lock.deadline.set(deadline)
 
     def process_response(self, request, response):
+        _free_the_reader(request)  # the CSRF check refused it, or reading it failed
         for spooled in getattr(request, "spooled_uploads", ()):
             spooled.close()  # an unnamed file: closing it frees its disk
         if hasattr(request, "ingest_deadline"):  # this thread's next request sets its own
             decode_lock.deadline.reset(request.ingest_deadline)
         return response
+
+
+def _take_a_reader(request):
+    """None when the body may be read now: the client is signed in, or one of the
+    ANONYMOUS_READERS is free (and now taken); otherwise the 503 page."""
+    if request.user.is_authenticated:
+        return None
+    request.anonymous_reader = ANONYMOUS_READERS.acquire(blocking=False)
+    if request.anonymous_reader:
+        return None
+    audit("request.refused", reason="busy", path=request.path, bytes=content_length(request.META))
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+def _free_the_reader(request) -> None:
+    if getattr(request, "anonymous_reader", False):
+        request.anonymous_reader = False
+        ANONYMOUS_READERS.release()
 
 
 def _audit_refusal(request, reason: str, **fields) -> None:

@@ -22,6 +22,7 @@ from tests.processes import free_port, moto_server, s3_client, s3_storages, stop
 from uploads.ingest import variants
 from uploads.media.storage import media_storage
 from uploads.models import Image
+from uploads.shelf import ownership
 
 
 class S3Server:
@@ -60,13 +61,15 @@ class Bucket:
     def create(self) -> None:
         self.server.client.create_bucket(Bucket=self.name)
 
-    def names(self, prefix: str = "") -> list[str]:
-        """Every key in the bucket, sorted."""
+    def names(self, prefix: str = "", *, marker: bool = False) -> list[str]:
+        """Every key in the bucket, sorted; the owner marker (uploads/shelf/ownership.py)
+        only when asked for."""
         paginator = self.server.client.get_paginator("list_objects_v2")
         return sorted(
             item["Key"]
             for page in paginator.paginate(Bucket=self.name, Prefix=prefix)
             for item in page.get("Contents", ())
+            if marker or not item["Key"].endswith(ownership.MARKER)
         )
 
     def read(self, key: str) -> bytes:
@@ -111,10 +114,19 @@ def s3_settings(s3_server, settings, s3_variables):
 
 
 @pytest.fixture
-def bucket(s3_settings) -> Bucket:
-    """An empty bucket that the app's media storage now writes to."""
+def bare_bucket(s3_settings) -> Bucket:
+    """An empty bucket that the app's media storage now writes to, as a new deployment
+    finds it: no owner marker."""
     s3_settings.create()
     return s3_settings
+
+
+@pytest.fixture
+def bucket(bare_bucket, db) -> Bucket:
+    """An empty bucket marked as this deployment's, as its first upload marks it: tests may
+    put files there by hand."""
+    ownership.write_marker()
+    return bare_bucket
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ def test_an_upload_that_evicts_nothing_is_one_put_per_stored_file(
     image = Image.objects.get()
     assert response.status_code == 303
     assert image.size_bytes > 8 * 1024 * 1024
-    # The image, then its six thumbnails (AVIF and WebP at 480, 720 and 1,080 px).
-    assert storage_requests.operations == ["PutObject"] * 7
+    # The owner marker (uploads/shelf/ownership.py), the image, then its six thumbnails
+    # (AVIF and WebP at 480, 720 and 1,080 px).
+    assert storage_requests.operations == ["GetObject"] + ["PutObject"] * 7
     assert bucket.names() == sorted(image.stored_names())
 
 
@@ -52,8 +53,14 @@ def test_an_upload_that_pushes_the_oldest_off_adds_one_batched_delete(
 
     image = Image.objects.on_shelf().first()  # the newest: the upload
     assert response.status_code == 303
-    # The image and its six thumbnails, then the oldest image's seven files in one request.
-    assert storage_requests.operations == ["PutObject"] * 7 + ["DeleteObjects"]
+    # The owner marker, the image and its six thumbnails; then, for the limit, the marker
+    # again and the oldest image's seven files in one request.
+    assert storage_requests.operations == [
+        "GetObject",
+        *["PutObject"] * 7,
+        "GetObject",
+        "DeleteObjects",
+    ]
     assert not Image.objects.filter(pk=oldest.pk).exists()
     assert bucket.names() == sorted(name for row in [image, *others] for name in row.stored_names())
 
@@ -68,7 +75,7 @@ def test_deleting_images_is_one_request_per_thousand_files(
     deleted = deletion.images_delete_all()
 
     assert len(deleted) == images
-    assert storage_requests.operations == ["DeleteObjects"] * requests
+    assert storage_requests.operations == ["GetObject"] + ["DeleteObjects"] * requests
     assert (Image.objects.count(), bucket.names()) == (0, [])
 
 
@@ -90,8 +97,9 @@ def test_a_dry_run_over_60_rows_lists_each_prefix_once(
 
     report = json.loads(out)
     assert status == 0
-    # images/, thumbs/ and django-import-export/ (abandoned import previews)
-    assert storage_requests.operations == ["ListObjects"] * 3
+    # The owner marker; images/, thumbs/ and django-import-export/ (abandoned import
+    # previews); the marker again before each deletion (rows whose file is missing, the limit)
+    assert storage_requests.operations == ["GetObject"] + ["ListObjects"] * 3 + ["GetObject"] * 2
     assert (report["rows_checked"], report["files_listed"]) == (60, 60 * 3 - 6 + 10)
     assert report["missing_image"]["count"] == 6
     assert report["orphans_deleted"]["count"] == 10
@@ -114,9 +122,12 @@ def test_a_real_run_deletes_rows_files_and_orphans_in_three_batched_requests(
     kept = [row for row in rows if row not in missing and row not in beyond]
     assert status == 0
     assert storage_requests.operations == [
+        "GetObject",  # the owner marker: is this storage ours?
         "ListObjects",  # images/
         "ListObjects",  # thumbs/
         "ListObjects",  # django-import-export/ (abandoned import previews), before any change
+        "GetObject",  # the marker, before the rows whose image is missing are deleted
+        "GetObject",  # and before the rows beyond the limit
         "DeleteObjects",  # the files of the 6 rows whose image is missing
         "DeleteObjects",  # the files of the 4 rows beyond the limit
         "DeleteObjects",  # the 10 orphans
@@ -138,8 +149,9 @@ def test_rows_listed_on_a_second_page_are_not_taken_for_missing(
 
     report = json.loads(out)
     assert status == 0
-    # images/ in two pages, thumbs/, django-import-export/
-    assert storage_requests.operations == ["ListObjects"] * 4
+    # the owner marker, images/ in two pages, thumbs/, django-import-export/, the marker
+    # again before the limit's deletion
+    assert storage_requests.operations == ["GetObject"] + ["ListObjects"] * 4 + ["GetObject"]
     assert (report["rows_checked"], report["files_listed"]) == (20, 20 * 3 + 990)
     assert report["missing_image"]["count"] == 0
     assert report["thumbnails_regenerated"]["count"] == 0

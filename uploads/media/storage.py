@@ -111,6 +111,25 @@ def save_file(name: str, content: IO[bytes]) -> str:
         raise StorageUnavailable(f"could not write {name}: {error}") from error
 
 
+def read_small(name: str, size: int = 1024) -> bytes | None:
+    """The first `size` bytes of a small file, or None when there is no such file: one
+    GetObject on S3 (opening the file would ask for its metadata first)."""
+    storage = media_storage()
+    try:
+        if is_s3(storage):
+            return storage.bucket.Object(_s3_key(storage, name)).get()["Body"].read(size)
+        with open(storage.path(name), "rb") as file:
+            return file.read(size)
+    except FileNotFoundError:
+        return None
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchKey":
+            return None
+        raise storage_error(error, f"could not read {name}") from error
+    except (OSError, BotoCoreError) as error:
+        raise storage_error(error, f"could not read {name}") from error
+
+
 def delete_files(names: Iterable[str]) -> list[str]:
     """Delete files, in batches on S3; returns the names that could not be deleted (they
     are logged, and left for reconcile_media)."""

@@ -47,7 +47,10 @@ def images_delete(rows: QuerySet[Image], *, reason: str, user=None) -> Deleted:
     """Delete the images `rows` selects, as they are once the shelf lock is held; returns
     them. Their files are deleted after commit, and never on a rollback. Raises
     ownership.NotOurStorage, changing nothing, unless the media storage is this
-    deployment's."""
+    deployment's (asked of storage only when there is something to delete: the limit runs
+    after every upload)."""
+    if not rows.exists():
+        return Deleted()
     ownership.require_own()
     with transaction.atomic():
         lock_shelf()

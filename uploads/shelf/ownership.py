@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+from django.core.files.base import ContentFile
+
 from uploads.media import storage
 from uploads.media.storage import NotOurStorage
 from uploads.models import Deployment
@@ -28,13 +30,8 @@ def identity() -> str:
 
 def marker() -> str | None:
     """The identity the storage's marker names; None when there is no marker."""
-    try:
-        with storage.media_storage().open(MARKER, "rb") as file:
-            return file.read(100).decode("ascii", "replace").strip()
-    except FileNotFoundError:
-        return None
-    except Exception as error:
-        raise storage.storage_error(error, "could not read the owner marker") from error
+    data = storage.read_small(MARKER, 100)
+    return None if data is None else data.decode("ascii", "replace").strip()
 
 
 def holds_files() -> bool:
@@ -75,7 +72,7 @@ def write_marker() -> None:
     """Mark the storage as this deployment's, replacing any marker."""
     media = storage.media_storage()
     if storage.is_s3(media):  # the media storage overwrites (AWS_S3_FILE_OVERWRITE)
-        storage.save_file(MARKER, f"{identity()}\n".encode())
+        storage.save_file(MARKER, ContentFile(f"{identity()}\n".encode()))
         return
     # Not storage.save, which would pick another name beside an existing marker; written
     # aside, then renamed, so that a reader never sees a half-written one.

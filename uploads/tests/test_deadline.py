@@ -150,6 +150,7 @@ def test_an_upload_answers_before_the_files_the_limit_removes_are_deleted(
 
     answered_before_the_delete = not finished.is_set()
     may_finish.set()
+    assert finished.wait(timeout=10)
     assert response.status_code == 303
     assert answered_before_the_delete
     assert not Image.objects.filter(pk=oldest.pk).exists()

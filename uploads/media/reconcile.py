@@ -59,9 +59,8 @@ class ReconcileReport:
 
     @property
     def clean(self) -> bool:
-        return not (
-            self.errors or any(getattr(self, name) for name in LISTS if "spared" not in name)
-        )
+        """Nothing to change (what is spared is not a change) and nothing failed."""
+        return not (self.errors or any(getattr(self, name) for name in CHANGES))
 
     def as_dict(self) -> dict:
         data = asdict(self)

@@ -41,12 +41,12 @@ def check_media_survives_restarts(app_configs=None, **kwargs) -> list[checks.Che
 @checks.register(deploy=True)
 def check_static_manifest_exists(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """With hashed static names, a missing manifest turns every page into a 500."""
-    params = settings.STORAGES.get("staticfiles", {})
-    backend = import_string(params.get("BACKEND", "")) if params else None
-    if backend is None or not issubclass(backend, ManifestStaticFilesStorage):
+    params = settings.STORAGES["staticfiles"]
+    # No STATIC_ROOT: Django's own checks and collectstatic name that mistake.
+    if not settings.STATIC_ROOT or not issubclass(
+        import_string(params["BACKEND"]), ManifestStaticFilesStorage
+    ):
         return []
-    if not settings.STATIC_ROOT:
-        return []  # Django's own checks and collectstatic name that mistake
     # A fresh instance: the shared one caches the manifest it read, or did not find.
     storage = storages.create_storage(params)
     if storage.manifest_storage.exists(storage.manifest_name):

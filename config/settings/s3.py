@@ -55,10 +55,9 @@ def s3_media_storage(env: environ.Env) -> dict:
             # How long a signed link lasts (SigV4: at most 7 days). Pages are rendered with
             # fresh links, and their ETag changes with them.
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
-            # Names are fresh UUIDs, so a write goes straight to PUT: no HEAD first to look
-            # for a free name. Never set ACLs (buckets own them).
-            "file_overwrite": True,
-            "default_acl": None,
+            # django-storages' defaults fit: names are fresh UUIDs, so a write overwrites (it
+            # goes straight to PUT, no HEAD first to look for a free name), and it sets no
+            # ACL (buckets own them).
             # One PUT per file: multipart only from 1 GiB, far above anything we store (an
             # image of IMAGE_MAX_EDGE² pixels is 64 MB as raw RGBA, at the default) and under
             # every store's 5 GB single-PUT limit. boto3's default, 8 MB, would send a large

@@ -38,7 +38,7 @@ def test_the_resource_exports_unknown_while_s3_is_down(s3_down):
 
 def test_the_admin_export_answers_and_says_unknown_while_s3_is_down(s3_down, exporting_client):
     data = {"format": CSV, "resource": 0}
-    data.update({f"imageresource_{name}": "on" for name in ImageResource._meta.export_order})
+    data.update({f"imageresource_{name}": "on" for name in ImageResource().get_export_order()})
 
     response = exporting_client.post("/admin/uploads/image/export/", data)
 

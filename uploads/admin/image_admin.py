@@ -35,7 +35,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         "file_status",
     ]
     list_display_links = ["preview", "title"]
-    list_filter = [listing.PendingFilter, listing.FileStatusFilter, "format", "uploaded_at"]
+    list_filter = ["pending", listing.FileStatusFilter, "format", "uploaded_at"]
     list_select_related = ["uploaded_by"]
     search_fields = ["title", "sha256"]
     date_hierarchy = "uploaded_at"

@@ -1,5 +1,5 @@
-"""What the image list shows: its filters (file status, moderation) and image previews that
-are never broken."""
+"""What the image list shows: its file status filter and image previews that are never
+broken."""
 
 from __future__ import annotations
 
@@ -36,20 +36,6 @@ class FileStatusFilter(admin.SimpleListFilter):
         if self.value() == "present":
             return queryset.filter(file__in=present)
         return queryset.exclude(file__in=present)
-
-
-class PendingFilter(admin.SimpleListFilter):
-    """Visitors' uploads waiting for approval (PUBLIC_UPLOADS=moderated), or the shelf."""
-
-    title = "moderation"
-    parameter_name = "pending"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Pending"), ("no", "On the shelf")]
-
-    def queryset(self, request, queryset):
-        pending = {"yes": True, "no": False}.get(self.value())
-        return queryset if pending is None else queryset.filter(pending=pending)
 
 
 def note_files(images) -> None:

@@ -67,6 +67,7 @@ class ImageResource(resources.ModelResource):
 
     class Meta:
         model = Image
+        # Also the export's column order (django-import-export follows `fields`).
         fields = (
             "id",
             "title",
@@ -81,7 +82,6 @@ class ImageResource(resources.ModelResource):
             "uploader",
             "file_present",
         )
-        export_order = fields
         skip_unchanged = True
 
     def get_diff_class(self):

@@ -22,7 +22,6 @@ from uploads.models import Image
 from uploads.shelf import deletion, ownership, services
 from uploads.shelf.audit import audit
 
-PREFIXES = ("images/", "thumbs/")
 # django-import-export keeps each import preview's file here until it is confirmed; one
 # neither confirmed nor retried within this time was abandoned (there is no "cancel").
 IMPORT_PREVIEWS = "django-import-export/"
@@ -59,9 +58,8 @@ class ReconcileReport:
 
     @property
     def clean(self) -> bool:
-        return not (
-            self.errors or any(getattr(self, name) for name in LISTS if "spared" not in name)
-        )
+        """Nothing to change (what is spared is not a change) and nothing failed."""
+        return not (self.errors or any(getattr(self, name) for name in CHANGES))
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -138,7 +136,7 @@ def media_reconcile(
 
 def _list_media(progress) -> dict[str, datetime]:
     listed: dict[str, datetime] = {}
-    for prefix in PREFIXES:
+    for prefix in storage.PREFIXES:
         for stored in storage.list_files(prefix):
             listed[stored.name] = stored.modified
         progress(f"Listed {len(listed):,} files so far (through {prefix}).")

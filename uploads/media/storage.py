@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 # What every page, action and command says when storage does not answer.
 UNAVAILABLE = "Storage is unavailable right now, so nothing was changed. Please try again."
 S3_DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
+# Where the shelf's files live: the images, and their thumbnails.
+PREFIXES = ("images/", "thumbs/")
 
 # S3 answers that mean the settings are wrong, not that the service is down.
 _CONFIGURATION_ERRORS = {

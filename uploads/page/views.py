@@ -22,7 +22,7 @@ from uploads.media import storage
 from uploads.models import Image
 from uploads.page import shared
 from uploads.page.forms import UploadForm
-from uploads.page.shelf import Shelf, shelf
+from uploads.page.shelf import shelf
 from uploads.shelf import deletion, permissions, services
 from uploads.shelf.audit import audit, username
 from uploads.shelf.permissions import UploadAccess
@@ -41,14 +41,12 @@ class HttpResponseSeeOther(HttpResponseRedirect):
 def index(request):
     """The hero, the newest images and, for those allowed, the upload form."""
     if _same_for_everyone(request):
-        return shared.response(
-            request, lambda: _render_index(request, shelf(), shared=True).content
-        )
+        return shared.response(request, lambda: _render_index(request, shared=True).content)
     # Staff, and anyone with a form or a message: their own page, never reused, so they see
     # what they have just done whichever worker answers.
     access = permissions.upload_access(request.user)
     form = UploadForm() if access != UploadAccess.REFUSED else None
-    return _render_index(request, shelf(), form=form)
+    return _render_index(request, form=form)
 
 
 def _same_for_everyone(request) -> bool:
@@ -64,7 +62,8 @@ def _same_for_everyone(request) -> bool:
     return not (request.user.is_authenticated or messages.get_messages(request))
 
 
-def _render_index(request, shelf: Shelf, *, form=None, status: int = 200, shared: bool = False):
+def _render_index(request, *, form=None, status: int = 200, shared: bool = False):
+    images, unavailable = shelf()
     can_delete = permissions.may(request.user, permissions.DELETE)
     # The shared page has no message: reading the storage would mark it used, and its
     # answer would carry a Set-Cookie that deletes a cookie nobody sent.
@@ -73,13 +72,13 @@ def _render_index(request, shelf: Shelf, *, form=None, status: int = 200, shared
         # A refusal that came as a message (a body refused unread) goes first, as form errors do.
         "refusals": [message for message in waiting if message.level == messages.ERROR],
         "notes": [message for message in waiting if message.level != messages.ERROR],
-        "images": shelf.images,
-        "unavailable": shelf.unavailable,
+        "images": images,
+        "unavailable": unavailable,
         "form": form,
         "moderated": permissions.upload_access(request.user) == UploadAccess.QUEUE,
         "can_delete": can_delete,
         # "Delete all" deletes the images waiting for approval too.
-        "delete_count": Image.objects.count() if can_delete and shelf.images else 0,
+        "delete_count": Image.objects.count() if can_delete and images else 0,
     }
     response = render(request, "uploads/index.html", context, status=status)
     if not shared:
@@ -123,7 +122,7 @@ def image_upload(request):
             else:
                 messages.success(request, f"Added “{image}” to the shelf.")
             return HttpResponseSeeOther(reverse("uploads:index"))
-    return _render_index(request, shelf(), form=form, status=status)
+    return _render_index(request, form=form, status=status)
 
 
 @post_only

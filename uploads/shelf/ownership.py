@@ -39,7 +39,7 @@ def holds_files() -> bool:
     media = storage.media_storage()
     if not storage.is_s3(media) and not os.path.isdir(media.location):
         return False
-    return any(next(storage.list_files(prefix), None) for prefix in ("images/", "thumbs/"))
+    return any(next(storage.list_files(prefix), None) for prefix in storage.PREFIXES)
 
 
 def refusal(found: str | None) -> str | None:

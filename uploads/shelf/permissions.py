@@ -7,10 +7,10 @@ import enum
 from django.conf import settings
 
 ADD = "uploads.add_image"  # upload, on the page or in the admin; approve a visitor's upload
-CHANGE = "uploads.change_image"  # edit titles, regenerate thumbnails
 DELETE = "uploads.delete_image"  # delete one, selected or all; verify files; enforce the limit
 IMPORT = "uploads.import_image"
-EXPORT = "uploads.export_image"
+# The admin checks the others itself: change_image (edit titles, regenerate thumbnails) and
+# export_image (django-import-export).
 
 
 def may(user, permission: str) -> bool:

@@ -234,7 +234,7 @@ def test_the_admin_export_says_unknown_when_media_root_is_missing(
     media_root_gone, exporting_client, fmt, column
 ):
     data = {"format": fmt, "resource": 0}
-    data.update({f"imageresource_{name}": "on" for name in ImageResource._meta.export_order})
+    data.update({f"imageresource_{name}": "on" for name in ImageResource().get_export_order()})
 
     response = exporting_client.post(EXPORT, data)
 

@@ -39,7 +39,7 @@ def shelve(title: str) -> Image:
 
 def export(client, fmt: int) -> bytes:
     data = {"format": fmt, "resource": 0}
-    data.update({f"imageresource_{name}": "on" for name in ImageResource._meta.export_order})
+    data.update({f"imageresource_{name}": "on" for name in ImageResource().get_export_order()})
     response = client.post("/admin/uploads/image/export/", data)
     assert response.status_code == 200, response.content[:500]
     return b"".join(response.streaming_content) if response.streaming else response.content

@@ -161,15 +161,15 @@ def test_the_admin_lists_pending_images_first_and_counts_them(admin_client, full
     assert listed == ["waiting", "staff 2", "staff 1", "staff 0"]
     html = response.content.decode()
     assert "1 upload waits for approval." in html
-    assert '<a href="?pending=yes">Show it</a>' in html
+    assert '<a href="?pending__exact=1">Show it</a>' in html
     assert html.count('<td class="field-status">Pending</td>') == 1
 
 
 def test_the_pending_filter_shows_only_what_waits(admin_client, full_shelf):
     queue(9, "waiting")
 
-    pending = admin_client.get(CHANGELIST, {"pending": "yes"}).context["cl"].result_list
-    shelved = admin_client.get(CHANGELIST, {"pending": "no"}).context["cl"].result_list
+    pending = admin_client.get(CHANGELIST, {"pending__exact": "1"}).context["cl"].result_list
+    shelved = admin_client.get(CHANGELIST, {"pending__exact": "0"}).context["cl"].result_list
 
     assert [image.title for image in pending] == ["waiting"]
     assert sorted(image.title for image in shelved) == ["staff 0", "staff 1", "staff 2"]

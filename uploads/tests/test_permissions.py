@@ -117,7 +117,7 @@ EXPORTS: list = []  # the exports made in this test, as (status, body)
 
 
 def export(client: Client, images: list[Image]):
-    fields = {f"imageresource_{name}": "on" for name in ImageResource._meta.export_order}
+    fields = {f"imageresource_{name}": "on" for name in ImageResource().get_export_order()}
     response = client.post(f"{CHANGELIST}export/", {"format": 0, "resource": 0, **fields})
     body = b"".join(response.streaming_content) if response.streaming else response.content
     EXPORTS.append((response.status_code, body))

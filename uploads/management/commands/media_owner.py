@@ -7,7 +7,6 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from uploads.media import storage
-from uploads.media.reconcile import PREFIXES
 from uploads.models import Deployment, Image
 from uploads.shelf import ownership
 
@@ -41,7 +40,8 @@ class Command(BaseCommand):
             raise CommandError(f"{storage.UNAVAILABLE} {error}", returncode=REFUSED) from None
 
     def _claim(self, options) -> None:
-        listed = [stored.name for prefix in PREFIXES for stored in storage.list_files(prefix)]
+        prefixes = storage.PREFIXES
+        listed = [stored.name for prefix in prefixes for stored in storage.list_files(prefix)]
         referenced = set()
         for file, thumbnails in Image.objects.values_list("file", "thumbnails").iterator():
             referenced.update([file, *thumbnails.values()])

@@ -102,29 +102,26 @@ class Command(BaseCommand):
         raise CommandError(message, returncode=returncode)
 
     def _print(self, report: ReconcileReport) -> None:
-        verb = "Would delete" if report.dry_run else "Deleted"
+        delete = "Would delete" if report.dry_run else "Deleted"
         regenerate = "Would regenerate" if report.dry_run else "Regenerated"
+        young = f"younger than {report.grace_minutes:g} minutes (perhaps uploads in progress)"
         self.stdout.write(
             f"Listed {report.files_listed} files under images/ and thumbs/; "
             f"checked {report.rows_checked} rows."
         )
-        lines = [
-            (report.missing_image, f"{verb} {{n}} row(s) whose image file is missing"),
-            (report.thumbnails_regenerated, f"{regenerate} {{n}} missing thumbnail(s)"),
-            (report.orphans_deleted, f"{verb} {{n}} unreferenced file(s)"),
-            (
-                report.orphans_spared,
-                f"Spared {{n}} unreferenced file(s) younger than {report.grace_minutes:g} "
-                "minutes (perhaps uploads in progress)",
-            ),
-            (report.beyond_limit, f"{verb} {{n}} row(s) beyond the limit of {report.limit}"),
-            (report.import_previews_deleted, f"{verb} {{n}} abandoned import preview file(s)"),
-        ]
-        for names, template in lines:
+        # Each category with the names it holds: {} is how many.
+        for names, template in [
+            (report.missing_image, f"{delete} {{}} row(s) whose image file is missing"),
+            (report.thumbnails_regenerated, f"{regenerate} {{}} missing thumbnail(s)"),
+            (report.orphans_deleted, f"{delete} {{}} unreferenced file(s)"),
+            (report.orphans_spared, f"Spared {{}} unreferenced file(s) {young}"),
+            (report.beyond_limit, f"{delete} {{}} row(s) beyond the limit of {report.limit}"),
+            (report.import_previews_deleted, f"{delete} {{}} abandoned import preview file(s)"),
+        ]:
             if names:
                 more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
                 shown = ", ".join(names[:SHOWN_NAMES])
-                self.stdout.write(f"{template.format(n=len(names))}: {shown}{more}")
+                self.stdout.write(f"{template.format(len(names))}: {shown}{more}")
         for error in report.errors:
             self.stderr.write(self.style.ERROR(error))
         if report.clean:

@@ -71,6 +71,7 @@ def check_media_is_ours(app_configs=None, **kwargs) -> list[checks.CheckMessage]
     """Storage marked as another deployment's (or unmarked, holding files): every deletion
     and upload is refused until it is given storage of its own or claims this one."""
     try:
+        ownership.identity()  # the database first: unmigrated, there is nothing to compare
         reason = ownership.refusal(ownership.marker())
     except DatabaseError:
         return []  # not migrated yet: the release runs `migrate` next, the next release checks

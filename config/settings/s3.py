@@ -17,7 +17,7 @@ def s3_media_storage(env: environ.Env) -> dict:
     names += " S3_ADDRESSING_STYLE REQUEST_CHECKSUM_CALCULATION RESPONSE_CHECKSUM_VALIDATION"
     s3 = {f"AWS_{name}": env(f"AWS_{name}", default="") or None for name in names.split()}
     return {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "uploads.media.storage.S3MediaStorage",
         "OPTIONS": {
             "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
             # Every key under this prefix: deployments that share a bucket each keep their own.

@@ -74,6 +74,7 @@ def test_check_deploy_on_a_dyno_with_local_media_shows_the_warning(settings, on_
     assert "files vanish on every restart" in output
 
 
+@pytest.mark.django_db  # the storage-owner check reads the identity
 def test_check_deploy_on_a_dyno_with_s3_media_does_not(settings, on_a_dyno):
     use_storages(settings, default=S3)
 

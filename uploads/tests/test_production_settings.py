@@ -76,7 +76,7 @@ def test_a_bucket_name_switches_media_to_s3():
     )
 
     media = values["STORAGES"]["default"]
-    assert media["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert media["BACKEND"] == "uploads.media.storage.S3MediaStorage"
     assert media["OPTIONS"]["bucket_name"] == "shelf"
     # The storage those options build (less the botocore objects, which arrive as text).
     options = {key: value for key, value in media["OPTIONS"].items() if "config" not in key}

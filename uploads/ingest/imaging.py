@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import IO
 
 import pillow_heif
-from PIL import Image
+from PIL import ExifTags, Image
 
 from uploads.ingest import formats, memory_budget, render, variants
 
 JPEG_QUALITY = 85
-_EXIF_ORIENTATION = 0x0112
 _CORRUPT = (
     "This image is damaged or incomplete, so it could not be read. "
     "Save or export it again, then upload the new file."
@@ -55,7 +54,6 @@ class ProcessedImage:
     height: int
     sha256: str
     thumbnails: list[variants.Thumbnail]
-    source_format: str
     animated: bool
 
     @property
@@ -86,7 +84,8 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
         lossless = full.mode == "RGBA" or source_format in ("PNG", "GIF")
         fmt = "PNG" if lossless else "JPEG"
-        content = _encode(full, fmt)
+        content = tempfile.TemporaryFile()  # noqa: SIM115 (unnamed: gone when closed, or with us)
+        full.save(content, fmt, quality=JPEG_QUALITY)  # PNG has no quality: Pillow ignores it
         thumbnails = variants.make(full)  # from the stored pixels: no second decode
         width, height = full.size
     finally:
@@ -100,7 +99,6 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         height=height,
         sha256=sha256,
         thumbnails=thumbnails,
-        source_format=source_format,
         animated=animated,
     )
 
@@ -199,12 +197,6 @@ def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -
 def _orientation(img: Image.Image) -> int:
     """The EXIF orientation, read after decoding (for a PNG, reading it loads the image)."""
     try:
-        return int(img.getexif().get(_EXIF_ORIENTATION, 1))
+        return int(img.getexif().get(ExifTags.Base.Orientation, 1))
     except Exception:
         return 1  # unreadable EXIF: treat as upright rather than refuse the image
-
-
-def _encode(img: Image.Image, fmt: str) -> IO[bytes]:
-    encoded = tempfile.TemporaryFile()  # noqa: SIM115 (unnamed: gone when closed, or with us)
-    img.save(encoded, fmt, quality=JPEG_QUALITY)  # PNG has no quality: Pillow ignores it
-    return encoded

@@ -3,7 +3,6 @@ thumbnails remade from a stored image. Deletions live in uploads/shelf/deletion.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import shutil
@@ -24,10 +23,8 @@ from uploads.media import storage
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
 from uploads.shelf import ownership
-from uploads.shelf.audit import audit, username
+from uploads.shelf.audit import audit, logger, username
 from uploads.shelf.deletion import images_enforce_limit, lock_shelf
-
-logger = logging.getLogger("uploads.audit")
 
 DUPLICATE = "This image is already on the shelf."
 AWAITING = "This image is already waiting for approval."

@@ -34,11 +34,10 @@ Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageRejected(ValueError):
-    """An upload we refuse; `message` is written for the person who sent it."""
+    """An upload we refuse; its text is written for the person who sent it."""
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
-        self.message = message
         self.code = code
 
 
@@ -113,18 +112,18 @@ def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def clean_title(filename: str, max_length: int = 200) -> str:
+def clean_title(filename: str) -> str:
     """A readable default title from a client's file name: no path, extension or oddities."""
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
     stem = "".join(ch for ch in stem if unicodedata.category(ch)[0] != "C")
-    stem = re.sub(r"[_\s]+", " ", stem).strip(" .-")
-    return stem[:max_length]
+    return re.sub(r"[_\s]+", " ", stem).strip(" .-")  # cut to the field's length on save
 
 
 def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple[Image.Image, bool]:
     """(the stored image, animated): the decoded image is freed on return unless it is it."""
     img = _open(data, source_format)
+    full = None
     try:
         animated = _is_animated(img)
         _admit(img, data, source_format, limits)
@@ -134,11 +133,9 @@ def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple
             raise ImageRejected(_CORRUPT, "corrupt") from None
         target = fit_within(img.size, limits.max_edge)
         full = render.render(img, render.plan(img, target, _orientation(img)))
-    except BaseException:
-        img.close()
-        raise
-    if full is not img:
-        img.close()  # and its decoder's buffers go with the last reference, on return
+    finally:
+        if full is not img:  # refused, failed, or rendered into a new image
+            img.close()  # and its decoder's buffers go with the last reference, on return
     # Nothing from the upload's metadata (EXIF, GPS, XMP, ICC, comments) is written back.
     full.info = {}
     return full, animated

@@ -78,7 +78,7 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
             transaction.on_commit(images_enforce_limit, robust=True)
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
-        raise UploadRejected(rejection.message, code=rejection.code) from None
+        raise UploadRejected(str(rejection), code=rejection.code) from None
     # An animation keeps only its first frame: say so in the log line.
     extra = {"first_frame_of_animation": "yes"} if processed.animated else {}
     if pending:

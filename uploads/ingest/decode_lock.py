@@ -35,14 +35,10 @@ from pathlib import Path
 LOCK_FILE = Path(tempfile.gettempdir()) / "imageshelf-decode.lock"
 
 
-def _glibc():
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:
-        return None  # not glibc (macOS, musl): nothing to tune
-
-
-_LIBC = _glibc()
+try:
+    _LIBC = ctypes.CDLL("libc.so.6")
+except OSError:
+    _LIBC = None  # not glibc (macOS, musl): nothing to tune
 _M_MMAP_THRESHOLD = -3
 # glibc raises its mmap threshold each time it frees a large block (up to 32 MB), so after
 # the first upload, image-sized blocks came from the heap, which it rarely gives back: a
@@ -50,14 +46,6 @@ _M_MMAP_THRESHOLD = -3
 # mmap, returned to the system as soon as they are freed.
 if _LIBC is not None:
     _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's default, made fixed
-
-
-def _return_free_memory() -> None:
-    """Give the free pages of every heap arena back to the system: each thread that ran an
-    upload (request threads, the render pool) has an arena of its own, and without this
-    each kept the smaller blocks of the last upload it saw."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 class DeadlinePassed(Exception):
@@ -100,5 +88,9 @@ def decode_turn() -> Iterator[None]:
     try:
         yield
     finally:
-        _return_free_memory()
+        # Give the free pages of every heap arena back to the system: each thread that ran
+        # an upload (request threads, the render pool) has an arena of its own, and without
+        # this each kept the smaller blocks of the last upload it saw.
+        if _LIBC is not None:
+            _LIBC.malloc_trim(0)
         handle.close()  # releases the lock

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import IO
 
 import pillow_heif
-from PIL import Image
+from PIL import ExifTags, Image
 
 from uploads.ingest import formats, memory_budget, render, variants
 
 JPEG_QUALITY = 85
-_EXIF_ORIENTATION = 0x0112
 _CORRUPT = (
     "This image is damaged or incomplete, so it could not be read. "
     "Save or export it again, then upload the new file."
@@ -35,11 +34,10 @@ Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageRejected(ValueError):
-    """An upload we refuse; `message` is written for the person who sent it."""
+    """An upload we refuse; its text is written for the person who sent it."""
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
-        self.message = message
         self.code = code
 
 
@@ -55,7 +53,6 @@ class ProcessedImage:
     height: int
     sha256: str
     thumbnails: list[variants.Thumbnail]
-    source_format: str
     animated: bool
 
     @property
@@ -86,7 +83,8 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
         lossless = full.mode == "RGBA" or source_format in ("PNG", "GIF")
         fmt = "PNG" if lossless else "JPEG"
-        content = _encode(full, fmt)
+        content = tempfile.TemporaryFile()  # noqa: SIM115 (unnamed: gone when closed, or with us)
+        full.save(content, fmt, quality=JPEG_QUALITY)  # PNG has no quality: Pillow ignores it
         thumbnails = variants.make(full)  # from the stored pixels: no second decode
         width, height = full.size
     finally:
@@ -100,7 +98,6 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         height=height,
         sha256=sha256,
         thumbnails=thumbnails,
-        source_format=source_format,
         animated=animated,
     )
 
@@ -115,18 +112,18 @@ def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def clean_title(filename: str, max_length: int = 200) -> str:
+def clean_title(filename: str) -> str:
     """A readable default title from a client's file name: no path, extension or oddities."""
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
     stem = "".join(ch for ch in stem if unicodedata.category(ch)[0] != "C")
-    stem = re.sub(r"[_\s]+", " ", stem).strip(" .-")
-    return stem[:max_length]
+    return re.sub(r"[_\s]+", " ", stem).strip(" .-")  # cut to the field's length on save
 
 
 def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple[Image.Image, bool]:
     """(the stored image, animated): the decoded image is freed on return unless it is it."""
     img = _open(data, source_format)
+    full = None
     try:
         animated = _is_animated(img)
         _admit(img, data, source_format, limits)
@@ -136,11 +133,9 @@ def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple
             raise ImageRejected(_CORRUPT, "corrupt") from None
         target = fit_within(img.size, limits.max_edge)
         full = render.render(img, render.plan(img, target, _orientation(img)))
-    except BaseException:
-        img.close()
-        raise
-    if full is not img:
-        img.close()  # and its decoder's buffers go with the last reference, on return
+    finally:
+        if full is not img:  # refused, failed, or rendered into a new image
+            img.close()  # and its decoder's buffers go with the last reference, on return
     # Nothing from the upload's metadata (EXIF, GPS, XMP, ICC, comments) is written back.
     full.info = {}
     return full, animated
@@ -199,12 +194,6 @@ def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -
 def _orientation(img: Image.Image) -> int:
     """The EXIF orientation, read after decoding (for a PNG, reading it loads the image)."""
     try:
-        return int(img.getexif().get(_EXIF_ORIENTATION, 1))
+        return int(img.getexif().get(ExifTags.Base.Orientation, 1))
     except Exception:
         return 1  # unreadable EXIF: treat as upright rather than refuse the image
-
-
-def _encode(img: Image.Image, fmt: str) -> IO[bytes]:
-    encoded = tempfile.TemporaryFile()  # noqa: SIM115 (unnamed: gone when closed, or with us)
-    img.save(encoded, fmt, quality=JPEG_QUALITY)  # PNG has no quality: Pillow ignores it
-    return encoded

@@ -22,7 +22,9 @@ def ingest_bytes(size: tuple[int, int], mode: str, source_format: str, max_edge:
     """Bytes at the peak of ingesting an image of this size (as decoded), mode and format."""
     per_pixel, copies, stored_per_pixel = _factors(mode, source_format)
     decoded = size[0] * size[1] * per_pixel
-    return max(decoded * copies, decoded + _stored_pixels(size, max_edge) * stored_per_pixel)
+    shrink = min(1.0, max_edge / max(size))  # the stored image: at most the long-edge cap
+    stored = size[0] * size[1] * shrink * shrink
+    return max(decoded * copies, decoded + stored * stored_per_pixel)
 
 
 def most_pixels(
@@ -45,22 +47,13 @@ def jpeg_scale(size: tuple[int, int], mode: str, budget: int, max_edge: int) -> 
     keep = min(longest, max_edge) * 0.9
     scale = max(s for s in JPEG_SCALES if longest // s >= keep)
     while scale < JPEG_SCALES[-1]:
-        if ingest_bytes(scaled(size, scale), mode, "JPEG", max_edge) <= budget:
+        decoded = -(-size[0] // scale), -(-size[1] // scale)  # libjpeg rounds up
+        if ingest_bytes(decoded, mode, "JPEG", max_edge) <= budget:
             break
         scale *= 2
     return scale
 
 
-def scaled(size: tuple[int, int], scale: int) -> tuple[int, int]:
-    """A JPEG's size decoded at 1/scale (libjpeg rounds up)."""
-    return -(-size[0] // scale), -(-size[1] // scale)
-
-
 def _factors(mode: str, source_format: str) -> tuple[int, float, int]:
     stored_per_pixel = 1 if mode in GREY_MODES else 4  # L, or RGB / RGBA
     return _BYTES_PER_PIXEL.get(mode, 4), _DECODE_COPIES.get(source_format, 1), stored_per_pixel
-
-
-def _stored_pixels(size: tuple[int, int], max_edge: int) -> float:
-    shrink = min(1.0, max_edge / max(size))
-    return size[0] * size[1] * shrink * shrink

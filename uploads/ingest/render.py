@@ -59,9 +59,6 @@ class Plan:
     transpose: Image.Transpose | None
     colour: ImageCms.ImageCmsTransform | None  # the embedded profile -> sRGB
 
-    def upright_size(self) -> tuple[int, int]:
-        return self.size[::-1] if self.transpose in _SWAPS_AXES else self.size
-
 
 def plan(img: Image.Image, size: tuple[int, int], orientation: int) -> Plan:
     """The plan for a decoded image scaled to `size` and turned upright by `orientation`."""
@@ -74,7 +71,9 @@ def render(img: Image.Image, plan: Plan) -> Image.Image:
     if (img.mode, img.size, plan.transpose, plan.colour) == (plan.mode, plan.size, None, None):
         return img
     width, height = plan.size
-    out = Image.new(plan.mode, plan.upright_size(), None)  # uninitialised: every row is pasted
+    swaps, reverses = plan.transpose in _SWAPS_AXES, plan.transpose in _REVERSES_ROWS
+    upright_size = (height, width) if swaps else (width, height)
+    out = Image.new(plan.mode, upright_size, None)  # uninitialised: every row is pasted
     scale = img.height / height
     edges = list(range(0, height, _BAND_ROWS)) + [height]
 
@@ -96,25 +95,19 @@ def render(img: Image.Image, plan: Plan) -> Image.Image:
             band = band.resize((width, bottom - top), RESAMPLE, box=box)
         elif in_place:
             band = img.crop(box)
-        if band.mode not in (plan.mode, "CMYK"):
-            band = band.convert(plan.mode)  # RGBA whose alpha hides nothing
         if plan.colour is not None:
             band = ImageCms.applyTransform(band, plan.colour)
         elif band.mode == "CMYK":
             band = band.convert("RGB")
         if plan.transpose is not None:
             band = band.transpose(plan.transpose)
-        out.paste(band, _landing(plan.transpose, top, bottom, height))  # disjoint areas
+        # Where the band lands once transposed: rows [top, bottom), counted from the end
+        # when the transpose puts the first row last (or rightmost).
+        start = height - bottom if reverses else top
+        out.paste(band, (start, 0) if swaps else (0, start))  # disjoint areas
 
     list(_POOL.map(render_band, zip(edges, edges[1:], strict=False)))
     return out
-
-
-def _landing(transpose: Image.Transpose | None, top: int, bottom: int, height: int):
-    """(left, top) where the band of rows [top, bottom) of an image `height` rows high is
-    pasted once transposed."""
-    start = height - bottom if transpose in _REVERSES_ROWS else top
-    return (start, 0) if transpose in _SWAPS_AXES else (0, start)
 
 
 def stored_mode(img: Image.Image) -> str:

@@ -31,21 +31,12 @@ WEBP_OPTIONS = {"quality": 80}
 
 @dataclass(frozen=True)
 class Thumbnail:
-    """One encoded thumbnail: its format, the width it stands for, its pixels and its file
-    (an unnamed temporary file, as imaging.ProcessedImage's)."""
+    """One encoded thumbnail: where the row keeps its name, its file's extension and its
+    file (an unnamed temporary file, as imaging.ProcessedImage's)."""
 
-    format: str  # "AVIF" or "WEBP"
-    width: int  # one of WIDTHS
-    size: tuple[int, int]  # its pixels: at most `width` wide, never wider than the image
+    key: str  # key(format, width)
+    extension: str  # EXTENSIONS[format]
     content: IO[bytes]
-
-    @property
-    def extension(self) -> str:
-        return EXTENSIONS[self.format]
-
-    @property
-    def key(self) -> str:
-        return key(self.format, self.width)
 
 
 def key(fmt: str, width: int) -> str:
@@ -76,7 +67,8 @@ def make(img: Image.Image) -> list[Thumbnail]:
         source = source.resize(size, render.RESAMPLE, reducing_gap=2.0)
         source.info = {}  # nothing from the source's metadata is written
         for fmt in FORMATS:
-            thumbnails.append(Thumbnail(fmt, width, size, _encode(source, fmt, width)))
+            encoded = _encode(source, fmt, width)
+            thumbnails.append(Thumbnail(key(fmt, width), EXTENSIONS[fmt], encoded))
     return thumbnails
 
 
@@ -85,9 +77,7 @@ def make_from_stored(file: IO[bytes], stored_format: str, size: tuple[int, int])
     smallest scale that still covers the widest thumbnail."""
     widest = max(sizes(size).values())
     with Image.open(file, formats=[stored_format]) as img:
-        if stored_format == "JPEG":
-            img.draft(None, widest)
-        img.load()
+        img.draft(None, widest)  # a JPEG's reduced decode; other formats ignore it
         return make(img)
 
 

@@ -3,7 +3,6 @@ thumbnails remade from a stored image. Deletions live in uploads/shelf/deletion.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import shutil
@@ -24,10 +23,8 @@ from uploads.media import storage
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
 from uploads.shelf import ownership
-from uploads.shelf.audit import audit, username
+from uploads.shelf.audit import audit, logger, username
 from uploads.shelf.deletion import images_enforce_limit, lock_shelf
-
-logger = logging.getLogger("uploads.audit")
 
 DUPLICATE = "This image is already on the shelf."
 AWAITING = "This image is already waiting for approval."
@@ -81,7 +78,7 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
             transaction.on_commit(images_enforce_limit, robust=True)
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
-        raise UploadRejected(rejection.message, code=rejection.code) from None
+        raise UploadRejected(str(rejection), code=rejection.code) from None
     # An animation keeps only its first frame: say so in the log line.
     extra = {"first_frame_of_animation": "yes"} if processed.animated else {}
     if pending:

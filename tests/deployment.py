@@ -48,8 +48,9 @@ def _step(name: str, *args: str) -> dict:
     from django.core.management import call_command
     from django.test import Client
 
+    from uploads.media.storage import NotOurStorage
     from uploads.models import Image
-    from uploads.shelf import deletion, ownership, services
+    from uploads.shelf import deletion, services
     from uploads.tests.factories import distinct_png, upload_file
 
     staff, _ = _user()
@@ -61,7 +62,7 @@ def _step(name: str, *args: str) -> dict:
         try:
             for index in range(seed, seed + count):
                 services.image_ingest(upload_file(distinct_png(index)), user=staff)
-        except ownership.NotOurStorage as refusal:
+        except NotOurStorage as refusal:
             return {"refused": str(refusal)}
         return {"stored": count}
     if name == "admin-delete-oldest":  # "Delete selected" in the admin, for the oldest image
@@ -76,7 +77,7 @@ def _step(name: str, *args: str) -> dict:
     if name == "limit":  # the limit, trimming to COUNT
         try:
             return {"deleted": len(deletion.images_enforce_limit(limit=int(args[0])))}
-        except ownership.NotOurStorage as refusal:
+        except NotOurStorage as refusal:
             return {"refused": str(refusal)}
     if name in ("reconcile_media", "media_owner"):  # a CommandError: its exit status
         call_command(name, *args, stdout=sys.stderr)

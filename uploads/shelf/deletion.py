@@ -46,7 +46,7 @@ def lock_shelf() -> None:
 def images_delete(rows: QuerySet[Image], *, reason: str, user=None) -> Deleted:
     """Delete the images `rows` selects, as they are once the shelf lock is held; returns
     them. Their files are deleted after commit, and never on a rollback. Raises
-    ownership.NotOurStorage, changing nothing, unless the media storage is this
+    storage.NotOurStorage, changing nothing, unless the media storage is this
     deployment's (asked of storage only when there is something to delete: the limit runs
     after every upload)."""
     if not rows.exists():

@@ -19,8 +19,6 @@ from uploads.media import storage
 from uploads.media.storage import NotOurStorage
 from uploads.models import Deployment
 
-__all__ = ["NotOurStorage", "require_own", "refusal", "marker", "write_marker", "identity"]
-
 MARKER = ".imageshelf-owner"
 
 

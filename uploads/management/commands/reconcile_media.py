@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from uploads.media.reconcile import ReconcileReport, media_reconcile
-from uploads.media.storage import StorageMisconfigured, StorageUnavailable
+from uploads.media.storage import NotOurStorage, StorageMisconfigured, StorageUnavailable
 from uploads.shelf.deletion import AllFilesMissing
-from uploads.shelf.ownership import NotOurStorage
 
 EXIT_CONFIGURATION = 1
 EXIT_STORAGE_UNAVAILABLE = 2

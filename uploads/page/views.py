@@ -105,12 +105,10 @@ def image_upload(request):
             form.add_error(None, storage.UNAVAILABLE)
             status = 503
         else:
+            message = f"Added “{image}” to the shelf."
             if pending:
-                messages.success(
-                    request, f"Thank you: “{image}” will appear once staff approve it."
-                )
-            else:
-                messages.success(request, f"Added “{image}” to the shelf.")
+                message = f"Thank you: “{image}” will appear once staff approve it."
+            messages.success(request, message)
             return HttpResponseRedirect(reverse("uploads:index"), status=303)
     return _render_index(request, form=form, status=status)
 

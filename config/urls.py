@@ -8,7 +8,6 @@ from uploads.web.throttling import limit_sign_ins
 admin.site.site_header = "ImageShelf administration"
 admin.site.site_title = "ImageShelf admin"
 admin.site.index_title = "Manage the shelf"
-admin.site.site_url = "/"
 admin.site.login = limit_sign_ins(admin.site.login)
 
 urlpatterns = [

@@ -57,10 +57,11 @@ MIDDLEWARE = [
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 ROOT_URLCONF = "config.urls"
-CSRF_FAILURE_VIEW = "uploads.web.error_views.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A failed CSRF check is answered by Django's own view with templates/403_csrf.html, the
+# template name it looks for first (its built-in page has inline styles our CSP blocks).
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -229,11 +230,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
-        "django": {
-            "handlers": ["console"],
-            "level": env("DJANGO_LOG_LEVEL", default="INFO"),
-            "propagate": False,
-        },
+        # Its lines reach the root's one handler, as every other logger's do.
+        "django": {"level": env("DJANGO_LOG_LEVEL", default="INFO"), "propagate": True},
         # A request for a host not in ALLOWED_HOSTS is answered 400 and needs no more: its
         # traceback would print whatever host a client cares to send, at any length.
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},

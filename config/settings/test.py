@@ -4,7 +4,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import DATABASES, STORAGES
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789abcdef"
@@ -12,10 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Each test gets its own directory too (see conftest.py); this one catches strays.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="imageshelf-test-media-")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+STORAGES["default"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 # Every request renders the page, so a test sees its own change at once; the tests of
 # the reuse itself turn it on.
 PAGE_CACHE_SECONDS = 0

@@ -64,8 +64,7 @@ def _current(render: Callable[[], bytes]) -> Rendering:
     rendering = _kept
     if rendering is not None and time.monotonic() < rendering.until:
         return rendering
-    if settings.PAGE_CACHE_SECONDS <= 0:
-        return _render(render)
+    # With PAGE_CACHE_SECONDS 0 a rendering expires as it is made: every request renders.
     with _rendering:
         rendering = _kept  # another thread may have rendered it while this one waited
         if rendering is None or time.monotonic() >= rendering.until:

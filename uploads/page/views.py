@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
@@ -33,10 +31,6 @@ logger = logging.getLogger(__name__)
 RATE_LIMITED = "You have added many images in a short time. Please wait a while, then try again."
 
 
-class HttpResponseSeeOther(HttpResponseRedirect):
-    status_code = 303
-
-
 @require_safe
 def index(request):
     """The hero, the newest images and, for those allowed, the upload form."""
@@ -51,14 +45,10 @@ def index(request):
 
 def _same_for_everyone(request) -> bool:
     """The page carries nothing of this visitor's: no user, no message, no form (its CSRF
-    token is the visitor's own). Without a session cookie there is no user, and without
-    the messages cookie no messages: most visitors, answered without looking further."""
+    token is the visitor's own). Without a session cookie the user is anonymous, and
+    without the messages cookie there are no messages, both known without a query."""
     if permissions.public_uploads():
         return False
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES and (
-        CookieStorage.cookie_name not in request.COOKIES
-    ):
-        return True
     return not (request.user.is_authenticated or messages.get_messages(request))
 
 
@@ -115,13 +105,11 @@ def image_upload(request):
             form.add_error(None, storage.UNAVAILABLE)
             status = 503
         else:
+            message = f"Added “{image}” to the shelf."
             if pending:
-                messages.success(
-                    request, f"Thank you: “{image}” will appear once staff approve it."
-                )
-            else:
-                messages.success(request, f"Added “{image}” to the shelf.")
-            return HttpResponseSeeOther(reverse("uploads:index"))
+                message = f"Thank you: “{image}” will appear once staff approve it."
+            messages.success(request, message)
+            return HttpResponseRedirect(reverse("uploads:index"), status=303)
     return _render_index(request, form=form, status=status)
 
 
@@ -134,7 +122,7 @@ def images_delete_all(request):
         return render(request, "uploads/delete_all_confirm.html", {"count": Image.objects.count()})
     deleted = len(deletion.images_delete_all(user=request.user))
     messages.success(request, f"Deleted {deleted} image{'' if deleted == 1 else 's'}.")
-    return HttpResponseSeeOther(reverse("uploads:index"))
+    return HttpResponseRedirect(reverse("uploads:index"), status=303)
 
 
 @require_safe

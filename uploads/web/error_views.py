@@ -12,7 +12,6 @@ from django.db import InterfaceError, OperationalError
 from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseForbidden,
     HttpResponseNotAllowed,
     HttpResponseServerError,
 )
@@ -50,11 +49,6 @@ def server_error(request):
 def bad_request(request, exception):
     """handler400. Rendered without a request context: nothing here may fail in turn."""
     return HttpResponseBadRequest(render_to_string("400.html", {"reason": _reason(exception)}))
-
-
-def csrf_failure(request, reason: str = ""):
-    """CSRF_FAILURE_VIEW: our own page (Django's inline styles break our CSP)."""
-    return HttpResponseForbidden(render_to_string("403_csrf.html"))
 
 
 def post_only(view):

@@ -76,4 +76,3 @@ class NotOurStorageMiddleware(MiddlewareMixin):
             return HttpResponse(
                 render_to_string("409.html", {"reason": str(exception)}), status=409
             )
-        return None

@@ -43,12 +43,12 @@ class _DeadlineSocket:
     """The connection's socket as gunicorn's body reader sees it: every recv() waits at most
     REQUEST_BODY_IDLE, and never past the body's deadline."""
 
-    def __init__(self, sock, seconds: float, idle: float) -> None:
+    def __init__(self, sock, seconds: float) -> None:
         self._sock = sock
-        self._idle = idle
+        self._idle = settings.REQUEST_BODY_IDLE
         self._deadline = time.monotonic() + seconds
         self._message = (
-            f"The request body did not arrive within {seconds:g} s, or stopped for {idle:g} s"
+            f"The request body did not arrive within {seconds:g} s, or stopped for {self._idle:g} s"
         )
 
     def recv(self, size: int) -> bytes:
@@ -84,8 +84,7 @@ def with_read_deadline(application):
             return application(environ, start_response)
         sock = reader.unreader.sock
         timeout = sock.gettimeout()
-        idle = settings.REQUEST_BODY_IDLE
-        reader.unreader.sock = _DeadlineSocket(sock, body_seconds(environ), idle)
+        reader.unreader.sock = _DeadlineSocket(sock, body_seconds(environ))
         try:
             return application(environ, start_response)
         finally:

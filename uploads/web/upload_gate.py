@@ -108,8 +108,7 @@ class UploadGateMiddleware(MiddlewareMixin):
             return _take_a_reader(request)
         if door is None:
             audit("request.refused", reason="too_large", path=request.path, bytes=size)
-            message = "This request is too large for this address."
-            return render(request, "413.html", {"message": message}, status=413)
+            return render(request, "413.html", status=413)
         _audit_refusal(request, "too_large", bytes=size)
         if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
             return JsonResponse({"error": door.too_large(size)}, status=413)

@@ -47,7 +47,6 @@ MIDDLEWARE = [
     # Needs the user and the messages; refuses bodies before the CSRF check reads them.
     "uploads.web.upload_gate.UploadGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "uploads.web.middleware.NotOurStorageMiddleware",
     # Last, as django-axes asks: it turns lockouts into a friendly 429 page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -41,7 +41,7 @@ def test_without_a_prefix_only_the_owner_deletes(tmp_path, bare_bucket):
     assert ownership.MARKER in keys  # A's first upload marked the new bucket
 
     assert "belongs to deployment" in b.run("upload", "1", "10")["refused"]
-    assert b.run("admin-delete-oldest")["status"] == 409
+    assert b.run("admin-delete-oldest")["status"] == 403
     assert "belongs to deployment" in b.run("limit", "1")["refused"]
     for deployment in (b, empty):
         for args in (["--dry-run"], ["--orphan-grace", "0"]):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from storages.backends.s3 import S3Storage
 
@@ -54,9 +55,10 @@ def storage_error(error: Exception, doing: str) -> StorageUnavailable:
     return StorageUnavailable(f"{doing}: {error}")
 
 
-class NotOurStorage(Exception):
+class NotOurStorage(PermissionDenied):
     """The storage is not provably this deployment's (uploads/shelf/ownership.py): nothing
-    was written or deleted. Not a StorageUnavailable: waiting will not fix it."""
+    was written or deleted. Not a StorageUnavailable, which waiting may fix: a write this
+    deployment may not make, which Django answers with the 403 page, saying why."""
 
 
 class S3MediaStorage(S3Storage):

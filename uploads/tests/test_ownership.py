@@ -50,8 +50,8 @@ def test_a_deployment_never_deletes_files_in_storage_marked_as_anothers(shared):
     assert "belongs to deployment" in refused["refused"]
     assert "media_owner --claim" in refused["refused"]
     deleted = b.run("admin-delete-oldest")
-    assert deleted["status"] == 409
-    assert "Nothing was changed" in deleted["body"]
+    assert deleted["status"] == 403
+    assert "no file was written or deleted" in deleted["body"]
     assert "belongs to deployment" in deleted["body"]
     assert "belongs to deployment" in b.run("limit", "1")["refused"]
     for args in (["--dry-run"], [], ["--orphan-grace", "0"]):
@@ -114,7 +114,7 @@ def test_an_upload_to_anothers_storage_is_refused_with_the_reason(staff_client, 
 
     response = staff_client.post("/images/", {"image": upload_file(png(), "a.png")})
 
-    assert response.status_code == 409
+    assert response.status_code == 403
     assert "belongs to deployment another-deployment" in response.content.decode()
     assert stored_files(media_root) == []
     assert not Image.objects.exists()

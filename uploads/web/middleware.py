@@ -1,5 +1,4 @@
-"""The small middlewares: request ids on every log line, gzip for HTML only, and the page
-that says why a write was refused on storage that is not this deployment's.
+"""The small middlewares: request ids on every log line, and gzip for HTML only.
 
 Request ids: Heroku's router gives every request an id (X-Request-ID) and logs it as
 `request_id`. RequestIdMiddleware keeps it (or makes one when there is none: off Heroku, or
@@ -15,14 +14,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
-from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware
-from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
-
-from uploads.media.storage import NotOurStorage
-
-logger = logging.getLogger(__name__)
 
 # What Heroku's router passes on from a client; it replaces anything else with its own.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9+/=-]{20,200}")
@@ -64,15 +57,3 @@ class HtmlGZipMiddleware(GZipMiddleware):
         if not response.get("Content-Type", "").startswith("text/html"):
             return response
         return super().process_response(request, response)
-
-
-class NotOurStorageMiddleware(MiddlewareMixin):
-    """Any write (page, admin, upload, deletion) refused because the media storage is not
-    this deployment's: a 409 page saying why and what to do. Nothing was changed."""
-
-    def process_exception(self, request, exception):
-        if isinstance(exception, NotOurStorage):
-            logger.error("event=storage.not_ours path=%s", request.path)
-            return HttpResponse(
-                render_to_string("409.html", {"reason": str(exception)}), status=409
-            )

@@ -13,7 +13,7 @@ def s3_media_storage(env: environ.Env) -> dict:
     from botocore.config import Config
 
     # A config var left empty (as the Deploy button may leave it) counts as unset.
-    names = "S3_ENDPOINT_URL S3_REGION_NAME S3_CUSTOM_DOMAIN"
+    names = "S3_ENDPOINT_URL S3_REGION_NAME ACCESS_KEY_ID SECRET_ACCESS_KEY S3_CUSTOM_DOMAIN"
     names += " S3_ADDRESSING_STYLE REQUEST_CHECKSUM_CALCULATION RESPONSE_CHECKSUM_VALIDATION"
     s3 = {f"AWS_{name}": env(f"AWS_{name}", default="") or None for name in names.split()}
     return {
@@ -24,8 +24,8 @@ def s3_media_storage(env: environ.Env) -> dict:
             "location": env("AWS_LOCATION", default="").strip("/"),
             "endpoint_url": s3["AWS_S3_ENDPOINT_URL"],
             "region_name": s3["AWS_S3_REGION_NAME"],
-            # The keys: django-storages reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from
-            # the environment itself, an empty one as unset.
+            "access_key": s3["AWS_ACCESS_KEY_ID"],
+            "secret_key": s3["AWS_SECRET_ACCESS_KEY"],
             "custom_domain": s3["AWS_S3_CUSTOM_DOMAIN"],
             "url_protocol": env("AWS_S3_URL_PROTOCOL", default="https:"),
             "client_config": Config(

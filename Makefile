@@ -7,9 +7,9 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # `make run PORT=8001` when 8000 is taken.
 PORT ?= 8000
-PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load
+PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load and not deployments
 
-.PHONY: run prod test lint format bench test-e2e test-s3 test-heroku test-load clean
+.PHONY: run prod test lint format bench test-e2e test-s3 test-heroku test-load test-deployments clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ test-s3: $(INSTALLED)
 
 test-heroku: $(INSTALLED)
 	$(PY) -m pytest -m heroku $(PYTEST_ARGS)
+
+# Database-independent (each deployment has its own SQLite file): run once, not per database.
+test-deployments: $(INSTALLED)
+	$(PY) -m pytest -m deployments $(PYTEST_ARGS)
 
 test-load: $(INSTALLED)
 	$(PY) -m pytest -m load -s $(PYTEST_ARGS)

@@ -39,6 +39,7 @@ def shared(tmp_path):
     return media, a, b
 
 
+@pytest.mark.deployments
 def test_a_deployment_never_deletes_files_in_storage_marked_as_anothers(shared):
     media, a, b = shared
     files = stored_files(media)
@@ -71,6 +72,7 @@ def test_a_deployment_never_deletes_files_in_storage_marked_as_anothers(shared):
     assert stored_files(media) == sorted(kept)
 
 
+@pytest.mark.deployments
 def test_an_empty_database_deletes_nothing_from_anothers_storage(shared):
     media, a, b = shared
     files = stored_files(media)
@@ -81,6 +83,7 @@ def test_an_empty_database_deletes_nothing_from_anothers_storage(shared):
     assert stored_files(media) == files
 
 
+@pytest.mark.deployments
 def test_after_delete_all_reconcile_still_sweeps_its_own_orphans(tmp_path):
     media = tmp_path / "media"
     a = Deployment(tmp_path / "a", MEDIA_ROOT=str(media))
@@ -94,6 +97,7 @@ def test_after_delete_all_reconcile_still_sweeps_its_own_orphans(tmp_path):
     assert (media / ownership.MARKER).exists()
 
 
+@pytest.mark.deployments
 def test_claiming_shows_first_and_refuses_files_no_row_references(shared):
     media, a, b = shared
     empty = Deployment(media.parent / "c", MEDIA_ROOT=str(media))

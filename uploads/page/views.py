@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
@@ -45,10 +47,15 @@ def index(request):
 
 def _same_for_everyone(request) -> bool:
     """The page carries nothing of this visitor's: no user, no message, no form (its CSRF
-    token is the visitor's own). Without a session cookie the user is anonymous, and
-    without the messages cookie there are no messages, both known without a query."""
+    token is the visitor's own). Without a session cookie there is no user, and without
+    the messages cookie no messages: most visitors, answered without looking further
+    (asking the user and the messages costs a tenth of the page's CPU: bench/page.py)."""
     if permissions.public_uploads():
         return False
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES and (
+        CookieStorage.cookie_name not in request.COOKIES
+    ):
+        return True
     return not (request.user.is_authenticated or messages.get_messages(request))
 
 

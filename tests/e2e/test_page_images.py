@@ -59,17 +59,22 @@ SHIFTS_JS = """() => new Promise((resolve) => {
     }).observe({type: 'layout-shift', buffered: true});
     setTimeout(() => resolve(total), 200);
 })"""
-# The latest candidate is the page's LCP (no input has ended the observation).
+# The latest candidate is the page's LCP (no input has ended the observation). An image's
+# entry comes when its frame is presented, which on a busy machine can trail the text's: the
+# candidates are gathered until none has come for a second.
 LCP_JS = """() => new Promise((resolve) => {
+    let latest = null;
+    let settle = setTimeout(() => resolve(latest), 1000);
     new PerformanceObserver((list) => {
         const entry = list.getEntries().at(-1);
-        resolve({
+        latest = {
             tag: entry.element && entry.element.tagName, url: entry.url,
             alt: entry.element && entry.element.alt,
             priority: entry.element && entry.element.getAttribute('fetchpriority'),
-        });
+        };
+        clearTimeout(settle);
+        settle = setTimeout(() => resolve(latest), 1000);
     }).observe({type: 'largest-contentful-paint', buffered: true});
-    setTimeout(() => resolve(null), 2000);
 })"""
 # Two frames: every loaded image has been painted, so its paint entries exist.
 PAINTED_JS = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"

@@ -45,8 +45,12 @@ class Image(models.Model):
             'Stored thumbnails by format and width, e.g. {"webp-480": "thumbs/<uuid4>.webp"}.'
         ),
     )
-    title = models.CharField(
-        max_length=200, blank=True, help_text="Describes the image; used as its alt text."
+    title = models.CharField(max_length=200, blank=True, help_text="Shown under the image.")
+    description = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="What the image shows, for people who cannot see it: its alt text. "
+        "Empty: the image needs a description.",
     )
     width = models.PositiveIntegerField(help_text="Width of the stored image, in pixels.")
     height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")

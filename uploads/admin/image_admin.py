@@ -32,7 +32,6 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     list_display = [
         "preview",
         "title",
-        "description_or_need",
         "dimensions",
         "size",
         "format",
@@ -141,10 +140,6 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     def large_preview(self, image: Image):
         listing.note_files([image])
         return listing.image_preview(image, width=320, link=True)
-
-    @admin.display(description=_("Description"), empty_value=listing.NEEDS_DESCRIPTION)
-    def description_or_need(self, image: Image) -> str | None:
-        return image.description or None
 
     @admin.display(description="Dimensions")
     def dimensions(self, image: Image) -> str:

@@ -10,8 +10,6 @@ from django.utils.translation import gettext_lazy
 from uploads.media import storage
 from uploads.models import Image
 
-NEEDS_DESCRIPTION = gettext_lazy("Needs a description")
-
 
 def stored_images() -> set[str] | None:
     """The names of the files under images/, from one listing; None when storage cannot
@@ -46,7 +44,7 @@ class DescriptionFilter(admin.SimpleListFilter):
     parameter_name = "described"
 
     def lookups(self, request, model_admin):
-        return [("no", NEEDS_DESCRIPTION)]
+        return [("no", gettext_lazy("Needs a description"))]
 
     def queryset(self, request, queryset):
         return queryset.filter(description="") if self.value() == "no" else queryset

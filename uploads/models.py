@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext
 
 from uploads.ingest import variants
 
@@ -93,7 +94,8 @@ class Image(models.Model):
 
     @property
     def alt_text(self) -> str:
-        return self.title or f"Image uploaded {self.uploaded_at:%Y-%m-%d %H:%M} UTC"
+        """The description; never the title, which is often the file's name."""
+        return self.description or gettext("Not yet described")
 
     @property
     def preview_name(self) -> str:

@@ -11,24 +11,56 @@ document.addEventListener("DOMContentLoaded", () => {
     return;
   }
   const input = form.querySelector('input[type="file"]');
+  const descriptions = document.getElementById("bulk-descriptions");
+  input.addEventListener("change", () => showDescriptions(descriptions, input.files));
   form.addEventListener("submit", (event) => {
     const files = Array.from(input.files);
     if (files.length === 0) {
       return; // sent as it is: the server answers with the form's error
     }
     event.preventDefault();
-    uploadAll(form, input, files);
+    uploadAll(form, input, files, descriptions);
   });
 });
 
-async function uploadAll(form, input, files) {
+// A description field per chosen file, filled in before sending. The texts come from the
+// template (data-label, data-help), which translates them.
+function showDescriptions(area, files) {
+  area.replaceChildren();
+  for (const [index, file] of Array.from(files).entries()) {
+    const row = document.createElement("div");
+    row.className = "form-row";
+    const label = document.createElement("label");
+    label.htmlFor = `id_description_${index}`;
+    label.textContent = area.dataset.label.replace("%(name)s", file.name);
+    const field = document.createElement("input");
+    field.type = "text";
+    field.name = "description";
+    field.id = label.htmlFor;
+    field.maxLength = 500;
+    field.className = "vTextField";
+    field.setAttribute("aria-describedby", "bulk-descriptions-help");
+    row.append(label, field);
+    area.append(row);
+  }
+  if (files.length) {
+    const help = document.createElement("div");
+    help.className = "help";
+    help.id = "bulk-descriptions-help";
+    help.textContent = area.dataset.help;
+    area.append(help);
+  }
+}
+
+async function uploadAll(form, input, files, descriptions) {
+  const texts = Array.from(descriptions.querySelectorAll("input"), (field) => field.value);
   const button = form.querySelector('[type="submit"]');
   button.disabled = true;
   const { rows, summary } = showTable(files);
   let stored = 0;
   for (const [index, file] of files.entries()) {
     const row = rows[index];
-    const answer = await send(form, input.name, file, row.progress);
+    const answer = await send(form, input.name, file, texts[index] || "", row.progress);
     row.progress.value = row.progress.max;
     const result = answer.body && answer.body.results ? answer.body.results[0] : null;
     if (result) {
@@ -43,6 +75,7 @@ async function uploadAll(form, input, files) {
   }
   summary.textContent = `Stored ${stored} of ${files.length} files.`;
   form.reset();
+  descriptions.replaceChildren();
   button.disabled = false;
 }
 
@@ -79,11 +112,12 @@ function showTable(files) {
   return { rows, summary };
 }
 
-function send(form, name, file, progress) {
+function send(form, name, file, description, progress) {
   return new Promise((resolve) => {
     const data = new FormData();
     data.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
     data.append(name, file);
+    data.append("description", description);
     const request = new XMLHttpRequest();
     request.open("POST", form.action);
     request.setRequestHeader("Accept", "application/json");
@@ -113,7 +147,7 @@ function showResult(row, result) {
     const link = document.createElement("a");
     link.href = result.url;
     link.textContent = result.title;
-    row.result.append("Stored as ", link);
+    row.result.append("Stored as ", link, result.note ? ` ${result.note}` : "");
     row.tr.dataset.image = result.image;
     row.tr.dataset.replaced = result.replaced;
   } else {

@@ -12,11 +12,13 @@ from uploads.models import Image
 
 from .conftest import PASSWORD
 from .scenery import SCENES
-from .support import admin_sign_in, broken_images
+from .support import admin_sign_in, broken_images, has_horizontal_scroll
 
 pytestmark = pytest.mark.e2e
 
 VERIFY = "Verify files and remove entries whose file is missing"
+PHONE_NAME = "PXL_20261207_080000123_PORTRAIT_ORIGINAL_HDR.jpg"
+DESCRIBED = "Morning light on a still lake, pine trees along the far shore"
 
 
 def test_bulk_upload_previews_and_verify_files_removes_the_entry_whose_file_is_gone(
@@ -36,10 +38,10 @@ def test_bulk_upload_previews_and_verify_files_removes_the_entry_whose_file_is_g
     page.locator(".breadcrumbs").get_by_role("link", name="Images").click()
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(3)
+    previews = page.locator("#result_list .field-preview")
+    expect(previews.get_by_role("img", name="Not yet described")).to_have_count(3)
     for scene in SCENES[:3]:
-        expect(
-            page.locator("#result_list .field-preview").get_by_role("img", name=scene.title)
-        ).to_be_visible()
+        expect(page.get_by_role("link", name=scene.title, exact=True)).to_be_visible()
     expect(page.locator("#result_list .field-file_status img[alt=True]")).to_have_count(3)
     assert broken_images(page) == []
     screenshots.save(page, "admin-changelist")
@@ -60,7 +62,7 @@ def test_bulk_upload_previews_and_verify_files_removes_the_entry_whose_file_is_g
         f"Removed 1 of 3 entries whose file was missing: {lost.file.name}"
     )
     expect(rows).to_have_count(2)
-    expect(page.get_by_role("img", name=SCENES[1].title)).to_have_count(0)
+    expect(page.get_by_role("link", name=SCENES[1].title, exact=True)).to_have_count(0)
     assert broken_images(page) == []
     assert not Image.objects.filter(pk=lost.pk).exists()
 
@@ -129,3 +131,29 @@ def test_other_admin_pages_render_cleanly(page, staff, three_on_the_shelf, path,
 
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     assert broken_images(page) == []
+
+
+def test_bulk_upload_on_a_phone_takes_a_description_per_file_and_fits(
+    open_page, staff, scene_files, screenshots
+):
+    # A phone camera's name: one long word, which must not widen the page.
+    files = [*scene_files[:4], scene_files[4].rename(scene_files[4].with_name(PHONE_NAME))]
+    page = open_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    admin_sign_in(page, staff.username, PASSWORD)
+    page.goto("/admin/uploads/image/bulk-upload/")
+
+    page.get_by_label("Images").set_input_files(files)
+    page.get_by_label(f"Description of {PHONE_NAME}").fill(DESCRIBED)
+    assert not has_horizontal_scroll(page)
+    page.get_by_role("button", name="Upload").click()
+
+    area = page.locator("#bulk-results-area")
+    expect(area.get_by_role("status")).to_have_text("Stored 5 of 5 files.")
+    expect(area.get_by_role("link", name=SCENES[3].title)).to_be_visible()
+    assert not has_horizontal_scroll(page)
+    screenshots.save(page, "admin-bulk-upload-mobile")
+    assert sorted(Image.objects.values_list("description", flat=True)) == ["", "", DESCRIBED]
+    page.goto("/")
+    expect(page.locator(".shelf img")).to_have_count(3)
+    alts = page.locator(".shelf img").evaluate_all("images => images.map((i) => i.alt)")
+    assert alts == [DESCRIBED, "Photo 2 of 3, not yet described", "Photo 3 of 3, not yet described"]

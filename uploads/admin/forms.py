@@ -60,7 +60,7 @@ class ImageAddForm(forms.ModelForm):
 
     class Meta:
         model = Image
-        fields = ["title"]
+        fields = ["title", "description"]
 
     user = None  # set by ImageAdmin.get_form
 
@@ -70,7 +70,10 @@ class ImageAddForm(forms.ModelForm):
             return cleaned
         try:
             self.instance = services.image_ingest(
-                cleaned["image"], user=self.user, title=cleaned.get("title", "")
+                cleaned["image"],
+                user=self.user,
+                title=cleaned.get("title", ""),
+                description=cleaned.get("description", ""),
             )
             # The title ingest gave it (from the file name, when none was typed): the form
             # copies cleaned data onto the instance, and the admin's message names it.

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import F
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
 from uploads.admin import forms, import_limits, listing, resources, views
+from uploads.admin.listing import DescriptionFilter, FileStatusFilter
 from uploads.media import storage
 from uploads.models import Image
 from uploads.shelf import deletion, moderation, ownership, services
@@ -35,7 +40,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         "file_status",
     ]
     list_display_links = ["preview", "title"]
-    list_filter = ["pending", listing.FileStatusFilter, "format", "uploaded_at"]
+    list_filter = ["pending", DescriptionFilter, FileStatusFilter, "format", "uploaded_at"]
     list_select_related = ["uploaded_by"]
     search_fields = ["title", "sha256"]
     date_hierarchy = "uploaded_at"
@@ -43,6 +48,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     fields = [
         "large_preview",
         "title",
+        "description",
         "file",
         "thumbnails",
         "dimensions",
@@ -53,8 +59,9 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         "uploaded_by",
         "status",
     ]
-    readonly_fields = [f for f in fields if f != "title"]
+    readonly_fields = [f for f in fields if f not in ("title", "description")]
     actions = ["approve_selected", "reject_selected", "verify_files", "regenerate_thumbnails"]
+    actions += ["describe_with_title"]
 
     # Permissions are Django's own (has_add_permission and the rest: the model permission,
     # for active staff), which is the rule the page follows too (uploads/shelf/permissions).
@@ -68,11 +75,18 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return ["title", "image"] if obj is None else self.fields
+        return ["title", "description", "image"] if obj is None else self.fields
 
     def save_model(self, request, obj, form, change):
         if change:  # new images were stored by image_ingest when the form was validated
             super().save_model(request, obj, form, change)
+        else:  # the "added" message then says how the stored image differs from the file
+            request.changes_note = obj.changes_note
+
+    def message_user(self, request, message, *args, **kwargs):
+        note = getattr(request, "changes_note", "")
+        message = format_html("{} {}", message, note) if note else message
+        super().message_user(request, message, *args, **kwargs)
 
     def delete_model(self, request, obj):
         deletion.images_delete(Image.objects.filter(pk=obj.pk), reason="admin", user=request.user)
@@ -209,3 +223,13 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
             self.message_user(request, message + ", ".join(failed), messages.WARNING)
         else:
             self.message_user(request, f"Regenerated {len(done)} thumbnail(s).", messages.SUCCESS)
+
+    @admin.action(permissions=["change"], description=_("Use the title as the description"))
+    def describe_with_title(self, request, queryset):
+        # An edit of each image, as on its change page; what already has one is left alone.
+        images = list(queryset.filter(description="").exclude(title=""))
+        Image.objects.filter(pk__in=[image.pk for image in images]).update(description=F("title"))
+        for image in images:
+            self.log_change(request, image, [{"changed": {"fields": ["Description"]}}])
+        message = gettext("Described %(count)d image(s) with their titles.")
+        self.message_user(request, message % {"count": len(images)}, messages.SUCCESS)

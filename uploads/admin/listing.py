@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy
 
 from uploads.media import storage
 from uploads.models import Image
@@ -36,6 +37,17 @@ class FileStatusFilter(admin.SimpleListFilter):
         if self.value() == "present":
             return queryset.filter(file__in=present)
         return queryset.exclude(file__in=present)
+
+
+class DescriptionFilter(admin.SimpleListFilter):
+    title = gettext_lazy("description")
+    parameter_name = "described"
+
+    def lookups(self, request, model_admin):
+        return [("no", gettext_lazy("Needs a description"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(description="") if self.value() == "no" else queryset
 
 
 def note_files(images) -> None:

@@ -10,6 +10,8 @@ shelf.
 
 from __future__ import annotations
 
+from itertools import chain, repeat
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -58,7 +60,10 @@ class ImagePagesMixin:
         results = []
         if posted and form.is_valid():
             # Every chosen file, those over MAX_UPLOAD_MB too (an OversizedUpload: refused here).
-            outcomes = services.images_ingest_many(form.cleaned_data["images"], user=request.user)
+            # The nth description is the nth file's (the script sends one of each).
+            descriptions = chain(request.POST.getlist("description"), repeat(""))
+            uploads = zip(form.cleaned_data["images"], descriptions, strict=False)
+            outcomes = services.images_ingest_many(uploads, user=request.user)
             stored = [outcome.image for outcome in outcomes if outcome.image]
             for image in stored:
                 self.log_addition(request, image, [{"added": {}}])
@@ -147,5 +152,6 @@ def _result(outcome: services.IngestOutcome, on_shelf: set[int]) -> dict:
         "title": str(image),
         "url": reverse("admin:uploads_image_change", args=[image.pk]) if present else "",
         "message": "" if present else replaced,
+        "note": image.changes_note,  # how the stored image differs from the file, if it does
         "replaced": replaced,  # what the page says once a later file pushes it off
     }

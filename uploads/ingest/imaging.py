@@ -53,7 +53,9 @@ class ProcessedImage:
     height: int
     sha256: str
     thumbnails: list[variants.Thumbnail]
-    animated: bool
+    # What the stored image lost, for the sender: "first_frame" (of an animation),
+    # "8_bit" (from 16 bits per channel), "scaled_down" (to IMAGE_MAX_EDGE).
+    changes: frozenset[str]
 
     @property
     def extension(self) -> str:
@@ -78,7 +80,7 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         raise ImageRejected(
             f"This file is not an image we accept ({formats.ACCEPTED}).", "unsupported"
         )
-    full, animated = _decode_and_render(data, source_format, limits)
+    full, changes = _decode_and_render(data, source_format, limits)
     try:
         # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
         lossless = full.mode == "RGBA" or source_format in ("PNG", "GIF")
@@ -98,7 +100,7 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         height=height,
         sha256=sha256,
         thumbnails=thumbnails,
-        animated=animated,
+        changes=changes,
     )
 
 
@@ -120,12 +122,18 @@ def clean_title(filename: str) -> str:
     return re.sub(r"[_\s]+", " ", stem).strip(" .-")  # cut to the field's length on save
 
 
-def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple[Image.Image, bool]:
-    """(the stored image, animated): the decoded image is freed on return unless it is it."""
+def _decode_and_render(
+    data: bytes, source_format: str, limits: Limits
+) -> tuple[Image.Image, frozenset[str]]:
+    """(the stored image, its changes): the decoded image is freed on return unless it is it."""
     img = _open(data, source_format)
     full = None
     try:
-        animated = _is_animated(img)
+        changes = {"first_frame"} if _is_animated(img) else set()
+        if source_format == "PNG" and data[24:25] == b"\x10":  # IHDR's bit depth; Pillow keeps 8
+            changes.add("8_bit")
+        if fit_within(img.size, limits.max_edge) != img.size:  # before a JPEG's draft scale
+            changes.add("scaled_down")
         _admit(img, data, source_format, limits)
         try:
             img.load()  # every pixel of the frame we use, so damage is refused, never stored
@@ -138,7 +146,7 @@ def _decode_and_render(data: bytes, source_format: str, limits: Limits) -> tuple
             img.close()  # and its decoder's buffers go with the last reference, on return
     # Nothing from the upload's metadata (EXIF, GPS, XMP, ICC, comments) is written back.
     full.info = {}
-    return full, animated
+    return full, frozenset(changes)
 
 
 def _open(data: bytes, source_format: str) -> Image.Image:

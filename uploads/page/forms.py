@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from uploads.ingest import formats
 
@@ -18,7 +19,13 @@ class UploadForm(forms.Form):
         max_length=200,
         required=False,
         label="Title (optional)",
-        help_text="Describes the image for people who cannot see it.",
+        help_text=gettext_lazy("Shown under the image."),
+    )
+    description = forms.CharField(
+        max_length=500,
+        required=False,
+        label=gettext_lazy("Description (optional)"),
+        help_text=gettext_lazy("What the image shows, for people who cannot see it."),
     )
     # Empty files are allowed here so that ingest refuses them with its own message.
     image = forms.FileField(

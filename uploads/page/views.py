@@ -103,6 +103,7 @@ def image_upload(request):
                 form.cleaned_data["image"],
                 user=request.user,
                 title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
                 pending=pending,
             )
         except services.UploadRejected as rejection:
@@ -115,7 +116,7 @@ def image_upload(request):
             message = f"Added “{image}” to the shelf."
             if pending:
                 message = f"Thank you: “{image}” will appear once staff approve it."
-            messages.success(request, message)
+            messages.success(request, f"{message} {image.changes_note}".strip())
             return HttpResponseRedirect(reverse("uploads:index"), status=303)
     return _render_index(request, form=form, status=status)
 

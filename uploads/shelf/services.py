@@ -22,7 +22,7 @@ from uploads.ingest.decode_lock import DeadlinePassed, check_deadline, decode_tu
 from uploads.media import storage
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
-from uploads.shelf import ownership
+from uploads.shelf import changes, ownership
 from uploads.shelf.audit import audit, logger, username
 from uploads.shelf.deletion import images_enforce_limit, lock_shelf
 
@@ -51,7 +51,9 @@ def too_large_message(size: int) -> str:
     return f"This file is {megabytes:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
 
 
-def image_ingest(file: File, *, user=None, title: str = "", pending: bool = False) -> Image:
+def image_ingest(
+    file: File, *, user=None, title: str = "", description: str = "", pending: bool = False
+) -> Image:
     """Validate, normalise and store one upload: the one door for every upload.
 
     A pending upload (a visitor's, with PUBLIC_UPLOADS=moderated) waits for approval, off
@@ -73,14 +75,16 @@ def image_ingest(file: File, *, user=None, title: str = "", pending: bool = Fals
             if (duplicate := _duplicate_message(processed.sha256)) is not None:
                 raise imaging.ImageRejected(duplicate, "duplicate")
         title = title.strip() or imaging.clean_title(filename)
-        image = _store(processed, user=user, title=title, pending=pending)
+        text = {"title": title[:200], "description": description.strip()[:500]}
+        image = _store(processed, user=user, pending=pending, **text)
         if not pending:  # the oldest make way (their files go while the answer does)
             transaction.on_commit(images_enforce_limit, robust=True)
     except imaging.ImageRejected as rejection:
         audit("upload.refused", user=who, reason=rejection.code, filename=filename)
         raise UploadRejected(str(rejection), code=rejection.code) from None
+    image.changes_note = changes.note(processed.changes, image)  # for the door's message
     # An animation keeps only its first frame: say so in the log line.
-    extra = {"first_frame_of_animation": "yes"} if processed.animated else {}
+    extra = {"first_frame_of_animation": "yes"} if "first_frame" in processed.changes else {}
     if pending:
         extra["pending"] = "yes"
     audit(
@@ -98,12 +102,13 @@ class IngestOutcome:
     error: str = ""
 
 
-def images_ingest_many(files: Iterable[File], *, user=None) -> list[IngestOutcome]:
-    """Ingest several uploads one by one; a refusal does not stop the others."""
+def images_ingest_many(uploads: Iterable[tuple[File, str]], *, user=None) -> list[IngestOutcome]:
+    """Ingest (file, description) pairs one by one; a refusal does not stop the others."""
     outcomes = []
-    for file in files:
+    for file, text in uploads:
         try:
-            outcomes.append(IngestOutcome(file.name, image=image_ingest(file, user=user)))
+            image = image_ingest(file, user=user, description=text)
+            outcomes.append(IngestOutcome(file.name, image=image))
         except UploadRejected as rejection:
             outcomes.append(IngestOutcome(file.name, error=" ".join(rejection.messages)))
         except StorageUnavailable:
@@ -141,7 +146,7 @@ def _limits() -> imaging.Limits:
     )
 
 
-def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool) -> Image:
+def _store(processed: imaging.ProcessedImage, *, user, pending: bool, **text: str) -> Image:
     """Write every file under a fresh name, then the row (if the request's deadline has not
     passed meanwhile: see _save); undo the files if the row fails."""
     written: list[str] = []
@@ -156,7 +161,7 @@ def _store(processed: imaging.ProcessedImage, *, user, title: str, pending: bool
             return Image.objects.create(
                 file=file,
                 thumbnails=thumbnails,
-                title=title[:200],
+                **text,  # title and description
                 width=processed.width,
                 height=processed.height,
                 size_bytes=processed.content.seek(0, os.SEEK_END),

@@ -53,7 +53,7 @@ def test_a_missing_thumbnail_falls_back_to_the_full_image_in_the_list(admin_clie
     html = admin_client.get(CHANGELIST).content.decode()
 
     assert f'src="{default_storage.url(image.preview_name)}"' not in html
-    assert f'src="{image.file.url}" width="64" height="48" alt="no thumbnail"' in html
+    assert f'src="{image.file.url}" width="64" height="48" alt="Not yet described"' in html
 
 
 def test_a_missing_thumbnail_falls_back_to_the_full_image_on_the_change_page(

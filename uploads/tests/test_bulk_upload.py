@@ -89,6 +89,7 @@ def test_the_script_gets_one_files_result_as_json(admin_client):
                 "message": "",
                 "replaced": "Stored as “a”, then replaced by a newer image: "
                 "the shelf keeps the newest 3.",
+                "note": "",
             }
         ],
         "on_shelf": [image.pk],

@@ -360,8 +360,10 @@ def test_metadata_is_recorded_from_the_stored_bytes(staff_user):
 
 def test_the_page_shows_thumbnails_with_size_alt_and_a_link_to_the_full_image(client):
     images = [
-        services.image_ingest(upload_file(f.distinct_png(i, size=(960, 720))), user=None, title=t)
-        for i, t in enumerate(["first", "second"])
+        services.image_ingest(
+            upload_file(f.distinct_png(i, size=(960, 720))), user=None, description=text
+        )
+        for i, text in enumerate(["first", "second"])
     ]
 
     html = client.get("/").content.decode()

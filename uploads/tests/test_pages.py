@@ -71,7 +71,7 @@ def image_tags(html: str) -> dict[str, str]:
 def test_the_hero_and_the_first_three_images_are_asked_for_first(client, settings):
     settings.IMAGE_LIMIT = 4
     for index in range(4):
-        add_image(index, title=f"picture {index}")
+        add_image(index, description=f"picture {index}")
 
     tags = image_tags(client.get("/").content.decode())
 

@@ -11,11 +11,9 @@ from uploads.shelf.archive import shelf_export
 
 class Command(ShelfCommand):
     help = gettext_lazy(
-        "Write every image (pending ones too), as stored, and a manifest of their titles, "
-        "descriptions, dates and SHA-256 digests to a zip archive that import_shelf restores. "
-        "Exit status: 0 written; 1 bad arguments, or the file cannot be written; 2 refused: "
-        "storage unavailable, or local media on a Heroku one-off dyno (download the archive "
-        "from the admin instead). A failed export leaves no file."
+        "Write every image, as stored, and a manifest to a zip archive for import_shelf. Exit "
+        "status: 0 written; 1 bad arguments, or the file cannot be written; 2 refused: storage "
+        "unavailable, or local media on a Heroku one-off dyno (use the admin's download)."
     )
 
     def add_arguments(self, parser) -> None:

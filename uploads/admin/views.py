@@ -10,12 +10,13 @@ shelf.
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import chain, repeat
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,7 +24,7 @@ from django.utils.html import format_html
 
 from uploads.admin.forms import BulkUploadForm
 from uploads.models import Image
-from uploads.shelf import deletion, services
+from uploads.shelf import archive, deletion, services
 
 
 class ImagePagesMixin:
@@ -34,6 +35,7 @@ class ImagePagesMixin:
         return [
             path("bulk-upload/", view(self.bulk_upload_view), name="uploads_image_bulk_upload"),
             path("delete-all/", view(self.delete_all_view), name="uploads_image_delete_all"),
+            path("archive/", view(self.archive_view), name="uploads_image_archive"),
             path(
                 "enforce-limit/",
                 view(self.enforce_limit_view),
@@ -85,6 +87,16 @@ class ImagePagesMixin:
             image_count=Image.objects.count(),
             max_files=settings.BULK_UPLOAD_MAX_FILES,
         )
+
+    def archive_view(self, request):
+        """The shelf as one zip archive, for `manage.py import_shelf`: streamed as storage hands
+        each file over, so it starts at once and never holds the shelf in memory."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        chunks = archive.archive_chunks(archive.Report(), progress=lambda line: None)
+        response = StreamingHttpResponse(chunks, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="shelf-{date.today()}.zip"'
+        return response
 
     def delete_all_view(self, request):
         """Every image, pending or not, and every file."""

@@ -73,13 +73,7 @@ class Limits:
 
 def process(data: bytes, limits: Limits) -> ProcessedImage:
     """Validate image bytes by content and return the normalised image and its thumbnails."""
-    if not data:
-        raise ImageRejected("The file is empty.", "empty")
-    source_format = formats.sniff_format(data[:64])
-    if source_format is None:
-        raise ImageRejected(
-            f"This file is not an image we accept ({formats.ACCEPTED}).", "unsupported"
-        )
+    source_format = _sniff(data)
     full, changes = _decode_and_render(data, source_format, limits)
     try:
         # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
@@ -102,6 +96,32 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         thumbnails=thumbnails,
         changes=changes,
     )
+
+
+def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
+    """Check image bytes as an upload's are checked (by content, the pixel limit and the
+    memory budget, every pixel decoded) without changing them: their format and size."""
+    source_format = _sniff(data)
+    with _open(data, source_format) as img:
+        size = img.size  # before _admit, which may draft a JPEG to a smaller decode
+        _admit(img, data, source_format, limits)
+        try:
+            img.load()
+        except Exception:
+            raise ImageRejected(_CORRUPT, "corrupt") from None
+    return source_format, size
+
+
+def _sniff(data: bytes) -> str:
+    """The format the bytes say, or the refusal of an empty file or one we do not accept."""
+    if not data:
+        raise ImageRejected("The file is empty.", "empty")
+    source_format = formats.sniff_format(data[:64])
+    if source_format is None:
+        raise ImageRejected(
+            f"This file is not an image we accept ({formats.ACCEPTED}).", "unsupported"
+        )
+    return source_format
 
 
 def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:

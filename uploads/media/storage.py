@@ -132,20 +132,21 @@ def save_file(name: str, content: IO[bytes]) -> str:
         raise StorageUnavailable(f"could not write {name}: {error}") from error
 
 
-def read_small(name: str, size: int = 1024) -> bytes | None:
-    """The first `size` bytes of a small file, or None when there is no such file: one
-    GetObject on S3 (opening the file would ask for its metadata first)."""
+def read_chunks(name: str, size: int = 1024 * 1024) -> Iterator[bytes]:
+    """A file's bytes, `size` at a time, from one GetObject on S3 (django-storages' S3File
+    would hold the whole file in memory); FileNotFoundError when there is no such file."""
     storage = media_storage()
     try:
         if is_s3(storage):
-            return storage.bucket.Object(_s3_key(storage, name)).get()["Body"].read(size)
+            yield from storage.bucket.Object(_s3_key(storage, name)).get()["Body"].iter_chunks(size)
+            return
         with open(storage.path(name), "rb") as file:
-            return file.read(size)
+            yield from iter(lambda: file.read(size), b"")
     except FileNotFoundError:
-        return None
+        raise
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "NoSuchKey":
-            return None
+            raise FileNotFoundError(name) from None
         raise storage_error(error, f"could not read {name}") from error
     except (OSError, BotoCoreError) as error:
         raise storage_error(error, f"could not read {name}") from error

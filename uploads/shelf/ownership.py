@@ -28,8 +28,11 @@ def identity() -> str:
 
 def marker() -> str | None:
     """The identity the storage's marker names; None when there is no marker."""
-    data = storage.read_small(MARKER, 100)
-    return None if data is None else data.decode("ascii", "replace").strip()
+    try:
+        data = next(storage.read_chunks(MARKER, 100), b"")
+    except FileNotFoundError:
+        return None
+    return data.decode("ascii", "replace").strip()
 
 
 def holds_files() -> bool:

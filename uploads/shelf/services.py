@@ -71,12 +71,13 @@ def image_ingest(
         # (into temporary files): no other upload's pixels are in memory meanwhile. The
         # files are written to storage after the turn, so slow storage holds up only this.
         with decode_turn():
-            processed = imaging.process(_read_upload(file), _limits())
+            processed = imaging.process(_read_upload(file), ingest_limits())
             if (duplicate := _duplicate_message(processed.sha256)) is not None:
                 raise imaging.ImageRejected(duplicate, "duplicate")
         title = title.strip() or imaging.clean_title(filename)
-        text = {"title": title[:200], "description": description.strip()[:500]}
-        image = _store(processed, user=user, pending=pending, **text)
+        image = image_store(
+            processed, user=user, title=title, description=description.strip(), pending=pending
+        )
         if not pending:  # the oldest make way (their files go while the answer does)
             transaction.on_commit(images_enforce_limit, robust=True)
     except imaging.ImageRejected as rejection:
@@ -137,7 +138,7 @@ def _read_upload(file: File) -> bytes:
     return data
 
 
-def _limits() -> imaging.Limits:
+def ingest_limits() -> imaging.Limits:
     """What an upload may be, from settings (see MAX_IMAGE_PIXELS and MAX_DECODE_MB)."""
     return imaging.Limits(
         max_pixels=settings.MAX_IMAGE_PIXELS,
@@ -146,9 +147,12 @@ def _limits() -> imaging.Limits:
     )
 
 
-def _store(processed: imaging.ProcessedImage, *, user, pending: bool, **text: str) -> Image:
+def image_store(
+    processed: imaging.ProcessedImage, *, user, title: str, pending: bool, **fields
+) -> Image:
     """Write every file under a fresh name, then the row (if the request's deadline has not
-    passed meanwhile: see _save); undo the files if the row fails."""
+    passed meanwhile: see _save); undo the files if the row fails. `fields`: the row's
+    other values (uploads/shelf/archive.py restores a description and a date)."""
     written: list[str] = []
     try:
         file = _save(f"images/{uuid.uuid4()}.{processed.extension}", processed.content, written)
@@ -161,7 +165,7 @@ def _store(processed: imaging.ProcessedImage, *, user, pending: bool, **text: st
             return Image.objects.create(
                 file=file,
                 thumbnails=thumbnails,
-                **text,  # title and description
+                title=title[:200],
                 width=processed.width,
                 height=processed.height,
                 size_bytes=processed.content.seek(0, os.SEEK_END),
@@ -169,6 +173,7 @@ def _store(processed: imaging.ProcessedImage, *, user, pending: bool, **text: st
                 sha256=processed.sha256,
                 uploaded_by=user if getattr(user, "is_authenticated", False) else None,
                 pending=pending,
+                **fields,
             )
     except IntegrityError:
         # Another upload of the same image won the race to the unique sha256.

@@ -6,19 +6,18 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from uploads.management.base import EXIT_CONFIGURATION, EXIT_REFUSED, ShelfCommand
 from uploads.media.reconcile import ReconcileReport, media_reconcile
 from uploads.media.storage import NotOurStorage, StorageMisconfigured, StorageUnavailable
 from uploads.shelf.deletion import AllFilesMissing
 
-EXIT_CONFIGURATION = 1
-EXIT_STORAGE_UNAVAILABLE = 2
 SHOWN_NAMES = 10
 MAX_GRACE_MINUTES = 10 * 365 * 24 * 60  # ten years: more would overflow the date arithmetic
 
 
-class Command(BaseCommand):
+class Command(ShelfCommand):
     help = (
         "Delete rows whose image file is missing, regenerate missing thumbnails, delete "
         "unreferenced files under images/ and thumbs/ and abandoned import previews, and "
@@ -27,14 +26,6 @@ class Command(BaseCommand):
         "2 storage unavailable, holding none of the rows' files, or another deployment's "
         "(nothing was deleted)."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        """Bad arguments exit 1, as the help says; argparse's own status would be 2, which
-        here means "refused"."""
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        exit_ = parser.exit
-        parser.exit = lambda status=0, message=None: exit_(status and EXIT_CONFIGURATION, message)
-        return parser
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Report; change nothing.")
@@ -83,7 +74,7 @@ class Command(BaseCommand):
         except StorageUnavailable as error:
             self._fail(f"Storage is unavailable; nothing was changed. {error}", options, 2)
         except (AllFilesMissing, NotOurStorage) as error:
-            self._fail(str(error), options, EXIT_STORAGE_UNAVAILABLE)
+            self._fail(str(error), options, EXIT_REFUSED)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
         else:
@@ -92,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(report.errors)} storage operation(s) failed; run again once storage "
                 "answers.",
-                returncode=EXIT_STORAGE_UNAVAILABLE,
+                returncode=EXIT_REFUSED,
             )
 
     def _fail(self, message: str, options, returncode: int) -> None:

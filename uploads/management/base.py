@@ -1,0 +1,38 @@
+"""What the shelf's commands share: their exit statuses, whatever went wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+
+from uploads.media.storage import StorageUnavailable
+from uploads.shelf.archive import MoveRefused
+
+EXIT_CONFIGURATION = 1  # bad arguments or configuration; a file that cannot be read or written
+EXIT_REFUSED = 2  # refused, or storage unavailable
+
+
+class ShelfCommand(BaseCommand):
+    """A command whose bad arguments exit 1, as its help says; argparse's own status would
+    be 2, which here means "refused"."""
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        self.help = str(self.help)  # argparse needs a str, not a lazy translation
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        exit_ = parser.exit
+        parser.exit = lambda status=0, message=None: exit_(status and EXIT_CONFIGURATION, message)
+        return parser
+
+    @contextmanager
+    def exit_statuses(self) -> Iterator[None]:
+        """A refusal (a shelf archive, storage not ours or unavailable) exits 2, a file that
+        cannot be read or written 1: with the reason, never a traceback."""
+        try:
+            yield
+        except (MoveRefused, PermissionDenied, StorageUnavailable) as error:
+            raise CommandError(str(error), returncode=EXIT_REFUSED) from None
+        except OSError as error:
+            raise CommandError(str(error), returncode=EXIT_CONFIGURATION) from None

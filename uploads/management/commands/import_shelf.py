@@ -1,0 +1,41 @@
+"""manage.py import_shelf: restore a shelf archive (export_shelf's, or the admin's download)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from uploads.management.base import ShelfCommand
+from uploads.shelf.archive import shelf_import
+
+
+class Command(ShelfCommand):
+    help = gettext_lazy(
+        "Restore a shelf archive into this deployment (local disk or S3): every image is "
+        "checked as an upload is, then stored as it is, with its title, description, date "
+        "and pending state; images already here (by SHA-256) are skipped, and the limits "
+        "apply after. Exit status: 0 restored (or nothing new); 1 bad arguments, or the file "
+        "cannot be read; 2 refused, nothing stored: the archive (its structure, or an image "
+        "that fails its checks), storage not this deployment's, or local media on a Heroku "
+        "one-off dyno; or storage failed (run it again: what is stored is skipped)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("archive", help=_("The zip file to restore."))
+        parser.add_argument("--dry-run", action="store_true", help=_("Store nothing."))
+
+    def handle(self, *args, archive: str, dry_run: bool, **options) -> None:
+        with self.exit_statuses():
+            report = shelf_import(archive, dry_run=dry_run, progress=self.stdout.write)
+        counts = {
+            key: len(value) if isinstance(value, list) else value
+            for key, value in vars(report).items()
+        }
+        if dry_run:
+            message = _("Dry run: would store %(images)d image(s); %(skipped)d already here.")
+        else:
+            message = _(
+                "Stored %(images)d image(s); %(skipped)d already here; %(not_stored)d not "
+                "stored; %(removed)d removed by the limit."
+            )
+        self.stdout.write(message % counts)

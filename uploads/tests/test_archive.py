@@ -1,0 +1,257 @@
+"""The shelf as one archive: export_shelf, import_shelf, hostile archives, the admin's download."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+
+from uploads.models import Image
+from uploads.shelf import services
+from uploads.tests import archives
+from uploads.tests.commands import command
+from uploads.tests.factories import distinct_png, noisy_png, png_declaring, upload_file
+
+pytestmark = pytest.mark.django_db(transaction=True)  # commands close connections
+
+WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def shelve(index: int, **values) -> Image:
+    """An image through the upload door, then given a description, a date or pending."""
+    image = services.image_ingest(upload_file(distinct_png(index)))
+    Image.objects.filter(pk=image.pk).update(**values)
+    return Image.objects.get(pk=image.pk)
+
+
+@pytest.fixture
+def shelf() -> list[Image]:
+    return [
+        shelve(1, description="A red door.", uploaded_at=WHEN),
+        shelve(2, description="A green field.", pending=True),
+    ]
+
+
+@pytest.fixture
+def exported(shelf, tmp_path, capsys):
+    path = tmp_path / "shelf.zip"
+    status, out, err = command("export_shelf", str(path), capsys=capsys)
+    assert (status, err) == (0, ""), out
+    return path
+
+
+def fresh_deployment(settings, tmp_path) -> None:
+    """No rows, and media of its own (new storage: its first import marks it)."""
+    Image.objects.all().delete()  # rows only: the first deployment's files stay its own
+    settings.MEDIA_ROOT = str(tmp_path / "fresh-media")
+
+
+def test_export_holds_every_image_stored_as_it_is_and_a_manifest(shelf, exported):
+    with zipfile.ZipFile(exported) as zipped:
+        manifest = json.loads(zipped.read("manifest.json"))
+        members = {info.filename: info for info in zipped.infolist()}
+        digests = {name: hashlib.sha256(zipped.read(name)).hexdigest() for name in members}
+
+    entries = {entry["name"]: entry for entry in manifest["images"]}
+    assert set(entries) == {image.file.name for image in shelf}
+    assert {members[name].compress_type for name in entries} == {zipfile.ZIP_STORED}
+    for image in shelf:
+        entry = entries[image.file.name]
+        assert entry["sha256"] == image.sha256 == digests[image.file.name]
+        assert (entry["description"], entry["pending"]) == (image.description, image.pending)
+        assert entry["uploaded_at"] == image.uploaded_at.isoformat()
+
+
+def test_import_restores_the_shelf_and_a_second_import_adds_nothing(
+    shelf, exported, settings, tmp_path, capsys, files
+):
+    fresh_deployment(settings, tmp_path)
+
+    first = command("import_shelf", str(exported), capsys=capsys)
+    second = command("import_shelf", str(exported), capsys=capsys)
+
+    assert first[0] == 0 and "Stored 2 image(s); 0 already here" in first[1]
+    assert second[0] == 0 and "Stored 0 image(s); 2 already here" in second[1]
+    restored = {image.sha256: image for image in Image.objects.all()}
+    assert set(restored) == {image.sha256 for image in shelf}
+    for image in shelf:
+        again = restored[image.sha256]
+        assert (again.description, again.uploaded_at, again.pending) == (
+            image.description, image.uploaded_at, image.pending,
+        )  # fmt: skip
+        assert again.thumbnails and again.file.name != image.file.name
+    assert len(files()) == sum(len(image.stored_names()) for image in restored.values())
+
+
+def test_a_dry_run_checks_every_image_and_stores_nothing(exported, settings, tmp_path, capsys):
+    fresh_deployment(settings, tmp_path)
+
+    status, out, _ = command("import_shelf", str(exported), "--dry-run", capsys=capsys)
+
+    assert status == 0
+    assert out.count(": checked") == 2 and "would store 2 image(s)" in out
+    assert not Image.objects.exists()
+
+
+def test_the_limit_applies_after_an_import_and_the_newest_stay(settings, tmp_path, capsys):
+    settings.IMAGE_LIMIT = 1
+    older, newer = distinct_png(1), distinct_png(2)
+    path = tmp_path / "two.zip"
+    path.write_bytes(
+        archives.archive(
+            {archives.NAME: older, archives.NAME.replace("1.png", "2.png"): newer},
+            {"images": [
+                archives.entry(older),
+                archives.entry(newer, archives.NAME.replace("1.png", "2.png"),
+                               uploaded_at="2026-02-01T00:00:00+00:00"),
+            ]},
+        )
+    )  # fmt: skip
+
+    status, out, _ = command("import_shelf", str(path), capsys=capsys)
+
+    assert status == 0 and "1 removed by the limit" in out
+    assert list(Image.objects.values_list("sha256", flat=True)) == [
+        hashlib.sha256(newer).hexdigest()
+    ]
+
+
+HOSTILE = {
+    "not a zip": (lambda: b"These are my holiday notes.", "not a zip archive"),
+    "truncated": (lambda: archives.one_image()[:-40], "not a zip archive"),
+    "traversal name": (
+        lambda: archives.archive({"../../evil.png": distinct_png(1)}),
+        "not one this app writes",
+    ),
+    "unlisted member": (
+        lambda: archives.archive(
+            {archives.NAME: distinct_png(1), "../evil.png": b"x"},
+            {"images": [archives.entry(distinct_png(1))]},
+        ),
+        "does not list, or lacks: ../evil.png",
+    ),
+    "duplicate names": (
+        lambda: archives.archive([(archives.NAME, distinct_png(1))] * 2),
+        "two entries of the same name",
+    ),
+    "encrypted": (archives.encrypted, "encrypted"),
+    "10,000 entries": (archives.many_entries, "more than 1001 entries"),
+    "deeply nested manifest": (archives.deeply_nested, "nested too deep"),
+    "nested manifest entry": (
+        lambda: archives.archive({}, {"images": [{"name": {"a": {"b": [[]]}}}]}),
+        "not one this app writes",
+    ),
+    "real size over declared": (archives.declaring_less_than_it_holds, "cannot be read"),
+    "digest mismatch": (
+        lambda: archives.one_image(sha256=hashlib.sha256(b"other").hexdigest()),
+        "not the SHA-256 digest the manifest gives",
+    ),
+    "decompression bomb": (
+        lambda: archives.one_image(png_declaring(40_000, 40_000)),
+        "megapixels",
+    ),
+    "corrupt image": (lambda: archives.one_image(distinct_png(1)[:-30]), "damaged"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_a_hostile_archive_is_refused_and_nothing_is_stored(case, tmp_path, capsys, files):
+    build, reason = HOSTILE[case]
+    path = tmp_path / "hostile.zip"
+    path.write_bytes(build())
+
+    status, out, err = command("import_shelf", str(path), capsys=capsys)
+
+    assert status == 2
+    assert reason in out + err
+    assert not Image.objects.exists() and files() == []
+
+
+def test_a_good_image_beside_a_bad_one_is_not_stored_either(tmp_path, capsys, files):
+    good, bomb = distinct_png(1), png_declaring(40_000, 40_000)
+    second = archives.NAME.replace("1.png", "2.png")
+    path = tmp_path / "mixed.zip"
+    path.write_bytes(
+        archives.archive(
+            {archives.NAME: good, second: bomb},
+            {"images": [archives.entry(good), archives.entry(bomb, second)]},
+        )
+    )
+
+    status, out, err = command("import_shelf", str(path), capsys=capsys)
+
+    assert status == 2 and "1 image(s) failed their checks" in err
+    assert f"{archives.NAME}: checked" in out and f"{second}: refused" in out
+    assert not Image.objects.exists() and files() == []
+
+
+def test_a_member_over_the_cap_from_image_max_edge_is_refused(settings, tmp_path, capsys):
+    settings.IMAGE_MAX_EDGE = 8  # a cap of 320 bytes
+    path = tmp_path / "big.zip"
+    path.write_bytes(archives.one_image(noisy_png((32, 32))))
+
+    status, _, err = command("import_shelf", str(path), capsys=capsys)
+
+    assert status == 2 and "is over 320 bytes" in err
+    assert not Image.objects.exists()
+
+
+def test_a_missing_archive_exits_1(tmp_path, capsys):
+    status, _, err = command("import_shelf", str(tmp_path / "nowhere.zip"), capsys=capsys)
+
+    assert status == 1 and "nowhere.zip" in err
+
+
+@pytest.mark.parametrize("name", ["export_shelf", "import_shelf"])
+def test_local_media_on_a_one_off_dyno_is_refused_and_says_why(
+    name, shelf, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("DYNO", "run.1234")
+    path = tmp_path / "shelf.zip"
+
+    status, _, err = command(name, str(path), capsys=capsys)
+
+    assert status == 2 and "one-off dyno" in err and "admin" in err
+    assert not path.exists() and Image.objects.count() == len(shelf)
+
+
+def test_export_works_on_a_web_dyno(shelf, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DYNO", "web.1")
+
+    status, out, _ = command("export_shelf", str(tmp_path / "shelf.zip"), capsys=capsys)
+
+    assert status == 0 and "Exported 2 image(s)" in out
+
+
+def test_the_admin_download_needs_the_export_permission(shelf, staff_client):
+    response = staff_client.get("/admin/uploads/image/archive/")
+
+    assert response.status_code == 403
+
+
+def test_the_admin_download_streams_a_valid_archive(shelf, exporting_client):
+    response = exporting_client.get("/admin/uploads/image/archive/")
+
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as zipped:
+        assert zipped.testzip() is None
+        names = {entry["name"] for entry in json.loads(zipped.read("manifest.json"))["images"]}
+    assert names == {image.file.name for image in shelf}
+
+
+def test_the_image_list_offers_the_download_to_those_who_may_export(exporting_client):
+    response = exporting_client.get("/admin/uploads/image/")
+
+    assert b"/admin/uploads/image/archive/" in response.content
+
+
+@pytest.mark.parametrize("name", ["export_shelf", "import_shelf"])
+def test_the_help_documents_the_exit_statuses(name, capsys):
+    status, out, _ = command(name, "--help", capsys=capsys)
+
+    assert status == 0 and "Exit status: 0" in " ".join(out.split())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import formats
 
@@ -17,14 +19,14 @@ class UploadForm(forms.Form):
     title = forms.CharField(
         max_length=200,
         required=False,
-        label="Title (optional)",
-        help_text="Describes the image for people who cannot see it.",
+        label=_("Title (optional)"),
+        help_text=_("Describes the image for people who cannot see it."),
     )
     # Empty files are allowed here so that ingest refuses them with its own message.
     image = forms.FileField(
-        label="Image",
+        label=_("Image"),
         allow_empty_file=True,
-        help_text=f"{formats.ACCEPTED}.",
+        help_text=format_lazy("{}.", formats.ACCEPTED),
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
-        error_messages={"required": "Choose an image to upload."},
+        error_messages={"required": _("Choose an image to upload.")},
     )

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import variants
 
@@ -35,18 +35,22 @@ class Image(models.Model):
 
     # Help texts are HTML to Django's forms and admin: escaped, or "<uuid4>" is taken for a tag.
     file = models.ImageField(
+        _("file"),
         upload_to="images/",
         max_length=255,
-        help_text=escape("The normalised image, stored as images/<uuid4>.<ext>."),
+        help_text=escape(_("The normalised image, stored as images/<uuid4>.<ext>.")),
     )
     thumbnails = models.JSONField(
+        _("thumbnails"),
         default=dict,
         blank=True,
         help_text=escape(
-            'Stored thumbnails by format and width, e.g. {"webp-480": "thumbs/<uuid4>.webp"}.'
+            _('Stored thumbnails by format and width, e.g. {"webp-480": "thumbs/<uuid4>.webp"}.')
         ),
     )
-    title = models.CharField(max_length=200, blank=True, help_text="Shown under the image.")
+    title = models.CharField(
+        _("title"), max_length=200, blank=True, help_text=_("Shown under the image.")
+    )
     description = models.CharField(
         max_length=500,
         blank=True,
@@ -56,25 +60,27 @@ class Image(models.Model):
     width = models.PositiveIntegerField(help_text="Width of the stored image, in pixels.")
     height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")
     size_bytes = models.PositiveBigIntegerField("size", help_text="Size of the stored file.")
-    format = models.CharField(max_length=4, choices=Format.choices)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
     sha256 = models.CharField(
         "SHA-256",
         max_length=64,
         unique=True,
-        help_text="Digest of the stored bytes; the same image cannot be shelved twice.",
+        help_text=_("Digest of the stored bytes; the same image cannot be shelved twice."),
     )
     uploaded_at = models.DateTimeField(
+        _("uploaded at"),
         default=timezone.now,
         db_index=True,
-        help_text="When the image joined the shelf (for a visitor's upload: when it was approved).",
+        help_text=_("When the image joined the shelf (a visitor's upload: when approved)."),
     )
     pending = models.BooleanField(
+        _("pending"),
         default=False,
-        help_text="A visitor's upload waiting for staff approval: not on the page, and not "
-        "counted by the image limit.",
+        help_text=_("A visitor's upload awaiting staff approval: off the page and the limit."),
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -84,6 +90,7 @@ class Image(models.Model):
     objects = ImageQuerySet.as_manager()
 
     class Meta:
+        verbose_name, verbose_name_plural = _("image"), _("images")
         permissions = [
             ("import_image", "Can import image metadata"),
             ("export_image", "Can export image metadata"),
@@ -95,7 +102,7 @@ class Image(models.Model):
     @property
     def alt_text(self) -> str:
         """The description; never the title, which is often the file's name."""
-        return self.description or gettext("Not yet described")
+        return self.description or str(_("Not yet described"))
 
     @property
     def preview_name(self) -> str:

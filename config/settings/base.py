@@ -26,7 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    "uploads.apps.AxesConfig",  # django-axes, with a section name our catalogue translates
     "import_export",
     "uploads",
 ]
@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the visitor's cookie (the language page) or Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -132,7 +134,12 @@ PUBLIC_UPLOAD_RATE = env("PUBLIC_UPLOAD_RATE", default="10/h")
 
 # --- Internationalisation ---------------------------------------------------
 
-# English, with time zone support on: Django's defaults (LANGUAGE_CODE, USE_I18N, USE_TZ).
+# English and Brazilian Portuguese, chosen per request (uploads' language page, else
+# Accept-Language; never a URL prefix). LANGUAGE_CODE is the fallback, and the language of
+# management commands. Dates and numbers follow the active language's formats.
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("pt-br", "Brazilian Portuguese")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 
 # --- Static files and media -------------------------------------------------

@@ -3,7 +3,13 @@
 // Files go one after another, so the last answer tells which images are still on the
 // shelf: earlier ones that a later file pushed off lose their link (their page is gone).
 // Without this script the form sends every file at once, and the server lists them.
+// Its words come translated in the form's data- attributes (bulk_upload.html).
 "use strict";
+
+// The form's data-<key>, its %(name)s placeholders filled from `values`.
+function say(form, key, values = {}) {
+  return form.dataset[key].replace(/%\((\w+)\)s/g, (_, name) => values[name]);
+}
 
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("bulk-upload-form");
@@ -56,7 +62,7 @@ async function uploadAll(form, input, files, descriptions) {
   const texts = Array.from(descriptions.querySelectorAll("input"), (field) => field.value);
   const button = form.querySelector('[type="submit"]');
   button.disabled = true;
-  const { rows, summary } = showTable(files);
+  const { rows, summary } = showTable(form, files);
   let stored = 0;
   for (const [index, file] of files.entries()) {
     const row = rows[index];
@@ -64,30 +70,30 @@ async function uploadAll(form, input, files, descriptions) {
     row.progress.value = row.progress.max;
     const result = answer.body && answer.body.results ? answer.body.results[0] : null;
     if (result) {
-      showResult(row, result);
+      showResult(form, row, result);
       stored += result.image ? 1 : 0;
       markReplaced(rows, answer.body.on_shelf);
     } else if (answer.body && answer.body.error) {
       row.result.textContent = answer.body.error;
     } else {
-      row.result.textContent = "Not sent: the server did not answer. Try this file again.";
+      row.result.textContent = say(form, "notSent");
     }
   }
-  summary.textContent = `Stored ${stored} of ${files.length} files.`;
+  summary.textContent = say(form, "summary", { stored, total: files.length });
   form.reset();
   descriptions.replaceChildren();
   button.disabled = false;
 }
 
-function showTable(files) {
+function showTable(form, files) {
   const area = document.getElementById("bulk-results-area");
   area.replaceChildren();
   const heading = document.createElement("h2");
-  heading.textContent = "Results";
+  heading.textContent = say(form, "results");
   const table = document.createElement("table");
   table.id = "bulk-results";
   const head = table.createTHead().insertRow();
-  for (const title of ["File", "Progress", "Result"]) {
+  for (const title of ["file", "progress", "result"].map((key) => say(form, key))) {
     const cell = document.createElement("th");
     cell.scope = "col";
     cell.textContent = title;
@@ -100,10 +106,10 @@ function showTable(files) {
     const progress = document.createElement("progress");
     progress.max = Math.max(file.size, 1);
     progress.value = 0;
-    progress.setAttribute("aria-label", `Upload of ${file.name}`);
+    progress.setAttribute("aria-label", say(form, "uploadOf", { name: file.name }));
     tr.insertCell().append(progress);
     const result = tr.insertCell();
-    result.textContent = "Waiting…";
+    result.textContent = say(form, "waiting");
     return { tr, progress, result };
   });
   const summary = document.createElement("p");
@@ -141,13 +147,15 @@ function send(form, name, file, description, progress) {
   });
 }
 
-function showResult(row, result) {
+function showResult(form, row, result) {
   row.result.replaceChildren();
   if (result.url) {
     const link = document.createElement("a");
     link.href = result.url;
     link.textContent = result.title;
-    row.result.append("Stored as ", link, result.note ? ` ${result.note}` : "");
+    // The link where the translation puts the title ("Stored as %(title)s").
+    const [before, after] = say(form, "storedAs", { title: "\u0000" }).split("\u0000");
+    row.result.append(before, link, after, result.note ? ` ${result.note}` : "");
     row.tr.dataset.image = result.image;
     row.tr.dataset.replaced = result.replaced;
   } else {

@@ -27,7 +27,7 @@ def signed_links(bucket, settings, monkeypatch):
     settings.STORAGES["default"]["OPTIONS"]["querystring_expire"] = EXPIRE
     settings.STORAGES = {**settings.STORAGES}  # rebuilds the media storage
     settings.PAGE_CACHE_SECONDS = REUSE
-    monkeypatch.setattr(shared, "_kept", None)
+    monkeypatch.setattr(shared, "_kept", {})
     return bucket
 
 
@@ -65,7 +65,7 @@ def test_links_signed_anew_change_the_etag(client, signed_links, monkeypatch):
     services.image_ingest(upload_file(distinct_png(1)), user=None)
     before = client.get("/")
     time.sleep(1.1)  # X-Amz-Date counts whole seconds: the next signatures differ
-    monkeypatch.setattr(shared, "_kept", None)  # the reuse window has passed
+    monkeypatch.setattr(shared, "_kept", {})  # the reuse window has passed
 
     after = client.get("/", HTTP_IF_NONE_MATCH=before["ETag"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import formats
 from uploads.media import storage
@@ -14,11 +15,13 @@ from uploads.shelf import services
 
 
 def _accepted_files(template: str) -> str:
-    return template.format(f"{formats.ACCEPTED}, up to {settings.MAX_UPLOAD_MB} MB")
+    mb = settings.MAX_UPLOAD_MB
+    files = _("%(formats)s, up to %(mb)s MB") % {"formats": formats.ACCEPTED, "mb": mb}
+    return template % {"files": files}
 
 
-# A help text naming what the admin's upload forms take, with the size limit of the moment
-# it is shown rather than of the moment this module was imported.
+# A help text naming what the admin's upload forms take, in the language and with the size
+# limit of the moment it is shown rather than of the moment this module was imported.
 accepted_files = lazy(_accepted_files, str)
 
 
@@ -41,10 +44,10 @@ class MultipleFileField(forms.FileField):
 
 class BulkUploadForm(forms.Form):
     images = MultipleFileField(
-        label="Images",
+        label=_("Images"),
         allow_empty_file=True,
-        help_text=accepted_files("Choose several files at once: {} each."),
-        error_messages={"required": "Choose at least one image to upload."},
+        help_text=accepted_files(_("Choose several files at once: %(files)s each.")),
+        error_messages={"required": _("Choose at least one image to upload.")},
     )
 
 
@@ -52,10 +55,10 @@ class ImageAddForm(forms.ModelForm):
     """The add page: the file goes through services.image_ingest, like every upload."""
 
     image = forms.FileField(
-        label="Image",
+        label=_("Image"),
         allow_empty_file=True,
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
-        help_text=accepted_files("{}. It is checked, cleaned and thumbnailed on upload."),
+        help_text=accepted_files(_("%(files)s. It is checked, cleaned and thumbnailed on upload.")),
     )
 
     class Meta:

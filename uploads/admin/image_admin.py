@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import F
 from django.shortcuts import redirect
-from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -133,62 +132,64 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
 
     # --- Columns ----------------------------------------------------------------
 
-    @admin.display(description="Preview")
+    @admin.display(description=_("Preview"))
     def preview(self, image: Image):
         return listing.image_preview(image, width=64)
 
-    @admin.display(description="Preview")
+    @admin.display(description=_("Preview"))
     def large_preview(self, image: Image):
         listing.note_files([image])
         return listing.image_preview(image, width=320, link=True)
 
-    @admin.display(description="Dimensions")
+    @admin.display(description=_("Dimensions"))
     def dimensions(self, image: Image) -> str:
         return f"{image.width} × {image.height}"
 
-    @admin.display(description="Size", ordering="size_bytes")
+    @admin.display(description=_("Size"), ordering="size_bytes")
     def size(self, image: Image) -> str:
-        return filesizeformat(image.size_bytes)
+        return services.megabytes(image.size_bytes)
 
-    @admin.display(description="File", boolean=True)
+    @admin.display(description=_("File"), boolean=True)
     def file_status(self, image: Image) -> bool | None:
         return getattr(image, "file_present", None)
 
-    @admin.display(description="Status", ordering="pending")
+    @admin.display(description=_("Status"), ordering="pending")
     def status(self, image: Image) -> str:
-        return "Pending" if image.pending else "On the shelf"
+        return _("Pending") if image.pending else _("On the shelf")
 
     # --- Actions ----------------------------------------------------------------
 
-    @admin.action(permissions=["add"], description="Approve: put on the shelf as the newest")
+    @admin.action(permissions=["add"], description=_("Approve: put on the shelf as the newest"))
     def approve_selected(self, request, queryset):
         # The add permission: approving puts an image on the shelf, as an upload does.
         selected = list(queryset.values_list("pk", flat=True))
         approved = moderation.images_approve(selected, user=request.user)
         for image in approved:
             self.log_change(request, image, "Approved: joined the shelf.")
-        message = f"Approved {len(approved)} image(s): they joined the shelf as its newest."
+        message = _("Approved %s image(s): they joined the shelf as its newest.") % len(approved)
         made_way = len(approved) - Image.objects.filter(pk__in=[i.pk for i in approved]).count()
         if made_way:
-            message += (
-                f" The shelf keeps {settings.IMAGE_LIMIT}, so {made_way} of them made way at once."
-            )
+            made_room = _("The shelf keeps %(limit)s, so %(count)s of them made way at once.")
+            message += " " + made_room % {"limit": settings.IMAGE_LIMIT, "count": made_way}
         if len(approved) < len(selected):
-            message += f" {len(selected) - len(approved)} selected image(s) were not pending."
+            skipped = len(selected) - len(approved)
+            message += " " + _("%s selected image(s) were not pending.") % skipped
         self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(permissions=["delete"], description="Reject: delete with their files")
+    @admin.action(permissions=["delete"], description=_("Reject: delete with their files"))
     def reject_selected(self, request, queryset):
         selected = list(queryset.values_list("pk", flat=True))
         rejected = moderation.images_reject(selected, user=request.user)
         self.log_deletions(request, rejected)
-        message = f"Rejected {len(rejected)} image(s) and deleted their files."
+        message = _("Rejected %s image(s) and deleted their files.") % len(rejected)
         if len(rejected) < len(selected):
-            message += f" {len(selected) - len(rejected)} selected image(s) were not pending: kept."
+            skipped = len(selected) - len(rejected)
+            message += " " + _("%s selected image(s) were not pending: kept.") % skipped
         self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(
-        permissions=["delete"], description="Verify files and remove entries whose file is missing"
+        permissions=["delete"],
+        description=_("Verify files and remove entries whose file is missing"),
     )
     def verify_files(self, request, queryset):
         images = list(queryset)
@@ -203,14 +204,14 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         if removed:
             self.log_deletions(request, removed)
             names = ", ".join(image.file.name for image in removed)
-            message = (
-                f"Removed {len(removed)} of {len(images)} entries whose file was missing: {names}"
-            )
+            message = _("Removed %(count)s of %(total)s entries whose file was missing: %(names)s")
+            message %= {"count": len(removed), "total": len(images), "names": names}
             self.message_user(request, message, messages.WARNING)
         else:
-            self.message_user(request, f"All {len(images)} files are present.", messages.SUCCESS)
+            present = _("All %s files are present.") % len(images)
+            self.message_user(request, present, messages.SUCCESS)
 
-    @admin.action(permissions=["change"], description="Regenerate thumbnails")
+    @admin.action(permissions=["change"], description=_("Regenerate thumbnails"))
     def regenerate_thumbnails(self, request, queryset):
         images = list(queryset)
         done, failed = services.images_regenerate_thumbnails(images)
@@ -218,12 +219,12 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
             if image.file.name in done:
                 self.log_change(request, image, "Regenerated the thumbnail.")
         if failed:
-            message = (
-                f"Regenerated {len(done)} thumbnail(s); could not read {len(failed)} image(s): "
-            )
+            message = _("Regenerated %(count)s thumbnail(s); could not read %(failed)s image(s): ")
+            message %= {"count": len(done), "failed": len(failed)}
             self.message_user(request, message + ", ".join(failed), messages.WARNING)
         else:
-            self.message_user(request, f"Regenerated {len(done)} thumbnail(s).", messages.SUCCESS)
+            message = _("Regenerated %s thumbnail(s).") % len(done)
+            self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(permissions=["change"], description=_("Use the title as the description"))
     def describe_with_title(self, request, queryset):

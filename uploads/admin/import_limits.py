@@ -15,18 +15,21 @@ from contextlib import closing
 from itertools import islice
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
 from import_export.forms import ImportForm
 
 from uploads.media import storage
+from uploads.shelf.services import MB, megabytes
 
-MB = 1024 * 1024
 MAX_ROWS = 1_000
 MAX_BYTES = 2 * MB
 MAX_UNPACKED_BYTES = 20 * MB  # what an XLSX's parts may unpack to, all together
 
 
 def too_large_message(size: int) -> str:
-    return f"This import file is {size / MB:.1f} MB; the limit is {MAX_BYTES // MB} MB."
+    facts = {"size": megabytes(size), "limit": MAX_BYTES // MB}
+    return _("This import file is %(size)s; the limit is %(limit)s MB.") % facts
 
 
 def check_import_file(file, format_name: str) -> None:
@@ -43,7 +46,8 @@ def check_import_file(file, format_name: str) -> None:
     rows = count_rows(data) if count_rows else None
     if rows is not None and rows > MAX_ROWS:
         raise ValidationError(
-            f"This file has more than {MAX_ROWS:,} rows; an import may have at most {MAX_ROWS:,}.",
+            _("This file has more than %(rows)s rows; an import may have at most %(rows)s.")
+            % {"rows": number_format(MAX_ROWS, force_grouping=True)},
             code="too_many_rows",
         )
 
@@ -58,7 +62,7 @@ def _json_rows(data: bytes) -> int | None:
     try:
         rows = json.loads(data)
     except RecursionError:  # django-import-export's own parse would fail the same way
-        raise ValidationError("This JSON file is nested too deeply to be an import.") from None
+        raise ValidationError(_("This JSON file is nested too deeply to be an import.")) from None
     except ValueError:
         return None
     return len(rows) if isinstance(rows, list) else None
@@ -72,8 +76,8 @@ def _xlsx_rows(data: bytes) -> int | None:
             unpacked = sum(part.file_size for part in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
             raise ValidationError(
-                f"This spreadsheet unpacks to {unpacked / MB:.0f} MB; the limit is "
-                f"{MAX_UNPACKED_BYTES // MB} MB.",
+                _("This spreadsheet unpacks to %(size)s; the limit is %(limit)s MB.")
+                % {"size": megabytes(unpacked), "limit": MAX_UNPACKED_BYTES // MB},
                 code="too_large",
             )
         # Streamed, as django-import-export reads it (read-only, the active sheet), and
@@ -85,8 +89,8 @@ def _xlsx_rows(data: bytes) -> int | None:
         return len(list(islice(book.active.iter_rows(values_only=True), MAX_ROWS + 2))) - 1
 
 
-NOT_OURS = "This import confirmation is not one this site issued, so nothing was imported."
-CONFIRMED_OR_EXPIRED = (
+NOT_OURS = _("This import confirmation is not one this site issued, so nothing was imported.")
+CONFIRMED_OR_EXPIRED = _(
     "This import was already confirmed, or its preview has expired, so nothing was imported. "
     "Import the file again."
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from uploads.media import storage
 from uploads.models import Image
@@ -21,11 +21,11 @@ def stored_images() -> set[str] | None:
 
 
 class FileStatusFilter(admin.SimpleListFilter):
-    title = "file status"
+    title = _("file status")
     parameter_name = "file"
 
     def lookups(self, request, model_admin):
-        return [("present", "Present"), ("missing", "Missing")]
+        return [("present", _("Present")), ("missing", _("Missing"))]
 
     def queryset(self, request, queryset):
         if self.value() not in ("present", "missing"):
@@ -40,11 +40,11 @@ class FileStatusFilter(admin.SimpleListFilter):
 
 
 class DescriptionFilter(admin.SimpleListFilter):
-    title = gettext_lazy("description")
+    title = _("description")
     parameter_name = "described"
 
     def lookups(self, request, model_admin):
-        return [("no", gettext_lazy("Needs a description"))]
+        return [("no", _("Needs a description"))]
 
     def queryset(self, request, queryset):
         return queryset.filter(description="") if self.value() == "no" else queryset

@@ -6,6 +6,7 @@ import re
 from functools import cached_property
 
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.resources import Diff
@@ -106,6 +107,9 @@ class ImageResource(resources.ModelResource):
     def init_instance(self, row=None):
         """Imports never create images: an unknown id is an error for that row."""
         raise ValueError(
-            f"There is no image with id {row.get('id') if row else '?'}; "
-            "imports only change the titles of images already on the shelf."
+            _(
+                "There is no image with id %s; imports only change the titles of images "
+                "already on the shelf."
+            )
+            % (row.get("id") if row else "?")
         )

@@ -17,10 +17,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
-from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 
 from uploads.admin.forms import BulkUploadForm
 from uploads.models import Image
@@ -74,14 +75,15 @@ class ImagePagesMixin:
             if wants_json:
                 return JsonResponse({"results": results, "on_shelf": sorted(on_shelf)})
             level = messages.SUCCESS if len(stored) == len(outcomes) else messages.WARNING
-            self.message_user(request, f"Stored {len(stored)} of {len(outcomes)} files.", level)
+            counts = {"stored": len(stored), "total": len(outcomes)}
+            self.message_user(request, _("Stored %(stored)s of %(total)s files.") % counts, level)
         elif wants_json and posted:
-            error = " ".join(form.errors.get("images", ["Try again."]))
+            error = " ".join(form.errors.get("images", [_("Try again.")]))
             return JsonResponse({"error": error}, status=400)
         return self._render(
             request,
             "bulk_upload.html",
-            title="Bulk upload",
+            title=_("Bulk upload"),
             form=form,
             results=results,
             image_count=Image.objects.count(),
@@ -104,10 +106,14 @@ class ImagePagesMixin:
             request,
             Image.objects.all(),
             deletion.images_delete_all,
-            title="Delete all images?",
-            explanation="This deletes <strong>all {count} image{s}</strong> and their files.",
-            confirm="Yes, delete all images",
-            done="Deleted all {deleted} image(s) and their files.",
+            title=_("Delete all images?"),
+            explanation=ngettext_lazy(
+                "This deletes <strong>all %(count)s image</strong> and their files.",
+                "This deletes <strong>all %(count)s images</strong> and their files.",
+                "count",
+            ),
+            confirm=_("Yes, delete all images"),
+            done=_("Deleted all %(deleted)s image(s) and their files."),
         )
 
     def enforce_limit_view(self, request):
@@ -116,32 +122,36 @@ class ImagePagesMixin:
             request,
             Image.objects.beyond_limit(settings.IMAGE_LIMIT),
             deletion.images_enforce_limit,
-            title="Enforce the image limit now?",
-            explanation="The shelf keeps the newest {limit}: "
-            "this deletes <strong>{count} older image{s}</strong> and their files.",
-            confirm="Yes, enforce the limit",
-            done="Deleted {deleted} image(s) beyond the limit of {limit}.",
-            nothing="Nothing to do: the shelf holds no more than {limit} images.",
+            title=_("Enforce the image limit now?"),
+            explanation=ngettext_lazy(
+                "The shelf keeps the newest %(limit)s: "
+                "this deletes <strong>%(count)s older image</strong> and its file.",
+                "The shelf keeps the newest %(limit)s: "
+                "this deletes <strong>%(count)s older images</strong> and their files.",
+                "count",
+            ),
+            confirm=_("Yes, enforce the limit"),
+            done=_("Deleted %(deleted)s image(s) beyond the limit of %(limit)s."),
+            nothing=_("Nothing to do: the shelf holds no more than %(limit)s images."),
         )
 
     def _confirmed(self, request, doomed, delete, *, explanation, done, nothing="", **page):
         """The confirmation page, saying how many images `doomed` holds; on a POST, delete()
         (a deletion service, which returns the images it deleted), an admin log entry for
-        each, and back to the list. The texts are format strings given {count}, {s} (its
-        plural), {deleted} and {limit}."""
+        each, and back to the list. The texts take %(count)s (`explanation`: HTML, plural by
+        count), %(deleted)s and %(limit)s."""
         if not self.has_delete_permission(request):
             raise PermissionDenied
         limit = settings.IMAGE_LIMIT
         if request.method != "POST":
             count = doomed.count()
-            page["explanation"] = format_html(
-                explanation, count=count, s=pluralize(count), limit=limit
-            )
+            # Numbers only go into the HTML.
+            page["explanation"] = mark_safe(explanation % {"count": count, "limit": limit})
             return self._render(request, "shelf_confirmation.html", **page)
         deleted = delete(user=request.user)
         self.log_deletions(request, deleted)
         message = nothing if nothing and not deleted else done
-        message = message.format(deleted=len(deleted), limit=limit)
+        message %= {"deleted": len(deleted), "limit": limit}
         self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:uploads_image_changelist"))
 
@@ -151,12 +161,12 @@ def _result(outcome: services.IngestOutcome, on_shelf: set[int]) -> dict:
     already replaced by a newer one (no link: its page is gone), or refused and why."""
     if outcome.image is None:
         return {"filename": outcome.filename, "image": None, "url": "",
-                "message": f"Refused: {outcome.error}"}  # fmt: skip
+                "message": _("Refused: %s") % outcome.error}  # fmt: skip
     image = outcome.image
-    replaced = (
-        f"Stored as “{image}”, then replaced by a newer image: "
-        f"the shelf keeps the newest {settings.IMAGE_LIMIT}."
-    )
+    replaced = _(
+        "Stored as “%(title)s”, then replaced by a newer image: the shelf keeps the newest "
+        "%(limit)s."
+    ) % {"title": image, "limit": settings.IMAGE_LIMIT}
     present = image.pk in on_shelf
     return {
         "filename": outcome.filename,

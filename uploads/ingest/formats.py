@@ -3,7 +3,9 @@ lossless JPEG, and PNG text chunks that are never stored. Knows bytes, not Pillo
 
 from __future__ import annotations
 
-ACCEPTED = "JPEG, PNG, WebP, GIF, HEIC or AVIF"
+from django.utils.translation import gettext_lazy
+
+ACCEPTED = gettext_lazy("JPEG, PNG, WebP, GIF, HEIC or AVIF")
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs")
 AVIF_BRANDS = (b"avif", b"avis")
 

@@ -1,4 +1,5 @@
-"""Pillow work for uploads: sniff, admit, decode, normalise, thumbnail. Knows nothing of Django."""
+"""Pillow work for uploads: sniff, admit, decode, normalise, thumbnail. Knows nothing of
+Django but its translations (refusals are read by the person who sent the file)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import IO
 
 import pillow_heif
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
 from PIL import ExifTags, Image
 
 from uploads.ingest import formats, memory_budget, render, variants
 
 JPEG_QUALITY = 85
-_CORRUPT = (
+_CORRUPT = _(
     "This image is damaged or incomplete, so it could not be read. "
     "Save or export it again, then upload the new file."
 )
@@ -115,11 +119,12 @@ def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
 def _sniff(data: bytes) -> str:
     """The format the bytes say, or the refusal of an empty file or one we do not accept."""
     if not data:
-        raise ImageRejected("The file is empty.", "empty")
+        raise ImageRejected(_("The file is empty."), "empty")
     source_format = formats.sniff_format(data[:64])
     if source_format is None:
         raise ImageRejected(
-            f"This file is not an image we accept ({formats.ACCEPTED}).", "unsupported"
+            _("This file is not an image we accept (%(formats)s).") % {"formats": formats.ACCEPTED},
+            "unsupported",
         )
     return source_format
 
@@ -206,16 +211,20 @@ def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) ->
     if memory_budget.ingest_bytes(img.size, img.mode, source_format, edge) > budget:
         most = memory_budget.most_pixels(img.size, img.mode, source_format, budget, edge)
         name = _FORMAT_NAMES.get(source_format, source_format)
-        kind = f" for {name} images like this one"
+        kind = _(" for %(format)s images like this one") % {"format": name}
         raise _too_many_pixels(width, height, min(limits.max_pixels, most) / 1_000_000, kind)
 
 
 def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -> ImageRejected:
-    limit = float(f"{limit_mp:.2g}")  # two significant digits: 12, 0.52, 0.001
+    # Two significant digits (12, 0.52, 0.001), with the language's decimal mark.
+    limit = number_format(Decimal(f"{float(f'{limit_mp:.2g}'):g}"))
+    message = _(
+        "This image is %(width)s × %(height)s pixels (%(megapixels)s megapixels); the "
+        "limit%(kind)s is %(limit)s megapixels."
+    )
+    facts = {"width": width, "height": height, "kind": kind, "limit": limit}
     return ImageRejected(
-        f"This image is {width} × {height} pixels ({width * height / 1_000_000:.0f} "
-        f"megapixels); the limit{kind} is {limit:g} megapixels.",
-        "too_many_pixels",
+        message % {**facts, "megapixels": round(width * height / 1e6)}, "too_many_pixels"
     )
 
 

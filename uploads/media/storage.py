@@ -18,12 +18,15 @@ from typing import IO
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.utils.translation import gettext_lazy
 from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
 # What every page, action and command says when storage does not answer.
-UNAVAILABLE = "Storage is unavailable right now, so nothing was changed. Please try again."
+UNAVAILABLE = gettext_lazy(
+    "Storage is unavailable right now, so nothing was changed. Please try again."
+)
 S3_DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
 # Where the shelf's files live: the images, and their thumbnails.
 PREFIXES = ("images/", "thumbs/")

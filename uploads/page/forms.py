@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import formats
 
@@ -18,20 +19,20 @@ class UploadForm(forms.Form):
     title = forms.CharField(
         max_length=200,
         required=False,
-        label="Title (optional)",
-        help_text=gettext_lazy("Shown under the image."),
+        label=_("Title (optional)"),
+        help_text=_("Shown under the image."),
     )
     description = forms.CharField(
         max_length=500,
         required=False,
-        label=gettext_lazy("Description (optional)"),
-        help_text=gettext_lazy("What the image shows, for people who cannot see it."),
+        label=_("Description (optional)"),
+        help_text=_("What the image shows, for people who cannot see it."),
     )
     # Empty files are allowed here so that ingest refuses them with its own message.
     image = forms.FileField(
-        label="Image",
+        label=_("Image"),
         allow_empty_file=True,
-        help_text=f"{formats.ACCEPTED}.",
+        help_text=format_lazy("{}.", formats.ACCEPTED),
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
-        error_messages={"required": "Choose an image to upload."},
+        error_messages={"required": _("Choose an image to upload.")},
     )

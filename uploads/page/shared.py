@@ -1,5 +1,5 @@
-"""The page every visitor shares: rendered and gzipped once, reused by this process for up
-to PAGE_CACHE_SECONDS, and validated by an ETag of its own bytes.
+"""The page every visitor shares: rendered and gzipped once per language, reused by this
+process for up to PAGE_CACHE_SECONDS, and validated by an ETag of its own bytes.
 
 Only pages that carry nothing of one visitor's (no user, no message, no form and its CSRF
 token) come here; the view renders the others afresh, and GZipMiddleware compresses them
@@ -20,12 +20,14 @@ from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.utils.cache import get_conditional_response
 from django.utils.http import quote_etag
+from django.utils.translation import get_language
 
 HEADERS = {
     # Revalidated on every visit: a repeat visit costs a 304, and never shows a deleted image.
     "Cache-Control": "public, max-age=0, must-revalidate",
-    # Cookie too: at the same address, staff (signed in by cookie) get their own page.
-    "Vary": "Accept-Encoding, Cookie",
+    # Cookie too: at the same address, staff (signed in by cookie) get their own page; and
+    # the language, from Accept-Language or the language page's cookie.
+    "Vary": "Accept-Encoding, Accept-Language, Cookie",
 }
 
 
@@ -37,9 +39,9 @@ class Rendering:
     until: float  # time.monotonic() after which the page is rendered again
 
 
-# This process's latest rendering, and the lock its renderer holds: when it expires, one
-# thread renders the next while the others wait for it, rather than all rendering it.
-_kept: Rendering | None = None
+# This process's latest rendering in each language, and the lock its renderer holds: when
+# one expires, one thread renders the next while the others wait for it.
+_kept: dict[str, Rendering] = {}
 _rendering = threading.Lock()
 
 
@@ -60,15 +62,15 @@ def response(request, render: Callable[[], bytes]) -> HttpResponse:
 
 
 def _current(render: Callable[[], bytes]) -> Rendering:
-    global _kept
-    rendering = _kept
+    language = get_language()
+    rendering = _kept.get(language)
     if rendering is not None and time.monotonic() < rendering.until:
         return rendering
     # With PAGE_CACHE_SECONDS 0 a rendering expires as it is made: every request renders.
     with _rendering:
-        rendering = _kept  # another thread may have rendered it while this one waited
+        rendering = _kept.get(language)  # another thread may have rendered it meanwhile
         if rendering is None or time.monotonic() >= rendering.until:
-            rendering = _kept = _render(render)
+            rendering = _kept[language] = _render(render)
     return rendering
 
 

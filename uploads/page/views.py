@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
@@ -30,7 +32,9 @@ from uploads.web import throttling
 from uploads.web.error_views import post_only
 
 logger = logging.getLogger(__name__)
-RATE_LIMITED = "You have added many images in a short time. Please wait a while, then try again."
+RATE_LIMITED = gettext_lazy(
+    "You have added many images in a short time. Please wait a while, then try again."
+)
 
 
 @require_safe
@@ -89,7 +93,7 @@ def image_upload(request):
     """Store one image through services.image_ingest; 400 with the reason when refused."""
     access = permissions.upload_access(request.user)
     if access == UploadAccess.REFUSED:
-        raise PermissionDenied("You may not add images.")
+        raise PermissionDenied(_("You may not add images."))
     form = UploadForm(request.POST, request.FILES)
     status = 400
     if request.limited:
@@ -113,10 +117,10 @@ def image_upload(request):
             form.add_error(None, storage.UNAVAILABLE)
             status = 503
         else:
-            message = f"Added “{image}” to the shelf."
+            message = _("Added “%(title)s” to the shelf.")
             if pending:
-                message = f"Thank you: “{image}” will appear once staff approve it."
-            messages.success(request, f"{message} {image.changes_note}".strip())
+                message = _("Thank you: “%(title)s” will appear once staff approve it.")
+            messages.success(request, f"{message % {'title': image}} {image.changes_note}".strip())
             return HttpResponseRedirect(reverse("uploads:index"), status=303)
     return _render_index(request, form=form, status=status)
 
@@ -125,11 +129,12 @@ def image_upload(request):
 def images_delete_all(request):
     """For those who may delete; asks for confirmation unless the form already carried it."""
     if not permissions.may(request.user, permissions.DELETE):
-        raise PermissionDenied("You may not delete images.")
+        raise PermissionDenied(_("You may not delete images."))
     if request.POST.get("confirm") != "yes":
         return render(request, "uploads/delete_all_confirm.html", {"count": Image.objects.count()})
     deleted = len(deletion.images_delete_all(user=request.user))
-    messages.success(request, f"Deleted {deleted} image{'' if deleted == 1 else 's'}.")
+    done = ngettext("Deleted %(count)s image.", "Deleted %(count)s images.", deleted)
+    messages.success(request, done % {"count": deleted})
     return HttpResponseRedirect(reverse("uploads:index"), status=303)
 
 

@@ -10,6 +10,7 @@ import threading
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from uploads.ingest.decode_lock import deadline
 from uploads.media import storage
@@ -119,9 +120,8 @@ def images_remove_missing(
 
 def all_missing_message(count: int) -> str:
     """The one refusal of reconcile_media and "Verify files" when no file is found."""
-    return (
-        f"None of the {count} image files checked is in {storage.location(storage.media_storage())}"
-        ", so nothing was deleted: check the storage settings (MEDIA_ROOT, or the bucket and "
-        "its prefix). If that storage really lost every file, run `manage.py reconcile_media "
-        "--allow-all-missing`."
-    )
+    return _(
+        "None of the %(count)s image files checked is in %(where)s, so nothing was deleted: "
+        "check the storage settings (MEDIA_ROOT, or the bucket and its prefix). If that "
+        "storage really lost every file, run `manage.py reconcile_media --allow-all-missing`."
+    ) % {"count": count, "where": storage.location(storage.media_storage())}

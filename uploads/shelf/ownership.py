@@ -14,6 +14,7 @@ import os
 import tempfile
 
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
 
 from uploads.media import storage
 from uploads.media.storage import NotOurStorage
@@ -49,13 +50,15 @@ def refusal(found: str | None) -> str | None:
     if found == identity() or (found is None and not holds_files()):
         return None
     where = storage.location(storage.media_storage())
-    whose = "carries no owner marker" if found is None else f"belongs to deployment {found}"
-    return (
-        f"The media storage {where} {whose}, not this deployment ({identity()}), so no file "
+    whose = _("belongs to deployment %(found)s") % {"found": found}
+    if found is None:
+        whose = _("carries no owner marker")
+    return _(
+        "The media storage %(where)s %(whose)s, not this deployment (%(ours)s), so no file "
         "was written or deleted. Give this deployment storage of its own (MEDIA_ROOT, or a "
         "bucket or AWS_LOCATION prefix); if this storage really is this deployment's, adopt "
         "it with `manage.py media_owner --claim`."
-    )
+    ) % {"where": where, "whose": whose, "ours": identity()}
 
 
 def require_own(*, mark_new: bool = False) -> None:

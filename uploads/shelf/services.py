@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import imaging, variants
 from uploads.ingest.decode_lock import DeadlinePassed, check_deadline, decode_turn
@@ -26,12 +28,13 @@ from uploads.shelf import changes, ownership
 from uploads.shelf.audit import audit, logger, username
 from uploads.shelf.deletion import images_enforce_limit, lock_shelf
 
-DUPLICATE = "This image is already on the shelf."
-AWAITING = "This image is already waiting for approval."
-QUEUE_FULL = (
+DUPLICATE = _("This image is already on the shelf.")
+AWAITING = _("This image is already waiting for approval.")
+QUEUE_FULL = _(
     "Too many images are waiting for approval right now, so yours was not stored. "
     "Please try again later."
 )
+MB = 1024 * 1024  # MAX_UPLOAD_MB's megabyte, and that of every size shown
 
 
 class UploadRejected(ValidationError):
@@ -40,15 +43,20 @@ class UploadRejected(ValidationError):
 
 def max_upload_bytes() -> int:
     """The most bytes one uploaded file may have (MAX_UPLOAD_MB, read on every call)."""
-    return settings.MAX_UPLOAD_MB * 1024 * 1024
+    return settings.MAX_UPLOAD_MB * MB
+
+
+def megabytes(size: int, *, up: bool = False) -> str:
+    """`size` bytes in MB to one decimal (rounded `up` if asked), as the language writes it."""
+    tenths = (math.ceil if up else round)(size / MB * 10)
+    return f"{number_format(tenths / 10, 1)} MB"
 
 
 def too_large_message(size: int) -> str:
     """The one refusal every door shows for a file over MAX_UPLOAD_MB."""
-    megabytes = round(size / 1024 / 1024, 1)
-    if megabytes <= settings.MAX_UPLOAD_MB:  # just over: never shown as within the limit
-        megabytes = math.ceil(size / 1024 / 1024 * 10) / 10
-    return f"This file is {megabytes:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB."
+    up = round(size / MB, 1) <= settings.MAX_UPLOAD_MB  # just over: never shown as within it
+    facts = {"size": megabytes(size, up=up), "limit": settings.MAX_UPLOAD_MB}
+    return _("This file is %(size)s; the limit is %(limit)s MB.") % facts
 
 
 def image_ingest(
@@ -124,9 +132,7 @@ def _queue_full() -> bool:
 def _duplicate_message(sha256: str) -> str | None:
     """Why an image with these stored bytes is refused, if one is already kept."""
     pending = Image.objects.filter(sha256=sha256).values_list("pending", flat=True).first()
-    if pending is None:
-        return None
-    return AWAITING if pending else DUPLICATE
+    return None if pending is None else AWAITING if pending else DUPLICATE
 
 
 def _read_upload(file: File) -> bytes:

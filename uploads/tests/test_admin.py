@@ -160,7 +160,7 @@ def test_bulk_upload_stores_the_valid_files_and_explains_each_refusal(admin_clie
     assert "Stored 3 of 5 files." in html
     assert "notes.jpg</td>\n        <td>Refused: This file is not an image we accept" in html
     assert "cut.jpg</td>\n        <td>Refused: This image is damaged or incomplete" in html
-    assert html.count("Stored as") == 3
+    assert html.count("Stored as <a") == 3
     assert Image.objects.count() == 3
     assert len(files()) == 9  # each image with its AVIF and WebP thumbnail
 

@@ -22,7 +22,7 @@ DECODE = {"gzip": gzip.decompress, None: lambda body: body}
 def reuse(settings, monkeypatch):
     """Visitors' pages reused, as in production; this process has kept none yet."""
     settings.PAGE_CACHE_SECONDS = 60
-    monkeypatch.setattr(shared, "_kept", None)
+    monkeypatch.setattr(shared, "_kept", {})
 
 
 @pytest.mark.parametrize(

@@ -121,7 +121,7 @@ def test_a_spreadsheet_that_unpacks_beyond_the_cap_is_refused(admin_client):
     response = preview(admin_client, bomb, "xlsx")
 
     assert len(bomb) < import_limits.MAX_BYTES
-    assert "This spreadsheet unpacks to 30 MB; the limit is 20 MB." in response.content.decode()
+    assert "This spreadsheet unpacks to 30.0 MB; the limit is 20 MB." in response.content.decode()
 
 
 def test_a_file_beyond_the_byte_cap_is_refused(admin_client):

@@ -197,7 +197,7 @@ def test_a_failed_storage_write_answers_503_and_leaves_nothing(staff_client, fil
     response = post_image(staff_client, f.distinct_png(1), "ok.png", "image/png")
 
     assert response.status_code == 503
-    assert storage.UNAVAILABLE in response.content.decode()
+    assert str(storage.UNAVAILABLE) in response.content.decode()
     assert Image.objects.count() == 0
     assert files() == []
 

@@ -39,7 +39,7 @@ def clock(monkeypatch):
 def reuse(settings, clock, monkeypatch):
     """Visitors' pages reused for 2 s, as in production; this process has kept none yet."""
     settings.PAGE_CACHE_SECONDS = 2
-    monkeypatch.setattr(shared, "_kept", None)
+    monkeypatch.setattr(shared, "_kept", {})
     return clock
 
 

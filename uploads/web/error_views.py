@@ -16,6 +16,7 @@ from django.http import (
     HttpResponseServerError,
 )
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from uploads.ingest.decode_lock import DeadlinePassed
 from uploads.web.read_deadline import BodyTooSlow
@@ -26,11 +27,15 @@ logger = logging.getLogger(__name__)
 def _reason(exception) -> str:
     if isinstance(exception, TooManyFilesSent):
         most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-        return f"That was more than {most} files at once. Choose at most {most}, then try again."
+        return _(
+            "That was more than %(most)s files at once. Choose at most %(most)s, then try again."
+        ) % {"most": most}
     if isinstance(exception, BodyTooSlow):
-        return "The form arrived too slowly, so it was cut off. Check the connection and try again."
+        return _(
+            "The form arrived too slowly, so it was cut off. Check the connection and try again."
+        )
     if isinstance(exception, TooManyFieldsSent):
-        return "The form sent far more fields than it has. Reload the page and try again."
+        return _("The form sent far more fields than it has. Reload the page and try again.")
     return ""
 
 

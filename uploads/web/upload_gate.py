@@ -30,6 +30,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.translation import gettext as _
 
 from uploads.admin import import_limits
 from uploads.ingest import decode_lock
@@ -65,10 +66,11 @@ class Door(NamedTuple):
         if self.importing:
             return import_limits.too_large_message(size)
         if together and self.bulk:
-            return (
-                f"These files are {size / 1024 / 1024:.1f} MB together; a bulk upload takes at "
-                f"most {settings.BULK_UPLOAD_MAX_FILES} files of {settings.MAX_UPLOAD_MB} MB each."
-            )
+            facts = {"size": services.megabytes(size), "files": settings.BULK_UPLOAD_MAX_FILES}
+            return _(
+                "These files are %(size)s together; a bulk upload takes at most %(files)s files "
+                "of %(limit)s MB each."
+            ) % {**facts, "limit": settings.MAX_UPLOAD_MB}
         return services.too_large_message(size)
 
 
@@ -103,7 +105,7 @@ class UploadGateMiddleware(MiddlewareMixin):
             _audit_refusal(request, "not_allowed")
             if door.permission and not admin.site.has_permission(request):
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-            raise PermissionDenied("You may not upload files here.")
+            raise PermissionDenied(_("You may not upload files here."))
         if size <= (door.max_body() if door else settings.DATA_UPLOAD_MAX_MEMORY_SIZE):
             return _take_a_reader(request)
         if door is None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils.translation import gettext_lazy as _
 
 from uploads.management.base import EXIT_CONFIGURATION, EXIT_REFUSED, ShelfCommand
 from uploads.media.reconcile import ReconcileReport, media_reconcile
@@ -15,6 +16,27 @@ from uploads.shelf.deletion import AllFilesMissing
 
 SHOWN_NAMES = 10
 MAX_GRACE_MINUTES = 10 * 365 * 24 * 60  # ten years: more would overflow the date arithmetic
+# What the report says of each category it names files of (in LANGUAGE_CODE), as done...
+DONE = {
+    "missing_image": _("Deleted %(count)s row(s) whose image file is missing"),
+    "thumbnails_regenerated": _("Regenerated %(count)s missing thumbnail(s)"),
+    "orphans_deleted": _("Deleted %(count)s unreferenced file(s)"),
+    "orphans_spared": _(
+        "Spared %(count)s unreferenced file(s) younger than %(grace)s minutes "
+        "(perhaps uploads in progress)"
+    ),
+    "beyond_limit": _("Deleted %(count)s row(s) beyond the limit of %(limit)s"),
+    "import_previews_deleted": _("Deleted %(count)s abandoned import preview file(s)"),
+}
+# ... and as a dry run would do it.
+WOULD = {
+    **DONE,
+    "missing_image": _("Would delete %(count)s row(s) whose image file is missing"),
+    "thumbnails_regenerated": _("Would regenerate %(count)s missing thumbnail(s)"),
+    "orphans_deleted": _("Would delete %(count)s unreferenced file(s)"),
+    "beyond_limit": _("Would delete %(count)s row(s) beyond the limit of %(limit)s"),
+    "import_previews_deleted": _("Would delete %(count)s abandoned import preview file(s)"),
+}
 
 
 class Command(ShelfCommand):
@@ -54,10 +76,10 @@ class Command(ShelfCommand):
         grace = options["orphan_grace"]
         grace = settings.ORPHAN_GRACE_MINUTES if grace is None else grace
         if limit < 0 or not 0 <= grace <= MAX_GRACE_MINUTES:  # NaN fails both comparisons
-            message = (
-                f"--limit (and IMAGE_LIMIT) must be >= 0, and --orphan-grace between 0 and "
-                f"{MAX_GRACE_MINUTES} minutes."
-            )
+            message = _(
+                "--limit (and IMAGE_LIMIT) must be >= 0, and --orphan-grace between 0 and "
+                "%(most)s minutes."
+            ) % {"most": MAX_GRACE_MINUTES}
             self._fail(message, options, EXIT_CONFIGURATION)
         show_progress = options["verbosity"] >= 1 and not options["json"]
         try:
@@ -70,9 +92,9 @@ class Command(ShelfCommand):
                 progress=self.stderr.write if show_progress else None,
             )
         except StorageMisconfigured as error:
-            self._fail(f"Storage is misconfigured; nothing was changed. {error}", options, 1)
+            self._fail(_("Storage is misconfigured; nothing was changed. %s") % error, options, 1)
         except StorageUnavailable as error:
-            self._fail(f"Storage is unavailable; nothing was changed. {error}", options, 2)
+            self._fail(_("Storage is unavailable; nothing was changed. %s") % error, options, 2)
         except (AllFilesMissing, NotOurStorage) as error:
             self._fail(str(error), options, EXIT_REFUSED)
         if options["json"]:
@@ -81,8 +103,8 @@ class Command(ShelfCommand):
             self._print(report)
         if report.errors:
             raise CommandError(
-                f"{len(report.errors)} storage operation(s) failed; run again once storage "
-                "answers.",
+                _("%(count)s storage operation(s) failed; run again once storage answers.")
+                % {"count": len(report.errors)},
                 returncode=EXIT_REFUSED,
             )
 
@@ -92,29 +114,20 @@ class Command(ShelfCommand):
         raise CommandError(message, returncode=returncode)
 
     def _print(self, report: ReconcileReport) -> None:
-        delete = "Would delete" if report.dry_run else "Deleted"
-        regenerate = "Would regenerate" if report.dry_run else "Regenerated"
-        young = f"younger than {report.grace_minutes:g} minutes (perhaps uploads in progress)"
         self.stdout.write(
-            f"Listed {report.files_listed} files under images/ and thumbs/; "
-            f"checked {report.rows_checked} rows."
+            _("Listed %(files)s files under images/ and thumbs/; checked %(rows)s rows.")
+            % {"files": report.files_listed, "rows": report.rows_checked}
         )
-        # Each category with the names it holds: {} is how many.
-        for names, template in [
-            (report.missing_image, f"{delete} {{}} row(s) whose image file is missing"),
-            (report.thumbnails_regenerated, f"{regenerate} {{}} missing thumbnail(s)"),
-            (report.orphans_deleted, f"{delete} {{}} unreferenced file(s)"),
-            (report.orphans_spared, f"Spared {{}} unreferenced file(s) {young}"),
-            (report.beyond_limit, f"{delete} {{}} row(s) beyond the limit of {report.limit}"),
-            (report.import_previews_deleted, f"{delete} {{}} abandoned import preview file(s)"),
-        ]:
-            if names:
-                more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
+        facts = {"grace": f"{report.grace_minutes:g}", "limit": report.limit}
+        for category, template in (WOULD if report.dry_run else DONE).items():
+            if names := getattr(report, category):
+                more = len(names) - SHOWN_NAMES
+                more = _(" and %(count)s more") % {"count": more} if more > 0 else ""
                 shown = ", ".join(names[:SHOWN_NAMES])
-                self.stdout.write(f"{template.format(len(names))}: {shown}{more}")
+                self.stdout.write(f"{template % {**facts, 'count': len(names)}}: {shown}{more}")
         for error in report.errors:
             self.stderr.write(self.style.ERROR(error))
         if report.clean:
-            self.stdout.write(self.style.SUCCESS("Nothing to repair: rows and files agree."))
+            self.stdout.write(self.style.SUCCESS(_("Nothing to repair: rows and files agree.")))
         elif report.dry_run:
-            self.stdout.write("Dry run: nothing was changed.")
+            self.stdout.write(_("Dry run: nothing was changed."))

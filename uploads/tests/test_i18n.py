@@ -219,3 +219,18 @@ def test_the_committed_mo_is_the_po_compiled(msgfmt, tmp_path):
     subprocess.run([msgfmt, "-o", compiled, CATALOGUE / "django.po"], check=True)
 
     assert compiled.read_bytes() == (CATALOGUE / "django.mo").read_bytes()
+
+
+def test_a_request_refused_before_the_app_answers_in_its_own_language(client, settings):
+    """A host refused by the HTTPS redirect, the first thing a request meets in production,
+    is told so in the language it asked for, not in the one its thread served last."""
+    settings.SECURE_SSL_REDIRECT = True
+    client.get("/healthz", secure=True, **PT)  # this thread last spoke Portuguese
+
+    english = client.get("/", HTTP_HOST="elsewhere.example", **EN)
+    portuguese = client.get("/", HTTP_HOST="elsewhere.example", **PT)
+
+    assert english.status_code == portuguese.status_code == 400
+    assert '<html lang="en">' in english.content.decode()
+    assert "Bad request" in english.content.decode()
+    assert '<html lang="pt-br">' in portuguese.content.decode()

@@ -182,11 +182,16 @@ def scene_files(tmp_path) -> list[Path]:
 
 @pytest.fixture
 def shelve():
-    """Puts scenes on the shelf through the one ingest door, oldest first."""
+    """Puts scenes on the shelf through the one ingest door, oldest first, each described
+    by its title (its alt text, so a link's name)."""
 
     def shelve(scenes: list[Scene]) -> list[Image]:
         return [
-            services.image_ingest(upload_file(landscape(scene), scene.filename), title=scene.title)
+            services.image_ingest(
+                upload_file(landscape(scene), scene.filename),
+                title=scene.title,
+                description=scene.title,
+            )
             for scene in scenes
         ]
 

@@ -30,7 +30,6 @@ LANDSCAPE, PORTRAIT = (1600, 1067), (1000, 1500)  # 3:2 and 2:3: neither fills a
 SHELVES = {
     "portrait-newest": [PORTRAIT, LANDSCAPE, LANDSCAPE],
     "landscape-newest": [LANDSCAPE, PORTRAIT, PORTRAIT],
-    "mixed": [LANDSCAPE, PORTRAIT, LANDSCAPE],
 }
 # naturalWidth of an image chosen from a srcset is in CSS px: the file's own size is that
 # of the same file loaded on its own.

@@ -22,6 +22,6 @@ class Command(ShelfCommand):
     def handle(self, *args, archive: str, **options) -> None:
         with self.exit_statuses():
             report = shelf_export(archive, self.stdout.write)
-        counts = {"images": len(report.images), "missing": len(report.skipped), "path": archive}
+        counts = {"images": report.images, "missing": report.skipped, "path": archive}
         message = _("Exported %(images)d image(s) to %(path)s; %(missing)d missing from storage.")
         self.stdout.write(message % counts)

@@ -25,8 +25,7 @@ class Command(ShelfCommand):
         parser.add_argument("--dry-run", action="store_true", help=_("Store nothing."))
 
     def handle(self, *args, archive: str, dry_run: bool, **options) -> None:
-        with self.exit_statuses():
-            report = shelf_import(archive, dry_run=dry_run, progress=self.stdout.write)
+        report = shelf_import(archive, dry_run=dry_run, progress=self.stdout.write)
         if dry_run:
             message = _("Dry run: would store %(images)d image(s); %(skipped)d already here.")
         else:

@@ -92,15 +92,7 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         full.close()
     content.seek(0)
     sha256 = hashlib.file_digest(content, "sha256").hexdigest()
-    return ProcessedImage(
-        content=content,
-        format=fmt,
-        width=width,
-        height=height,
-        sha256=sha256,
-        thumbnails=thumbnails,
-        changes=changes,
-    )
+    return ProcessedImage(content, fmt, width, height, sha256, thumbnails, changes)
 
 
 def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:

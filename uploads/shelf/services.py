@@ -146,9 +146,7 @@ def _read_upload(file: File) -> bytes:
 def ingest_limits() -> imaging.Limits:
     """What an upload may be, from settings (see MAX_IMAGE_PIXELS and MAX_DECODE_MB)."""
     return imaging.Limits(
-        max_pixels=settings.MAX_IMAGE_PIXELS,
-        max_decode_bytes=settings.MAX_DECODE_MB * 1024 * 1024,
-        max_edge=settings.IMAGE_MAX_EDGE,
+        settings.MAX_IMAGE_PIXELS, settings.MAX_DECODE_MB * MB, settings.IMAGE_MAX_EDGE
     )
 
 

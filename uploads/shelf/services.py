@@ -92,9 +92,8 @@ def image_ingest(
         raise UploadRejected(str(rejection), code=rejection.code) from None
     image.changes_note = changes.note(processed.changes, image)  # for the door's message
     # An animation keeps only its first frame: say so in the log line.
-    extra = {"first_frame_of_animation": "yes"} if "first_frame" in processed.changes else {}
-    if pending:
-        extra["pending"] = "yes"
+    flags = {"first_frame_of_animation": "first_frame" in processed.changes, "pending": pending}
+    extra = {name: "yes" for name, flag in flags.items() if flag}
     audit(
         "upload.stored", user=who, image=image.pk, file=image.file.name, filename=filename, **extra
     )

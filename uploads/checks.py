@@ -7,11 +7,11 @@ import os
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core import checks
-from django.core.files.storage import FileSystemStorage, storages
+from django.core.files.storage import storages
 from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
-from uploads.media.storage import StorageUnavailable
+from uploads.media.storage import StorageUnavailable, is_s3, media_storage
 from uploads.shelf import ownership
 
 # Deploy checks only: they run in `check --deploy` (the Procfile's release command) and never
@@ -21,8 +21,7 @@ from uploads.shelf import ownership
 @checks.register(deploy=True)
 def check_media_survives_restarts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """On a Heroku dyno (DYNO is set), local media is lost on every restart."""
-    backend = import_string(settings.STORAGES["default"]["BACKEND"])
-    if not os.environ.get("DYNO") or not issubclass(backend, FileSystemStorage):
+    if not os.environ.get("DYNO") or is_s3(media_storage()):
         return []
     return [
         checks.Warning(

@@ -171,8 +171,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         if made_way:
             made_room = _("The shelf keeps %(limit)s, so %(count)s of them made way at once.")
             message += " " + made_room % {"limit": settings.IMAGE_LIMIT, "count": made_way}
-        if len(approved) < len(selected):
-            skipped = len(selected) - len(approved)
+        if skipped := len(selected) - len(approved):
             message += " " + _("%s selected image(s) were not pending.") % skipped
         self.message_user(request, message, messages.SUCCESS)
 
@@ -182,8 +181,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         rejected = moderation.images_reject(selected, user=request.user)
         self.log_deletions(request, rejected)
         message = _("Rejected %s image(s) and deleted their files.") % len(rejected)
-        if len(rejected) < len(selected):
-            skipped = len(selected) - len(rejected)
+        if skipped := len(selected) - len(rejected):
             message += " " + _("%s selected image(s) were not pending: kept.") % skipped
         self.message_user(request, message, messages.SUCCESS)
 

@@ -58,8 +58,9 @@ class ProcessedImage:
     sha256: str
     thumbnails: list[variants.Thumbnail]
     # What the stored image lost, for the sender: "first_frame" (of an animation),
-    # "8_bit" (from 16 bits per channel), "scaled_down" (to IMAGE_MAX_EDGE).
-    changes: frozenset[str]
+    # "8_bit" (from 16 bits per channel), "scaled_down" (to IMAGE_MAX_EDGE); nothing for an
+    # image stored as it is (a restored archive's).
+    changes: frozenset[str] = frozenset()
 
     @property
     def extension(self) -> str:
@@ -91,15 +92,7 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         full.close()
     content.seek(0)
     sha256 = hashlib.file_digest(content, "sha256").hexdigest()
-    return ProcessedImage(
-        content=content,
-        format=fmt,
-        width=width,
-        height=height,
-        sha256=sha256,
-        thumbnails=thumbnails,
-        changes=changes,
-    )
+    return ProcessedImage(content, fmt, width, height, sha256, thumbnails, changes)
 
 
 def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
@@ -108,11 +101,7 @@ def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
     source_format = _sniff(data)
     with _open(data, source_format) as img:
         size = img.size  # before _admit, which may draft a JPEG to a smaller decode
-        _admit(img, data, source_format, limits)
-        try:
-            img.load()
-        except Exception:
-            raise ImageRejected(_CORRUPT, "corrupt") from None
+        _admit_and_load(img, data, source_format, limits)
     return source_format, size
 
 
@@ -159,11 +148,7 @@ def _decode_and_render(
             changes.add("8_bit")
         if fit_within(img.size, limits.max_edge) != img.size:  # before a JPEG's draft scale
             changes.add("scaled_down")
-        _admit(img, data, source_format, limits)
-        try:
-            img.load()  # every pixel of the frame we use, so damage is refused, never stored
-        except Exception:
-            raise ImageRejected(_CORRUPT, "corrupt") from None
+        _admit_and_load(img, data, source_format, limits)
         target = fit_within(img.size, limits.max_edge)
         full = render.render(img, render.plan(img, target, _orientation(img)))
     finally:
@@ -195,6 +180,16 @@ def _is_animated(img: Image.Image) -> bool:
         except Exception:
             raise ImageRejected(_CORRUPT, "corrupt") from None
         return True
+
+
+def _admit_and_load(img: Image.Image, data: bytes, source_format: str, limits: Limits) -> None:
+    """Admit the image, then decode every pixel of the frame we use, so that damage is
+    refused, never stored."""
+    _admit(img, data, source_format, limits)
+    try:
+        img.load()
+    except Exception:
+        raise ImageRejected(_CORRUPT, "corrupt") from None
 
 
 def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) -> None:

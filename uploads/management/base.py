@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
@@ -26,12 +23,11 @@ class ShelfCommand(BaseCommand):
         parser.exit = lambda status=0, message=None: exit_(status and EXIT_CONFIGURATION, message)
         return parser
 
-    @contextmanager
-    def exit_statuses(self) -> Iterator[None]:
+    def execute(self, *args, **options):
         """A refusal (a shelf archive, storage not ours or unavailable) exits 2, a file that
         cannot be read or written 1: with the reason, never a traceback."""
         try:
-            yield
+            return super().execute(*args, **options)
         except (MoveRefused, PermissionDenied, StorageUnavailable) as error:
             raise CommandError(str(error), returncode=EXIT_REFUSED) from None
         except OSError as error:

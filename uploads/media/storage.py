@@ -52,10 +52,14 @@ class StorageMisconfigured(StorageUnavailable):
 
 def storage_error(error: Exception, doing: str) -> StorageUnavailable:
     """Classify a storage exception: misconfigured (fix the settings) or unavailable."""
-    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
-    if code in _CONFIGURATION_ERRORS or isinstance(error, NoCredentialsError):
+    if _s3_code(error) in _CONFIGURATION_ERRORS or isinstance(error, NoCredentialsError):
         return StorageMisconfigured(f"{doing}: {error}")
     return StorageUnavailable(f"{doing}: {error}")
+
+
+def _s3_code(error: Exception) -> str | None:
+    """S3's name for what went wrong ("NoSuchKey"), when S3 answered."""
+    return error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
 
 
 class NotOurStorage(PermissionDenied):
@@ -145,13 +149,9 @@ def read_chunks(name: str, size: int = 1024 * 1024) -> Iterator[bytes]:
             return
         with open(storage.path(name), "rb") as file:
             yield from iter(lambda: file.read(size), b"")
-    except FileNotFoundError:
-        raise
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "NoSuchKey":
+    except (OSError, BotoCoreError, ClientError) as error:
+        if isinstance(error, FileNotFoundError) or _s3_code(error) == "NoSuchKey":
             raise FileNotFoundError(name) from None
-        raise storage_error(error, f"could not read {name}") from error
-    except (OSError, BotoCoreError) as error:
         raise storage_error(error, f"could not read {name}") from error
 
 

@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
@@ -45,11 +45,12 @@ class MoveRefused(Exception):
 
 @dataclass
 class Report:
-    """What an export wrote, or an import stored (in a dry run: would store)."""
+    """How many images an export wrote, or an import stored (in a dry run: would store);
+    the progress lines name them."""
 
-    images: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # missing from storage / already here
-    not_stored: list[str] = field(default_factory=list)  # beyond PENDING_LIMIT, or a race
+    images: int = 0
+    skipped: int = 0  # missing from storage / already here
+    not_stored: int = 0  # beyond PENDING_LIMIT, or a race
     removed: int = 0  # by the limit, once every image is in
 
 
@@ -88,7 +89,7 @@ def archive_chunks(report: Report, progress: Progress) -> Iterator[bytes]:
         for image in images:
             name = image.file.name
             if name not in found:
-                report.skipped.append(name)
+                report.skipped += 1
                 progress(_("%s: not in storage, left out") % name)
                 continue
             with archive.open(name, "w") as member:
@@ -97,7 +98,7 @@ def archive_chunks(report: Report, progress: Progress) -> Iterator[bytes]:
                     yield pipe.take()
             entries.append({key: getattr(image, key) for key in EXPORTED})
             entries[-1].update(name=name, uploaded_at=image.uploaded_at.isoformat())
-            report.images.append(name)
+            report.images += 1
             progress(_("%s: exported") % name)
         archive.writestr(MANIFEST, json.dumps({"images": entries}, ensure_ascii=False))
     yield pipe.take()
@@ -131,12 +132,12 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Report:
         entries = _entries(archive)
         digests = [entry["sha256"] for entry in entries]
         present = set(Image.objects.filter(sha256__in=digests).values_list("sha256", flat=True))
-        report.skipped = [entry["name"] for entry in entries if entry["sha256"] in present]
         fresh = [entry for entry in entries if entry["sha256"] not in present]
+        report.skipped = len(entries) - len(fresh)
         if failed := [entry for entry in fresh if not _checked(archive, entry, progress)]:
             raise MoveRefused(_("%d image(s) failed their checks.") % len(failed))
         if dry_run:
-            report.images = [entry["name"] for entry in fresh]
+            report.images = len(fresh)
             return report
         ownership.require_own(mark_new=True)
         for entry in sorted(fresh, key=lambda entry: entry["uploaded_at"], reverse=True):
@@ -196,51 +197,52 @@ def _read(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
     return data
 
 
-def _image(archive: zipfile.ZipFile, entry: dict) -> tuple[bytes, str, tuple[int, int]]:
-    """An image's bytes, format and size, once checked: against the manifest's digest, as
-    an upload (by content, the limits, every pixel decoded), and as this deployment stores
-    images (a JPEG or PNG within IMAGE_MAX_EDGE, at most that edge squared x 5 bytes)."""
+def _member(archive: zipfile.ZipFile, entry: dict) -> bytes:
+    """An image's bytes, if they are the ones the manifest's digest names; never more than
+    this deployment stores (IMAGE_MAX_EDGE squared x 5 bytes)."""
     data = _read(archive, entry["name"], 5 * settings.IMAGE_MAX_EDGE**2)
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
         raise imaging.ImageRejected(_("not the SHA-256 digest the manifest gives"), "digest")
-    with decode_turn():
-        fmt, size = imaging.verify(data, services.ingest_limits())
-    if fmt not in Image.Format or max(size) > settings.IMAGE_MAX_EDGE:
-        raise imaging.ImageRejected(_("not a JPEG or PNG within IMAGE_MAX_EDGE"), "kind")
-    return data, fmt, size
+    return data
 
 
 def _checked(archive: zipfile.ZipFile, entry: dict, progress: Progress) -> bool:
+    """Whether an image passes the checks of an upload (by content, the limits, every pixel
+    decoded) and is one this deployment stores (a JPEG or PNG within IMAGE_MAX_EDGE). The
+    entry keeps the format and size it was checked to have, for _restore."""
     try:
-        _image(archive, entry)
+        data = _member(archive, entry)
+        with decode_turn():
+            fmt, size = imaging.verify(data, services.ingest_limits())
+        if fmt not in Image.Format or max(size) > settings.IMAGE_MAX_EDGE:
+            raise imaging.ImageRejected(_("not a JPEG or PNG within IMAGE_MAX_EDGE"), "kind")
     except imaging.ImageRejected as rejection:
         progress(_("%(name)s: refused: ") % entry + str(rejection))
         return False
+    entry["checked"] = fmt, size
     progress(_("%(name)s: checked") % entry)
     return True
 
 
 def _restore(archive: zipfile.ZipFile, entry: dict, report: Report, progress: Progress) -> None:
-    """Store one image as it is (checked again: the bytes stored are the bytes checked),
-    with thumbnails made as an upload's; refused beyond PENDING_LIMIT, as any upload."""
+    """Store one checked image as it is, with thumbnails made as an upload's; refused beyond
+    PENDING_LIMIT, as any upload. Its bytes are read again, and are the bytes checked: the
+    manifest's digest still names them."""
     row = {key: entry[key] for key in ("title", "pending", "uploaded_at")}
     row["description"] = entry["description"][: Image.description.field.max_length]
+    fmt, size = entry["checked"]
     with tempfile.TemporaryFile() as content:
         try:
-            data, fmt, size = _image(archive, entry)
-            content.write(data)
+            content.write(_member(archive, entry))
             content.seek(0)
-            del data
             with decode_turn():
                 thumbnails = variants.make_from_stored(content, fmt, size)
-            processed = imaging.ProcessedImage(
-                content, fmt, *size, entry["sha256"], thumbnails, frozenset()
-            )
+            processed = imaging.ProcessedImage(content, fmt, *size, entry["sha256"], thumbnails)
             image = services.image_store(processed, user=None, **row)
         except (imaging.ImageRejected, services.UploadRejected) as rejection:
-            report.not_stored.append(entry["name"])
+            report.not_stored += 1
             progress(_("%(name)s: not stored: ") % entry + rejection.args[0])
             return
     audit("image.restored", image=image.pk, file=image.file.name, sha256=image.sha256)
-    report.images.append(entry["name"])
+    report.images += 1
     progress(_("%(name)s: stored as %(file)s") % {"name": entry["name"], "file": image.file.name})

@@ -113,8 +113,7 @@ def images_remove_missing(
     missing = [pk for pk, name in files.items() if name not in found]
     if missing and len(missing) == len(files) and not allow_all_missing:
         raise AllFilesMissing(all_missing_message(len(files)))
-    if not missing:
-        return Deleted()
+    # None missing: images_delete finds no rows (an empty pk__in asks the database nothing).
     return images_delete(Image.objects.filter(pk__in=missing), reason="file missing", user=user)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable
@@ -93,9 +92,8 @@ def image_ingest(
         raise UploadRejected(str(rejection), code=rejection.code) from None
     image.changes_note = changes.note(processed.changes, image)  # for the door's message
     # An animation keeps only its first frame: say so in the log line.
-    extra = {"first_frame_of_animation": "yes"} if "first_frame" in processed.changes else {}
-    if pending:
-        extra["pending"] = "yes"
+    flags = {"first_frame_of_animation": "first_frame" in processed.changes, "pending": pending}
+    extra = {name: "yes" for name, flag in flags.items() if flag}
     audit(
         "upload.stored", user=who, image=image.pk, file=image.file.name, filename=filename, **extra
     )
@@ -147,9 +145,7 @@ def _read_upload(file: File) -> bytes:
 def ingest_limits() -> imaging.Limits:
     """What an upload may be, from settings (see MAX_IMAGE_PIXELS and MAX_DECODE_MB)."""
     return imaging.Limits(
-        max_pixels=settings.MAX_IMAGE_PIXELS,
-        max_decode_bytes=settings.MAX_DECODE_MB * 1024 * 1024,
-        max_edge=settings.IMAGE_MAX_EDGE,
+        settings.MAX_IMAGE_PIXELS, settings.MAX_DECODE_MB * MB, settings.IMAGE_MAX_EDGE
     )
 
 
@@ -161,7 +157,7 @@ def image_store(
     other values (uploads/shelf/archive.py restores a description and a date)."""
     written: list[str] = []
     try:
-        file = _save(f"images/{uuid.uuid4()}.{processed.extension}", processed.content, written)
+        file = _save("images", processed.extension, processed.content, written)
         thumbnails = _save_thumbnails(processed.thumbnails, written)
         with transaction.atomic():
             if pending:
@@ -190,9 +186,11 @@ def image_store(
         raise
 
 
-def _save(name: str, content: IO[bytes], written: list[str]) -> str:
-    written.append(name)  # before saving: a failed write may leave a partial file
-    written[-1] = storage.save_file(name, content)
+def _save(folder: str, extension: str, content: IO[bytes], written: list[str]) -> str:
+    """Write one file under a fresh name in `folder` ("images/<uuid4>.png"): the name stored."""
+    # Noted before saving: a failed write may leave a partial file.
+    written.append(f"{folder}/{uuid.uuid4()}.{extension}")
+    written[-1] = storage.save_file(written[-1], content)
     # After every write, and so before the row commits: an upload past its deadline stops
     # (its answer would come after the router has given up) and stores nothing.
     check_deadline()
@@ -202,9 +200,7 @@ def _save(name: str, content: IO[bytes], written: list[str]) -> str:
 def _save_thumbnails(thumbnails: list[variants.Thumbnail], written: list[str]) -> dict:
     """Write thumbnails under fresh names: the row's `thumbnails` value."""
     return {
-        thumbnail.key: _save(
-            f"thumbs/{uuid.uuid4()}.{thumbnail.extension}", thumbnail.content, written
-        )
+        thumbnail.key: _save("thumbs", thumbnail.extension, thumbnail.content, written)
         for thumbnail in thumbnails
     }
 
@@ -235,16 +231,11 @@ def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], li
 def image_regenerate_thumbnails(image: Image) -> None:
     """Make every thumbnail afresh from the stored image, in one decode; the old files are
     deleted after commit."""
-    copy = tempfile.TemporaryFile()  # noqa: SIM115 (on disk while it waits for a turn)
-    try:
-        with storage.media_storage().open(image.file.name, "rb") as stored:
-            shutil.copyfileobj(stored, copy)
-    except FileNotFoundError:
-        raise  # the image itself is gone: a missing file, not an outage
-    except Exception as error:
-        raise StorageUnavailable(f"could not read {image.file.name}: {error}") from error
-    with copy, decode_turn():
-        thumbnails = variants.make_from_stored(copy, image.format, (image.width, image.height))
+    with tempfile.TemporaryFile() as copy:  # on disk while it waits for a turn
+        # FileNotFoundError when the image itself is gone: a missing file, not an outage.
+        copy.writelines(storage.read_chunks(image.file.name))
+        with decode_turn():
+            thumbnails = variants.make_from_stored(copy, image.format, (image.width, image.height))
     written: list[str] = []
     try:
         new = _save_thumbnails(thumbnails, written)

@@ -30,8 +30,7 @@ class Command(BaseCommand):
         password = os.environ.get(PASSWORD, "")
         email = os.environ.get(EMAIL, "").strip()
         given = {USERNAME: username, PASSWORD: password}
-        missing = [name for name, value in given.items() if not value]
-        if missing:
+        if missing := [name for name, value in given.items() if not value]:
             raise CommandError(
                 f"Set {' and '.join(missing)} to create the first admin "
                 f"(for example: heroku config:set {missing[0]}=...), then run this again."

@@ -20,8 +20,7 @@ class Command(ShelfCommand):
         parser.add_argument("archive", help=_("The zip file to write."))
 
     def handle(self, *args, archive: str, **options) -> None:
-        with self.exit_statuses():
-            report = shelf_export(archive, self.stdout.write)
-        counts = {"images": len(report.images), "missing": len(report.skipped), "path": archive}
+        report = shelf_export(archive, self.stdout.write)
+        counts = {"images": report.images, "missing": report.skipped, "path": archive}
         message = _("Exported %(images)d image(s) to %(path)s; %(missing)d missing from storage.")
         self.stdout.write(message % counts)

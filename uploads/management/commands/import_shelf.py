@@ -25,12 +25,7 @@ class Command(ShelfCommand):
         parser.add_argument("--dry-run", action="store_true", help=_("Store nothing."))
 
     def handle(self, *args, archive: str, dry_run: bool, **options) -> None:
-        with self.exit_statuses():
-            report = shelf_import(archive, dry_run=dry_run, progress=self.stdout.write)
-        counts = {
-            key: len(value) if isinstance(value, list) else value
-            for key, value in vars(report).items()
-        }
+        report = shelf_import(archive, dry_run=dry_run, progress=self.stdout.write)
         if dry_run:
             message = _("Dry run: would store %(images)d image(s); %(skipped)d already here.")
         else:
@@ -38,4 +33,4 @@ class Command(ShelfCommand):
                 "Stored %(images)d image(s); %(skipped)d already here; %(not_stored)d not "
                 "stored; %(removed)d removed by the limit."
             )
-        self.stdout.write(message % counts)
+        self.stdout.write(message % vars(report))

@@ -40,8 +40,7 @@ class Command(BaseCommand):
             raise CommandError(f"{storage.UNAVAILABLE} {error}", returncode=REFUSED) from None
 
     def _claim(self, options) -> None:
-        prefixes = storage.PREFIXES
-        listed = [stored.name for prefix in prefixes for stored in storage.list_files(prefix)]
+        listed = [file.name for prefix in storage.PREFIXES for file in storage.list_files(prefix)]
         referenced = set()
         for file, thumbnails in Image.objects.values_list("file", "thumbnails").iterator():
             referenced.update([file, *thumbnails.values()])

@@ -61,6 +61,7 @@ class Command(ShelfCommand):
         parser.add_argument(
             "--orphan-grace",
             type=float,
+            default=settings.ORPHAN_GRACE_MINUTES,
             metavar="MINUTES",
             help="Spare unreferenced files younger than this (default: ORPHAN_GRACE_MINUTES).",
         )
@@ -74,7 +75,6 @@ class Command(ShelfCommand):
     def handle(self, *args, **options) -> None:
         limit = settings.IMAGE_LIMIT if options["limit"] is None else options["limit"]
         grace = options["orphan_grace"]
-        grace = settings.ORPHAN_GRACE_MINUTES if grace is None else grace
         if limit < 0 or not 0 <= grace <= MAX_GRACE_MINUTES:  # NaN fails both comparisons
             message = _(
                 "--limit (and IMAGE_LIMIT) must be >= 0, and --orphan-grace between 0 and "

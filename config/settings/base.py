@@ -34,15 +34,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response carries the request id, and every log line of the request.
     "uploads.web.middleware.RequestIdMiddleware",
-    # The language from the language page's cookie or Accept-Language (it needs no
-    # session), set before anything can refuse the request: a thread keeps the last one.
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Compresses what every later middleware has written (HTML only; see its module).
     "uploads.web.middleware.HtmlGZipMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the language page's cookie or Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -13,7 +13,6 @@ pytestmark = pytest.mark.e2e
 OURS_IN_THE_CHANGELIST = ", ".join(
     [
         ".object-tools a[href$='/bulk-upload/']",  # templates/admin/uploads/image/change_list.html
-        ".object-tools a[href$='/enforce-limit/']",
         ".object-tools a[href$='/delete-all/']",
         ".object-tools a[href='/']",
         ".field-preview",  # uploads/admin/listing.py: image_preview()

@@ -1,5 +1,5 @@
-"""The image list's own pages: bulk upload, and the shelf-wide buttons "Delete all" and
-"Enforce the limit now", each of which asks on a page of its own, then acts on a POST.
+"""The image list's own pages: bulk upload, the shelf's archive, and "Delete all", which
+asks on a page of its own, then acts on a POST.
 
 Bulk upload without JavaScript sends every file in one request, at most
 BULK_UPLOAD_MAX_FILES of them, so that the request stays well inside the router's 30 s.
@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext
 
 from uploads.admin.forms import BulkUploadForm
 from uploads.models import Image
@@ -37,11 +37,6 @@ class ImagePagesMixin:
             path("bulk-upload/", view(self.bulk_upload_view), name="uploads_image_bulk_upload"),
             path("delete-all/", view(self.delete_all_view), name="uploads_image_delete_all"),
             path("archive/", view(self.archive_view), name="uploads_image_archive"),
-            path(
-                "enforce-limit/",
-                view(self.enforce_limit_view),
-                name="uploads_image_enforce_limit",
-            ),
             *super().get_urls(),
         ]
 
@@ -101,58 +96,28 @@ class ImagePagesMixin:
         return response
 
     def delete_all_view(self, request):
-        """Every image, pending or not, and every file."""
-        return self._confirmed(
-            request,
-            Image.objects.all(),
-            deletion.images_delete_all,
-            title=_("Delete all images?"),
-            explanation=ngettext_lazy(
-                "This deletes <strong>all %(count)s image</strong> and their files.",
-                "This deletes <strong>all %(count)s images</strong> and their files.",
-                "count",
-            ),
-            confirm=_("Yes, delete all images"),
-            done=_("Deleted all %(deleted)s image(s) and their files."),
-        )
-
-    def enforce_limit_view(self, request):
-        """The oldest images beyond IMAGE_LIMIT, now rather than after the next upload."""
-        return self._confirmed(
-            request,
-            Image.objects.beyond_limit(settings.IMAGE_LIMIT),
-            deletion.images_enforce_limit,
-            title=_("Enforce the image limit now?"),
-            explanation=ngettext_lazy(
-                "The shelf keeps the newest %(limit)s: "
-                "this deletes <strong>%(count)s older image</strong> and its file.",
-                "The shelf keeps the newest %(limit)s: "
-                "this deletes <strong>%(count)s older images</strong> and their files.",
-                "count",
-            ),
-            confirm=_("Yes, enforce the limit"),
-            done=_("Deleted %(deleted)s image(s) beyond the limit of %(limit)s."),
-            nothing=_("Nothing to do: the shelf holds no more than %(limit)s images."),
-        )
-
-    def _confirmed(self, request, doomed, delete, *, explanation, done, nothing="", **page):
-        """The confirmation page, saying how many images `doomed` holds; on a POST, delete()
-        (a deletion service, which returns the images it deleted), an admin log entry for
-        each, and back to the list. The texts take %(count)s (`explanation`: HTML, plural by
-        count), %(deleted)s and %(limit)s."""
+        """Every image, pending or not, and every file: a confirmation page saying how many,
+        then, on a POST, the deletion, an admin log entry for each, and back to the list."""
         if not self.has_delete_permission(request):
             raise PermissionDenied
-        limit = settings.IMAGE_LIMIT
         if request.method != "POST":
-            count = doomed.count()
-            # Numbers only go into the HTML.
-            page["explanation"] = mark_safe(explanation % {"count": count, "limit": limit})
-            return self._render(request, "shelf_confirmation.html", **page)
-        deleted = delete(user=request.user)
+            count = Image.objects.count()
+            explanation = ngettext(
+                "This deletes <strong>all %(count)s image</strong> and their files.",
+                "This deletes <strong>all %(count)s images</strong> and their files.",
+                count,
+            )
+            return self._render(
+                request,
+                "shelf_confirmation.html",
+                title=_("Delete all images?"),
+                explanation=mark_safe(explanation % {"count": count}),  # a number only
+                confirm=_("Yes, delete all images"),
+            )
+        deleted = deletion.images_delete_all(user=request.user)
         self.log_deletions(request, deleted)
-        message = nothing if nothing and not deleted else done
-        message %= {"deleted": len(deleted), "limit": limit}
-        self.message_user(request, message, messages.SUCCESS)
+        done = _("Deleted all %(deleted)s image(s) and their files.") % {"deleted": len(deleted)}
+        self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:uploads_image_changelist"))
 
 

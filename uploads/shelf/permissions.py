@@ -7,7 +7,7 @@ import enum
 from django.conf import settings
 
 ADD = "uploads.add_image"  # upload, on the page or in the admin; approve a visitor's upload
-DELETE = "uploads.delete_image"  # delete one, selected or all; verify files; enforce the limit
+DELETE = "uploads.delete_image"  # delete one, selected or all; verify files
 IMPORT = "uploads.import_image"
 # The admin checks the others itself: change_image (edit titles, regenerate thumbnails) and
 # export_image (django-import-export).

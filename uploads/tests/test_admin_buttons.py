@@ -1,5 +1,5 @@
-"""The image list's "Delete all" and "Enforce the limit now": buttons with a confirmation
-page, not selection actions, with a log entry for each image they deleted."""
+"""The image list's "Delete all": a button with a confirmation page, not a selection
+action, with a log entry for each image it deleted."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from uploads.tests.factories import distinct_png, upload_file
 
 CHANGELIST = "/admin/uploads/image/"
 DELETE_ALL = f"{CHANGELIST}delete-all/"
-ENFORCE_LIMIT = f"{CHANGELIST}enforce-limit/"
 
 
 def ingest(index: int) -> Image:
@@ -28,26 +27,25 @@ def deletions_logged() -> list[int]:
 
 
 @pytest.mark.django_db
-def test_the_list_shows_both_buttons_beside_bulk_upload(admin_client):
+def test_the_list_shows_delete_all_beside_bulk_upload(admin_client):
     html = admin_client.get(CHANGELIST).content.decode()
 
-    bulk = html.index('href="/admin/uploads/image/bulk-upload/"')
-    assert bulk < html.index(f'href="{ENFORCE_LIMIT}"') < html.index(f'href="{DELETE_ALL}"')
-    assert "Enforce the limit now…" in html and "Delete all…" in html
+    assert html.index('href="/admin/uploads/image/bulk-upload/"') < html.index(DELETE_ALL)
+    assert "Delete all…" in html
 
 
 @pytest.mark.django_db
-def test_they_are_no_longer_selection_actions(admin_client):
+def test_it_is_no_longer_a_selection_action(admin_client):
     ingest(1)
 
     response = admin_client.get(CHANGELIST)
 
     actions = dict(response.context["action_form"].fields["action"].choices)
-    assert "delete_all" not in actions and "enforce_limit" not in actions
+    assert "delete_all" not in actions
 
 
 @pytest.mark.django_db
-def test_staff_who_may_not_delete_see_neither_button(client, django_user_model):
+def test_staff_who_may_not_delete_do_not_see_it(client, django_user_model):
     from django.contrib.auth.models import Permission
 
     viewer = django_user_model.objects.create_user("viewer", is_staff=True)
@@ -56,9 +54,8 @@ def test_staff_who_may_not_delete_see_neither_button(client, django_user_model):
 
     html = client.get(CHANGELIST).content.decode()
 
-    assert DELETE_ALL not in html and ENFORCE_LIMIT not in html
+    assert DELETE_ALL not in html
     assert client.get(DELETE_ALL).status_code == 403
-    assert client.get(ENFORCE_LIMIT).status_code == 403
 
 
 @pytest.mark.django_db
@@ -88,45 +85,6 @@ def test_delete_all_confirmed_empties_the_shelf_and_logs_each_image(admin_client
     assert deletions_logged() == sorted(image.pk for image in images)
 
 
-@pytest.mark.django_db
-def test_enforce_limit_says_how_many_it_would_delete(admin_client, settings):
-    settings.IMAGE_LIMIT = 10
-    for index in range(4):
-        ingest(index)
-    settings.IMAGE_LIMIT = 1
-
-    html = admin_client.get(ENFORCE_LIMIT).content.decode()
-
-    assert "The shelf keeps the newest 1: this deletes <strong>3 older images</strong>" in html
-    assert Image.objects.count() == 4
-
-
-@pytest.mark.django_db(transaction=True)
-def test_enforce_limit_confirmed_deletes_the_oldest_and_logs_exactly_those(
-    admin_client, settings, files
-):
-    settings.IMAGE_LIMIT = 10
-    images = [ingest(index) for index in range(4)]
-    settings.IMAGE_LIMIT = 2
-
-    response = admin_client.post(ENFORCE_LIMIT, follow=True)
-
-    assert messages_of(response) == ["Deleted 2 image(s) beyond the limit of 2."]
-    assert list(Image.objects.order_by("pk")) == images[2:]
-    assert files() == sorted(name for image in images[2:] for name in image.stored_names())
-    assert deletions_logged() == [images[0].pk, images[1].pk]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_enforce_limit_with_nothing_beyond_says_so(admin_client):
-    ingest(1)
-
-    response = admin_client.post(ENFORCE_LIMIT, follow=True)
-
-    assert messages_of(response) == ["Nothing to do: the shelf holds no more than 3 images."]
-    assert Image.objects.count() == 1 and deletions_logged() == []
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_delete_all_leaves_no_log_entry_behind(admin_client, monkeypatch):
     """Log entries name only images that were deleted."""
@@ -146,14 +104,12 @@ def test_a_failed_delete_all_leaves_no_log_entry_behind(admin_client, monkeypatc
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_buttons_need_a_csrf_token(admin_user):
+def test_delete_all_needs_a_csrf_token(admin_user):
     from django.test import Client
 
     ingest(1)
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
 
-    statuses = [client.post(DELETE_ALL).status_code, client.post(ENFORCE_LIMIT).status_code]
-
-    assert statuses == [403, 403]
+    assert client.post(DELETE_ALL).status_code == 403
     assert Image.objects.count() == 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client, override_settings
+from django.test import Client
 
 from uploads.admin.resources import ImageResource
 from uploads.models import Image
@@ -97,11 +97,6 @@ def thumbnail_changed(images: list[Image]) -> bool:
     return Image.objects.get(pk=kept.pk).thumbnails != kept.thumbnails
 
 
-def enforce_a_limit_of_one(client: Client, images: list[Image]):
-    with override_settings(IMAGE_LIMIT=1):
-        return client.post(f"{CHANGELIST}enforce-limit/")
-
-
 def import_titles(client: Client, images: list[Image]):
     csv = f"id,title\n{images[0].pk},imported\n".encode()
     preview = client.post(
@@ -179,7 +174,6 @@ DOORS = {
         lambda client, images: client.post(f"{CHANGELIST}delete-all/"),
         lambda images: Image.objects.count() == 0,
     ),
-    "enforce-limit button": Door(MAY_DELETE, enforce_a_limit_of_one, gone),
     "import": Door(SUPERUSER, import_titles, lambda images: "imported" in titles()),
     "export": Door(
         SUPERUSER,

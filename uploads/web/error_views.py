@@ -16,6 +16,7 @@ from django.http import (
     HttpResponseServerError,
 )
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from uploads.ingest.decode_lock import DeadlinePassed
@@ -52,7 +53,10 @@ def server_error(request):
 
 
 def bad_request(request, exception):
-    """handler400. Rendered without a request context: nothing here may fail in turn."""
+    """handler400. Rendered without a request context: nothing here may fail in turn. The
+    request may be refused before LocaleMiddleware (a host the HTTPS redirect refuses), and a
+    thread keeps the language of the last request it served: the page takes its own."""
+    translation.activate(translation.get_language_from_request(request))
     return HttpResponseBadRequest(render_to_string("400.html", {"reason": _reason(exception)}))
 
 

@@ -1,4 +1,12 @@
-"""manage.py import_shelf: restore a shelf archive (export_shelf's, or the admin's download)."""
+"""manage.py import_shelf: restore a shelf archive (export_shelf's, or the admin's download)
+into this deployment, on local disk or S3.
+
+Every image is checked as an upload is, then stored as it is, with its title, description,
+date and pending state; images already here (by SHA-256) are skipped, and the limits apply
+after. Exit status 2 means refused, nothing stored (the archive's structure, an image that
+fails its checks, storage not this deployment's, local media on a Heroku one-off dyno), or
+storage failed midway (run it again: what is stored is skipped). docs/operations.md says
+the same for people."""
 
 from __future__ import annotations
 
@@ -11,13 +19,9 @@ from uploads.shelf.archive import shelf_import
 
 class Command(ShelfCommand):
     help = gettext_lazy(
-        "Restore a shelf archive into this deployment (local disk or S3): every image is "
-        "checked as an upload is, then stored as it is, with its title, description, date "
-        "and pending state; images already here (by SHA-256) are skipped, and the limits "
-        "apply after. Exit status: 0 restored (or nothing new); 1 bad arguments, or the file "
-        "cannot be read; 2 refused, nothing stored: the archive (its structure, or an image "
-        "that fails its checks), storage not this deployment's, or local media on a Heroku "
-        "one-off dyno; or storage failed (run it again: what is stored is skipped)."
+        "Restore a shelf archive into this deployment: each image checked as an upload is, "
+        "stored as it is; images already here are skipped. Exit status: 0 restored; 1 bad "
+        "arguments or an unreadable file; 2 refused (nothing stored) or storage failed."
     )
 
     def add_arguments(self, parser) -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from uploads.management.base import EXIT_REFUSED, ShelfCommand
 from uploads.media import storage
 from uploads.models import Deployment, Image
 from uploads.shelf import ownership
 
-REFUSED = 2  # as reconcile_media: nothing was changed
 
-
-class Command(BaseCommand):
+class Command(ShelfCommand):
     help = (
         "Show this deployment's identity and whose the media storage is (its marker). "
         "--claim adopts the storage, after showing what it holds; it refuses files no row "
@@ -30,14 +29,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["new_identity"]:
             Deployment.objects.update_or_create(pk=1, defaults={"identity": uuid.uuid4()})
-        try:
-            found, ours = ownership.marker(), ownership.identity()
-            where = storage.location(storage.media_storage())
-            self.stdout.write(f"This deployment is {ours}; {where} is marked as {found}'s.")
-            if options["claim"] and found != ours:
-                self._claim(options)
-        except storage.StorageUnavailable as error:
-            raise CommandError(f"{storage.UNAVAILABLE} {error}", returncode=REFUSED) from None
+        # Storage that does not answer exits 2 with the reason (ShelfCommand): nothing changed.
+        found, ours = ownership.marker(), ownership.identity()
+        where = storage.location(storage.media_storage())
+        self.stdout.write(f"This deployment is {ours}; {where} is marked as {found}'s.")
+        if options["claim"] and found != ours:
+            self._claim(options)
 
     def _claim(self, options) -> None:
         listed = [file.name for prefix in storage.PREFIXES for file in storage.list_files(prefix)]
@@ -54,7 +51,7 @@ class Command(BaseCommand):
                 "Refused: files no row of this database references may be another "
                 "deployment's, and once claimed reconcile_media would delete them. Point this "
                 "deployment at storage of its own, or add --allow-unreferenced.",
-                returncode=REFUSED,
+                returncode=EXIT_REFUSED,
             )
         if options["dry_run"]:
             self.stdout.write("Dry run: the storage was not claimed.")

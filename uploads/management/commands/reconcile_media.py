@@ -1,4 +1,8 @@
-"""manage.py reconcile_media: make rows and stored files agree, on local disk or S3."""
+"""manage.py reconcile_media: make rows and stored files agree, on local disk or S3.
+
+It deletes rows whose image file is missing, regenerates missing thumbnails, deletes
+unreferenced files under images/ and thumbs/ (sparing young ones) and abandoned import
+previews, and deletes rows beyond the limit."""
 
 from __future__ import annotations
 
@@ -41,12 +45,9 @@ WOULD = {
 
 class Command(ShelfCommand):
     help = (
-        "Delete rows whose image file is missing, regenerate missing thumbnails, delete "
-        "unreferenced files under images/ and thumbs/ and abandoned import previews, and "
-        "delete rows beyond the limit. "
-        "Exit status: 0 clean or repaired, 1 bad arguments or configuration, "
-        "2 storage unavailable, holding none of the rows' files, or another deployment's "
-        "(nothing was deleted)."
+        "Make rows and stored files agree (docs/operations.md). Exit status: 0 clean or "
+        "repaired, 1 bad arguments or configuration, 2 refused: storage unavailable, holding "
+        "none of the rows' files, or another deployment's (nothing was deleted)."
     )
 
     def add_arguments(self, parser) -> None:

@@ -27,11 +27,8 @@ def check_media_survives_restarts(app_configs=None, **kwargs) -> list[checks.Che
         checks.Warning(
             "Media is stored on the dyno's own disk: files vanish on every restart "
             "(at least once a day) and each dyno sees only its own.",
-            hint=(
-                "Set AWS_STORAGE_BUCKET_NAME (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-                "plus AWS_S3_ENDPOINT_URL for a store other than Amazon S3) to keep media in "
-                "S3 or any S3-compatible store."
-            ),
+            hint="Set AWS_STORAGE_BUCKET_NAME and the keys (docs/deploy.md: every provider's "
+            "recipe) to keep media in S3 or any S3-compatible store.",
             id="imageshelf.W001",
         )
     ]

@@ -52,10 +52,10 @@ class Image(models.Model):
         _("title"), max_length=200, blank=True, help_text=_("Shown under the image.")
     )
     description = models.CharField(
+        _("description"),
         max_length=500,
         blank=True,
-        help_text="What the image shows, for people who cannot see it: its alt text. "
-        "Empty: the image needs a description.",
+        help_text=_("What the image shows, for people who cannot see it: its alt text."),
     )
     width = models.PositiveIntegerField(help_text="Width of the stored image, in pixels.")
     height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")

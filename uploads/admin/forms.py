@@ -50,6 +50,13 @@ class BulkUploadForm(forms.Form):
         error_messages={"required": _("Choose at least one image to upload.")},
     )
 
+    def clean(self):
+        """Each file's description (the nth is the nth file's: the script sends one of each),
+        checked as the add form checks one."""
+        clean = Image._meta.get_field("description").formfield().clean
+        self.cleaned_data["descriptions"] = [*map(clean, self.data.getlist("description"))]
+        return self.cleaned_data
+
 
 class ImageAddForm(forms.ModelForm):
     """The add page: the file goes through services.image_ingest, like every upload."""

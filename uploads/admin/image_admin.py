@@ -193,11 +193,9 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         images = list(queryset)
         try:
             removed = deletion.images_remove_missing(queryset, user=request.user)
-        except storage.StorageUnavailable:
-            self.message_user(request, storage.UNAVAILABLE, messages.ERROR)
-            return
-        except deletion.AllFilesMissing as refusal:
-            self.message_user(request, str(refusal), messages.ERROR)
+        except (storage.StorageUnavailable, deletion.AllFilesMissing) as error:
+            missing = isinstance(error, deletion.AllFilesMissing)  # says where it looked
+            self.message_user(request, str(error if missing else storage.UNAVAILABLE), "error")
             return
         if removed:
             self.log_deletions(request, removed)
@@ -230,6 +228,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         images = list(queryset.filter(description="").exclude(title=""))
         Image.objects.filter(pk__in=[image.pk for image in images]).update(description=F("title"))
         for image in images:
-            self.log_change(request, image, [{"changed": {"fields": ["Description"]}}])
+            # The field's name as the history shows it, in each reader's language.
+            self.log_change(request, image, [{"changed": {"fields": ["description"]}}])
         message = gettext("Described %(count)d image(s) with their titles.")
         self.message_user(request, message % {"count": len(images)}, messages.SUCCESS)

@@ -34,9 +34,8 @@ class FileStatusFilter(admin.SimpleListFilter):
         if present is None:
             messages.error(request, storage.UNAVAILABLE)
             return queryset.none()
-        if self.value() == "present":
-            return queryset.filter(file__in=present)
-        return queryset.exclude(file__in=present)
+        keep = queryset.filter if self.value() == "present" else queryset.exclude
+        return keep(file__in=present)
 
 
 class DescriptionFilter(admin.SimpleListFilter):

@@ -10,6 +10,7 @@ shelf.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from itertools import chain, repeat
 
@@ -49,17 +50,15 @@ class ImagePagesMixin:
         """The page, and what it does with the files it is sent."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        wants_json = request.get_preferred_type(["text/html", "application/json"]) == (
-            "application/json"
-        )
+        preferred = request.get_preferred_type(["text/html", "application/json"])
+        wants_json = preferred == "application/json"
         posted = request.method == "POST"
         # Bound whenever it is posted: an empty post is "nothing chosen", a form error.
         form = BulkUploadForm(request.POST, request.FILES) if posted else BulkUploadForm()
         results = []
         if posted and form.is_valid():
             # Every chosen file, those over MAX_UPLOAD_MB too (an OversizedUpload: refused here).
-            # The nth description is the nth file's (the script sends one of each).
-            descriptions = chain(request.POST.getlist("description"), repeat(""))
+            descriptions = chain(form.cleaned_data["descriptions"], repeat(""))
             uploads = zip(form.cleaned_data["images"], descriptions, strict=False)
             outcomes = services.images_ingest_many(uploads, user=request.user)
             stored = [outcome.image for outcome in outcomes if outcome.image]
@@ -73,7 +72,7 @@ class ImagePagesMixin:
             counts = {"stored": len(stored), "total": len(outcomes)}
             self.message_user(request, _("Stored %(stored)s of %(total)s files.") % counts, level)
         elif wants_json and posted:
-            error = " ".join(form.errors.get("images", [_("Try again.")]))
+            error = " ".join(chain.from_iterable(form.errors.values())) or _("Try again.")
             return JsonResponse({"error": error}, status=400)
         return self._render(
             request,
@@ -90,7 +89,7 @@ class ImagePagesMixin:
         each file over, so it starts at once and never holds the shelf in memory."""
         if not self.has_export_permission(request):
             raise PermissionDenied
-        chunks = archive.archive_chunks(archive.Report(), progress=lambda line: None)
+        chunks = archive.archive_chunks(Counter(), progress=lambda line: None)
         response = StreamingHttpResponse(chunks, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="shelf-{date.today()}.zip"'
         return response

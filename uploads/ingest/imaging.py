@@ -25,6 +25,8 @@ _CORRUPT = _(
     "Save or export it again, then upload the new file."
 )
 _FORMAT_NAMES = {"WEBP": "WebP", "HEIF": "HEIC"}
+# What Pillow reads from the header of a JPEG it wrote itself (no EXIF, ICC or comment).
+_JFIF_FIELDS = ("jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi")
 
 # HEIC through pillow-heif; AVIF is Pillow's own. Embedded thumbnails, depth and auxiliary
 # images are never used, so they are not read either.
@@ -97,11 +99,20 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
 
 def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
     """Check image bytes as an upload's are checked (by content, the pixel limit and the
-    memory budget, every pixel decoded) without changing them: their format and size."""
+    memory budget, every pixel decoded) without changing them, and that they are an image
+    as process() stores one, so they may be stored as they are: a JPEG or PNG within the
+    edge, in L, RGB or RGBA, one frame, nothing but JFIF's own header fields beside the
+    pixels (no EXIF, and so no orientation to apply, no ICC profile, XMP, comment or PNG
+    text). Their format and size."""
     source_format = _sniff(data)
     with _open(data, source_format) as img:
         size = img.size  # before _admit, which may draft a JPEG to a smaller decode
         _admit_and_load(img, data, source_format, limits)
+        as_stored = source_format in ("JPEG", "PNG") and img.mode in ("L", "RGB", "RGBA")
+        as_stored &= not _is_animated(img) and not set(img.info) - set(_JFIF_FIELDS)
+    as_stored &= source_format == "JPEG" or formats.without_text_chunks(data) == data
+    if not as_stored or max(size) > limits.max_edge:
+        raise ImageRejected(_("This is not an image as this app stores one."), "kind")
     return source_format, size
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from uploads.ingest import variants
 from uploads.media import storage
@@ -139,7 +140,7 @@ def _list_media(progress) -> dict[str, datetime]:
     for prefix in storage.PREFIXES:
         for stored in storage.list_files(prefix):
             listed[stored.name] = stored.modified
-        progress(f"Listed {len(listed):,} files so far (through {prefix}).")
+        progress(_("Listed %s files so far.") % len(listed))
     return listed
 
 
@@ -155,7 +156,7 @@ def _check_rows(report, listed, started, progress) -> tuple[set[str], list[Image
         referenced.update(thumbs.values())
         report.rows_checked += 1
         if report.rows_checked % PROGRESS_EVERY == 0:
-            progress(f"Checked {report.rows_checked:,} rows.")
+            progress(_("Checked %s rows.") % report.rows_checked)
         if uploaded_at < started and file in listed:
             widths = variants.sizes((width, height))
             expected = (variants.key(fmt, shown) for fmt in variants.FORMATS for shown in widths)
@@ -168,7 +169,7 @@ def _repair(report: ReconcileReport, regenerate: list[Image], progress) -> None:
     for names in (report.orphans_deleted, report.import_previews_deleted):
         report.errors.extend(f"could not delete {name}" for name in storage.delete_files(names))
     if report.orphans_deleted:
-        progress(f"Deleted {len(report.orphans_deleted):,} unreferenced files.")
+        progress(_("Deleted %s unreferenced files.") % len(report.orphans_deleted))
     for image in regenerate:
         try:
             services.image_regenerate_thumbnails(image)

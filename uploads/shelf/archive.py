@@ -11,12 +11,15 @@ import re
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from datetime import UTC
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from uploads.ingest import imaging, variants
 from uploads.ingest.decode_lock import decode_turn
@@ -38,32 +41,28 @@ EXPORTED = ("sha256", "title", "description", "pending", "format", "width", "hei
 Progress = Callable[[str], None]
 
 
+ONE_OFF_DYNO = gettext_lazy(
+    "This is a Heroku one-off dyno and media is on local disk: its disk is empty, not the "
+    "web dyno's. Download the archive from the admin's image list, or use S3."
+)
+
+
 class MoveRefused(Exception):
     """The shelf cannot move, for the reason given (the archive, or where this runs):
     nothing was stored."""
 
 
-@dataclass
-class Report:
-    """How many images an export wrote, or an import stored (in a dry run: would store);
-    the progress lines name them."""
-
-    images: int = 0
-    skipped: int = 0  # missing from storage / already here
-    not_stored: int = 0  # beyond PENDING_LIMIT, or a race
-    removed: int = 0  # by the limit, once every image is in
+# How many images an export wrote, or an import stored (in a dry run: would store); the
+# progress lines name them. Counts: "images"; "skipped" (missing from storage, or already
+# here); "not_stored" (beyond PENDING_LIMIT, or a race); "removed" (by the limit, once every
+# image is in). Unset counts are 0: a Counter.
 
 
 def refuse_one_off_dyno() -> None:
     """On a Heroku one-off dyno (`heroku run`, Scheduler) local media is a disk of its own,
     empty, not the web dyno's: there is no shelf to move from or to there."""
     if os.environ.get("DYNO", "").startswith("run.") and not storage.is_s3(storage.media_storage()):
-        raise MoveRefused(
-            _(
-                "This is a Heroku one-off dyno and media is on local disk: its disk is empty, "
-                "not the web dyno's. Download the archive from the admin's image list, or use S3."
-            )
-        )
+        raise MoveRefused(ONE_OFF_DYNO)
 
 
 class _Pipe(io.BytesIO):
@@ -80,7 +79,7 @@ class _Pipe(io.BytesIO):
         return data
 
 
-def archive_chunks(report: Report, progress: Progress) -> Iterator[bytes]:
+def archive_chunks(report: Counter, progress: Progress) -> Iterator[bytes]:
     """The archive as it is written: each image's stored file, stored (not deflated) as
     storage hands it over, then the manifest. A file storage does not hold is left out."""
     pipe, entries, images = _Pipe(), [], list(Image.objects.order_by("uploaded_at", "id"))
@@ -89,7 +88,7 @@ def archive_chunks(report: Report, progress: Progress) -> Iterator[bytes]:
         for image in images:
             name = image.file.name
             if name not in found:
-                report.skipped += 1
+                report["skipped"] += 1
                 progress(_("%s: not in storage, left out") % name)
                 continue
             with archive.open(name, "w") as member:
@@ -98,16 +97,16 @@ def archive_chunks(report: Report, progress: Progress) -> Iterator[bytes]:
                     yield pipe.take()
             entries.append({key: getattr(image, key) for key in EXPORTED})
             entries[-1].update(name=name, uploaded_at=image.uploaded_at.isoformat())
-            report.images += 1
+            report["images"] += 1
             progress(_("%s: exported") % name)
         archive.writestr(MANIFEST, json.dumps({"images": entries}, ensure_ascii=False))
     yield pipe.take()
 
 
-def shelf_export(path: str, progress: Progress) -> Report:
+def shelf_export(path: str, progress: Progress) -> Counter:
     """Write the archive to `path`; a failed export leaves no partial file."""
     refuse_one_off_dyno()
-    report = Report()
+    report = Counter()
     with open(path, "wb") as out:
         try:
             out.writelines(archive_chunks(report, progress))
@@ -117,7 +116,7 @@ def shelf_export(path: str, progress: Progress) -> Report:
     return report
 
 
-def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Report:
+def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
     """Restore an archive. Every image is checked before any is stored, and one that fails
     refuses the archive: it is restored whole or not at all. Images already here (by
     digest) are skipped; the others are stored newest first, so that PENDING_LIMIT keeps
@@ -127,22 +126,22 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Report:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, ValueError) as error:
         raise MoveRefused(_("This file is not a zip archive, or it is truncated.")) from error
-    report = Report()
+    report = Counter()
     with archive:
         entries = _entries(archive)
         digests = [entry["sha256"] for entry in entries]
         present = set(Image.objects.filter(sha256__in=digests).values_list("sha256", flat=True))
         fresh = [entry for entry in entries if entry["sha256"] not in present]
-        report.skipped = len(entries) - len(fresh)
+        report["skipped"] = len(entries) - len(fresh)
         if failed := [entry for entry in fresh if not _checked(archive, entry, progress)]:
             raise MoveRefused(_("%d image(s) failed their checks.") % len(failed))
         if dry_run:
-            report.images = len(fresh)
+            report["images"] = len(fresh)
             return report
         ownership.require_own(mark_new=True)
         for entry in sorted(fresh, key=lambda entry: entry["uploaded_at"], reverse=True):
             _restore(archive, entry, report, progress)
-    report.removed = len(deletion.images_enforce_limit())
+    report["removed"] = len(deletion.images_enforce_limit())
     return report
 
 
@@ -165,7 +164,7 @@ def _entries(archive: zipfile.ZipFile) -> list[dict]:
         raise MoveRefused(_("The manifest is not JSON, or it is nested too deep.")) from None
     entries = manifest.get("images") if isinstance(manifest, dict) else None
     if not isinstance(entries, list) or not all(map(_valid, entries)):
-        raise MoveRefused(_("The manifest is not one this app writes (nested too deep?)."))
+        raise MoveRefused(_("The manifest is not one this app writes."))
     listed = [entry["name"] for entry in entries]
     if strangers := sorted(names.symmetric_difference(listed) - {MANIFEST}):
         raise MoveRefused(_("Entries the manifest does not list, or lacks: %s") % strangers[0])
@@ -175,13 +174,15 @@ def _entries(archive: zipfile.ZipFile) -> list[dict]:
 
 
 def _valid(entry) -> bool:
-    """Whether a manifest entry is one this app writes (its date parsed, if so)."""
+    """Whether a manifest entry is one this app writes (its date parsed, if so). A date
+    must have passed: one to come would keep every upload from now until then off the
+    shelf, as older than the images the limit keeps."""
     try:
         entry["uploaded_at"] = when = parse_datetime(entry["uploaded_at"])
         typed = all(isinstance(entry[key], kind) for key, kind in FIELDS.items())
         named = typed and NAME.fullmatch(entry["name"])  # a wrong digest never matches
-        return bool(named and when.tzinfo)
-    except (AttributeError, KeyError, TypeError, ValueError):  # not a dict, no date, ...
+        return bool(named and when.tzinfo and when.astimezone(UTC) <= timezone.now())
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError):  # not a dict, ...
         return False
 
 
@@ -214,8 +215,6 @@ def _checked(archive: zipfile.ZipFile, entry: dict, progress: Progress) -> bool:
         data = _member(archive, entry)
         with decode_turn():
             fmt, size = imaging.verify(data, services.ingest_limits())
-        if fmt not in Image.Format or max(size) > settings.IMAGE_MAX_EDGE:
-            raise imaging.ImageRejected(_("not a JPEG or PNG within IMAGE_MAX_EDGE"), "kind")
     except imaging.ImageRejected as rejection:
         progress(_("%(name)s: refused: ") % entry + str(rejection))
         return False
@@ -224,12 +223,12 @@ def _checked(archive: zipfile.ZipFile, entry: dict, progress: Progress) -> bool:
     return True
 
 
-def _restore(archive: zipfile.ZipFile, entry: dict, report: Report, progress: Progress) -> None:
+def _restore(archive: zipfile.ZipFile, entry: dict, report: Counter, progress: Progress) -> None:
     """Store one checked image as it is, with thumbnails made as an upload's; refused beyond
     PENDING_LIMIT, as any upload. Its bytes are read again, and are the bytes checked: the
     manifest's digest still names them."""
     row = {key: entry[key] for key in ("title", "pending", "uploaded_at")}
-    row["description"] = entry["description"][: Image.description.field.max_length]
+    row["description"] = entry["description"].strip()[: Image.description.field.max_length]
     fmt, size = entry["checked"]
     with tempfile.TemporaryFile() as content:
         try:
@@ -240,9 +239,9 @@ def _restore(archive: zipfile.ZipFile, entry: dict, report: Report, progress: Pr
             processed = imaging.ProcessedImage(content, fmt, *size, entry["sha256"], thumbnails)
             image = services.image_store(processed, user=None, **row)
         except (imaging.ImageRejected, services.UploadRejected) as rejection:
-            report.not_stored += 1
+            report["not_stored"] += 1
             progress(_("%(name)s: not stored: ") % entry + rejection.args[0])
             return
     audit("image.restored", image=image.pk, file=image.file.name, sha256=image.sha256)
-    report.images += 1
+    report["images"] += 1
     progress(_("%(name)s: stored as %(file)s") % {"name": entry["name"], "file": image.file.name})

@@ -9,12 +9,19 @@ import zipfile
 from datetime import UTC, datetime
 
 import pytest
+from PIL import Image as PILImage
 
 from uploads.models import Image
 from uploads.shelf import services
 from uploads.tests import archives
 from uploads.tests.commands import command
-from uploads.tests.factories import distinct_png, noisy_png, png_declaring, upload_file
+from uploads.tests.factories import (
+    distinct_png,
+    noisy_png,
+    png_declaring,
+    stored_files,
+    upload_file,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)  # commands close connections
 
@@ -255,3 +262,81 @@ def test_the_help_documents_the_exit_statuses(name, capsys):
     status, out, _ = command(name, "--help", capsys=capsys)
 
     assert status == 0 and "Exit status: 0" in " ".join(out.split())
+
+
+def _names(count: int) -> list[str]:
+    return [f"images/0b1e4f3c-0000-4000-8000-0000000001{index:02d}.png" for index in range(count)]
+
+
+def _write(tmp_path, data: bytes):
+    path = tmp_path / "shelf.zip"
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_an_archive_dated_in_the_future_does_not_pin_the_shelf(tmp_path, capsys):
+    """An image dated in the future would keep every upload until then off the shelf, as
+    older than the images the limit keeps: such an archive is refused."""
+    names, data = _names(3), [distinct_png(50 + index) for index in range(3)]
+    entries = [
+        archives.entry(datum, name, uploaded_at=f"2099-01-0{index + 1}T00:00:00+00:00")
+        for index, (name, datum) in enumerate(zip(names, data, strict=True))
+    ]
+    path = _write(
+        tmp_path, archives.archive(dict(zip(names, data, strict=True)), {"images": entries})
+    )
+    command("import_shelf", path, capsys=capsys)
+
+    fresh = services.image_ingest(upload_file(distinct_png(99)), description="A new photo.")
+
+    assert Image.objects.on_shelf().filter(pk=fresh.pk).exists()
+
+
+def test_a_date_out_of_range_refuses_the_archive_whole_without_a_traceback(tmp_path, capsys, files):
+    """A valid ISO date whose UTC value is out of range ("0001-01-01T00:00:00+05:00") is
+    refused with the manifest, before anything is stored; never a traceback halfway."""
+    names, data = _names(3), [distinct_png(60 + index) for index in range(3)]
+    entries = [archives.entry(datum, name) for name, datum in zip(names, data, strict=True)]
+    entries[-1]["uploaded_at"] = "0001-01-01T00:00:00+05:00"  # the oldest: restored last
+    path = _write(
+        tmp_path, archives.archive(dict(zip(names, data, strict=True)), {"images": entries})
+    )
+
+    try:
+        status, out, err = command("import_shelf", path, capsys=capsys)
+    except OverflowError as error:  # what manage.py prints as a traceback, exit 1
+        status, err = 1, repr(error)
+
+    assert status == 2, err
+    assert Image.objects.count() == 0
+    assert files() == []
+
+
+def test_an_imported_image_carries_no_location_or_other_metadata(tmp_path, capsys, media_root):
+    """Stored images carry no metadata (EXIF, GPS, XMP, IPTC, ICC, comments) and are
+    upright: an archive's image, stored as it is, must already be so."""
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90°
+    exif[0x010F] = "SecretCam"
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (80, 40), (10, 200, 30)).save(buffer, "JPEG", exif=exif)
+    name = "images/0b1e4f3c-0000-4000-8000-000000000003.jpg"
+    path = _write(tmp_path, archives.archive({name: buffer.getvalue()}))
+
+    command("import_shelf", path, capsys=capsys)
+
+    for stored in stored_files(media_root):
+        if stored.startswith("images/"):
+            with PILImage.open(media_root / stored) as img:
+                assert not img.getexif(), stored
+
+
+def test_an_archive_description_of_whitespace_needs_a_description(tmp_path, capsys):
+    """Every door strips a description, so whitespace "needs a description"; so does an
+    archive."""
+    path = _write(tmp_path, archives.one_image(description="   \n\t "))
+
+    command("import_shelf", path, capsys=capsys)
+
+    assert Image.objects.get().description == ""

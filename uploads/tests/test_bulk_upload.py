@@ -102,3 +102,16 @@ def test_the_script_is_a_static_file_as_the_content_security_policy_wants(admin_
     scripts = re.findall(r"<script\b[^>]*>", html)
     assert '<script src="/static/admin-site/bulk-upload.js" defer>' in scripts
     assert all("src=" in script for script in scripts)  # no inline script
+
+
+@pytest.mark.django_db
+def test_bulk_upload_refuses_a_description_over_500_characters(admin_client):
+    """As every other door does (the field's max_length): on Postgres a longer one would
+    not fit its column. The refusal says why, and nothing is stored."""
+    data = {"images": [upload_file(distinct_png(1))], "description": ["d" * 501]}
+
+    response = admin_client.post(BULK, data, HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 400
+    assert "at most 500 characters" in response.json()["error"]
+    assert Image.objects.count() == 0

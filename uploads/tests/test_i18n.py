@@ -234,3 +234,14 @@ def test_a_request_refused_before_the_app_answers_in_its_own_language(client, se
     assert '<html lang="en">' in english.content.decode()
     assert "Bad request" in english.content.decode()
     assert '<html lang="pt-br">' in portuguese.content.decode()
+
+
+def test_the_admin_forms_description_label_and_help_are_portuguese(admin_client):
+    """The description's label and help on the add and change forms, from the model field."""
+    image = services.image_ingest(upload_file(distinct_png(1)))
+
+    for url in ("/admin/uploads/image/add/", f"/admin/uploads/image/{image.pk}/change/"):
+        html = admin_client.get(url, **PT).content.decode()
+        label = re.search(r'<label[^>]*for="id_description"[^>]*>([^<]*)</label>', html)
+        assert label and "Description" not in label.group(1), url
+        assert "What the image shows, for people who cannot see it" not in html, url

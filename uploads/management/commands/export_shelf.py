@@ -21,6 +21,6 @@ class Command(ShelfCommand):
 
     def handle(self, *args, archive: str, **options) -> None:
         report = shelf_export(archive, self.stdout.write)
-        counts = {"images": report.images, "missing": report.skipped, "path": archive}
+        counts = {"images": report["images"], "missing": report["skipped"], "path": archive}
         message = _("Exported %(images)d image(s) to %(path)s; %(missing)d missing from storage.")
         self.stdout.write(message % counts)

@@ -37,4 +37,4 @@ class Command(ShelfCommand):
                 "Stored %(images)d image(s); %(skipped)d already here; %(not_stored)d not "
                 "stored; %(removed)d removed by the limit."
             )
-        self.stdout.write(message % vars(report))
+        self.stdout.write(message % report)

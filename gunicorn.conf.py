@@ -6,6 +6,7 @@ platform facts in the README's Heroku section. `GUNICORN_CMD_ARGS` overrides any
 the result.
 """
 
+import gc
 import os
 
 # Heroku routes to $PORT only; "::" takes IPv6 and, through the same socket, IPv4.
@@ -58,3 +59,10 @@ access_log_format = (
     'gunicorn method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s duration=%(M)sms '
     'request_id=%({x-request-id}o)s fwd="%({x-forwarded-for}i)s" user_agent="%(a)s"'
 )
+
+
+def when_ready(server):
+    # The app the master loaded is shared with every worker until a page of it is written,
+    # and the garbage collector writes to every object it tracks: kept out of its sight,
+    # what the master loaded stays shared.
+    gc.freeze()

@@ -52,9 +52,8 @@ class StorageMisconfigured(StorageUnavailable):
 
 def storage_error(error: Exception, doing: str) -> StorageUnavailable:
     """Classify a storage exception: misconfigured (fix the settings) or unavailable."""
-    if _s3_code(error) in _CONFIGURATION_ERRORS or isinstance(error, NoCredentialsError):
-        return StorageMisconfigured(f"{doing}: {error}")
-    return StorageUnavailable(f"{doing}: {error}")
+    wrong = _s3_code(error) in _CONFIGURATION_ERRORS or isinstance(error, NoCredentialsError)
+    return (StorageMisconfigured if wrong else StorageUnavailable)(f"{doing}: {error}")
 
 
 def _s3_code(error: Exception) -> str | None:

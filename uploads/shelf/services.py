@@ -64,8 +64,7 @@ def image_ingest(
     """Validate, normalise and store one upload: the one door for every upload.
 
     A pending upload (a visitor's, with PUBLIC_UPLOADS=moderated) waits for approval, off
-    the page and outside the limit; it is refused while PENDING_LIMIT of them wait.
-    """
+    the page and outside the limit; it is refused while PENDING_LIMIT of them wait."""
     who = username(user)
     filename = getattr(file, "name", "") or ""
     try:

@@ -29,10 +29,6 @@ class ImageQuerySet(models.QuerySet):
 class Image(models.Model):
     """One image on the shelf: a normalised file, its thumbnails and their metadata."""
 
-    class Format(models.TextChoices):
-        JPEG = "JPEG", "JPEG"
-        PNG = "PNG", "PNG"
-
     # Help texts are HTML to Django's forms and admin: escaped, or "<uuid4>" is taken for a tag.
     file = models.ImageField(
         _("file"),
@@ -60,7 +56,7 @@ class Image(models.Model):
     width = models.PositiveIntegerField(help_text="Width of the stored image, in pixels.")
     height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")
     size_bytes = models.PositiveBigIntegerField("size", help_text="Size of the stored file.")
-    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    format = models.CharField(_("format"), max_length=4, choices={"JPEG": "JPEG", "PNG": "PNG"})
     sha256 = models.CharField(
         "SHA-256",
         max_length=64,

@@ -9,7 +9,6 @@ from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core import checks
 from django.core.files.storage import storages
 from django.db import DatabaseError
-from django.utils.module_loading import import_string
 
 from uploads.media.storage import StorageUnavailable, is_s3, media_storage
 from uploads.shelf import ownership
@@ -37,14 +36,13 @@ def check_media_survives_restarts(app_configs=None, **kwargs) -> list[checks.Che
 @checks.register(deploy=True)
 def check_static_manifest_exists(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """With hashed static names, a missing manifest turns every page into a 500."""
-    params = settings.STORAGES["staticfiles"]
     # No STATIC_ROOT: Django's own checks and collectstatic name that mistake.
-    if not settings.STATIC_ROOT or not issubclass(
-        import_string(params["BACKEND"]), ManifestStaticFilesStorage
-    ):
+    if not settings.STATIC_ROOT:
         return []
     # A fresh instance: the shared one caches the manifest it read, or did not find.
-    storage = storages.create_storage(params)
+    storage = storages.create_storage(settings.STORAGES["staticfiles"])
+    if not isinstance(storage, ManifestStaticFilesStorage):
+        return []
     if storage.manifest_storage.exists(storage.manifest_name):
         return []
     path = storage.manifest_storage.path(storage.manifest_name)
@@ -52,11 +50,9 @@ def check_static_manifest_exists(app_configs=None, **kwargs) -> list[checks.Chec
         checks.Error(
             f"The static files manifest {path} does not exist: every page that links a "
             "static file would answer 500.",
-            hint=(
-                "Run `python manage.py collectstatic --noinput` when building. Heroku's Python "
-                "buildpack does it, unless a config var tells it to skip collectstatic: "
-                "remove that config var."
-            ),
+            hint="Run `python manage.py collectstatic --noinput` when building. Heroku's Python "
+            "buildpack does it, unless a config var tells it to skip collectstatic: "
+            "remove that config var.",
             id="imageshelf.E001",
         )
     ]
@@ -73,6 +69,4 @@ def check_media_is_ours(app_configs=None, **kwargs) -> list[checks.CheckMessage]
         return []  # not migrated yet: the release runs `migrate` next, the next release checks
     except StorageUnavailable as error:
         reason = f"Could not tell whose the media storage is: {error}"
-    if reason is None:
-        return []
-    return [checks.Warning(reason, id="imageshelf.W002")]
+    return [] if reason is None else [checks.Warning(reason, id="imageshelf.W002")]

@@ -37,19 +37,14 @@ def check_import_file(file, format_name: str) -> None:
     nothing into a dataset, over the row cap."""
     if file.size > MAX_BYTES:
         raise ValidationError(too_large_message(file.size), code="too_large")
-    file.seek(0)
-    data = file.read()
-    file.seek(0)
+    data = b"".join(file.chunks())  # from its start, as django-import-export reads it
     # Rows besides the header, at most MAX_ROWS + 1 of them counted; None when the file
     # cannot be read that way (django-import-export then says what is wrong with it).
-    count_rows = ROW_COUNTERS.get(format_name.lower())
-    rows = count_rows(data) if count_rows else None
+    rows = ROW_COUNTERS[format_name.lower()](data)
     if rows is not None and rows > MAX_ROWS:
-        raise ValidationError(
-            _("This file has more than %(rows)s rows; an import may have at most %(rows)s.")
-            % {"rows": number_format(MAX_ROWS, force_grouping=True)},
-            code="too_many_rows",
-        )
+        facts = {"rows": number_format(MAX_ROWS, force_grouping=True)}
+        message = _("This file has more than %(rows)s rows; an import may have at most %(rows)s.")
+        raise ValidationError(message % facts, code="too_many_rows")
 
 
 def _csv_rows(data: bytes) -> int:
@@ -75,11 +70,9 @@ def _xlsx_rows(data: bytes) -> int | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(part.file_size for part in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
-            raise ValidationError(
-                _("This spreadsheet unpacks to %(size)s; the limit is %(limit)s MB.")
-                % {"size": megabytes(unpacked), "limit": MAX_UNPACKED_BYTES // MB},
-                code="too_large",
-            )
+            facts = {"size": megabytes(unpacked), "limit": MAX_UNPACKED_BYTES // MB}
+            message = _("This spreadsheet unpacks to %(size)s; the limit is %(limit)s MB.") % facts
+            raise ValidationError(message, code="too_large")
         # Streamed, as django-import-export reads it (read-only, the active sheet), and
         # only as far as the cap.
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

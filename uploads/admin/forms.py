@@ -15,9 +15,8 @@ from uploads.shelf import services
 
 
 def _accepted_files(template: str) -> str:
-    mb = settings.MAX_UPLOAD_MB
-    files = _("%(formats)s, up to %(mb)s MB") % {"formats": formats.ACCEPTED, "mb": mb}
-    return template % {"files": files}
+    facts = {"formats": formats.ACCEPTED, "mb": settings.MAX_UPLOAD_MB}
+    return template % {"files": _("%(formats)s, up to %(mb)s MB") % facts}
 
 
 # A help text naming what the admin's upload forms take, in the language and with the size

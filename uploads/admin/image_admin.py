@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from django.db.models import F
 from django.shortcuts import redirect
 from django.utils.html import format_html
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON, XLSX
@@ -230,5 +229,5 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         for image in images:
             # The field's name as the history shows it, in each reader's language.
             self.log_change(request, image, [{"changed": {"fields": ["description"]}}])
-        message = gettext("Described %(count)d image(s) with their titles.")
+        message = _("Described %(count)d image(s) with their titles.")
         self.message_user(request, message % {"count": len(images)}, messages.SUCCESS)

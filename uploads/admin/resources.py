@@ -106,10 +106,8 @@ class ImageResource(resources.ModelResource):
 
     def init_instance(self, row=None):
         """Imports never create images: an unknown id is an error for that row."""
-        raise ValueError(
-            _(
-                "There is no image with id %s; imports only change the titles of images "
-                "already on the shelf."
-            )
-            % (row.get("id") if row else "?")
+        message = _(
+            "There is no image with id %s; imports only change the titles of images "
+            "already on the shelf."
         )
+        raise ValueError(message % (row.get("id") if row else "?"))

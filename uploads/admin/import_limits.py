@@ -39,7 +39,8 @@ def check_import_file(file, format_name: str) -> None:
         raise ValidationError(too_large_message(file.size), code="too_large")
     data = b"".join(file.chunks())  # from its start, as django-import-export reads it
     # Rows besides the header, at most MAX_ROWS + 1 of them counted; None when the file
-    # cannot be read that way (django-import-export then says what is wrong with it).
+    # cannot be read that way (django-import-export then says what is wrong with it). Every
+    # format ImageAdmin.import_formats offers has a counter.
     rows = ROW_COUNTERS[format_name.lower()](data)
     if rows is not None and rows > MAX_ROWS:
         facts = {"rows": number_format(MAX_ROWS, force_grouping=True)}

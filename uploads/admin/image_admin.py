@@ -101,7 +101,6 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
         extra_context["may_delete"] = self.has_delete_permission(request)
-        extra_context["may_export"] = self.has_export_permission(request)
         extra_context["pending_count"] = Image.objects.filter(pending=True).count()
         return super().changelist_view(request, extra_context)
 

@@ -257,6 +257,13 @@ def test_the_image_list_offers_the_download_to_those_who_may_export(exporting_cl
     assert b"/admin/uploads/image/archive/" in response.content
 
 
+def test_the_image_list_offers_no_download_to_staff_who_may_not_export(staff_client):
+    response = staff_client.get("/admin/uploads/image/")
+
+    assert response.status_code == 200
+    assert b"/admin/uploads/image/archive/" not in response.content
+
+
 @pytest.mark.parametrize("name", ["export_shelf", "import_shelf"])
 def test_the_help_documents_the_exit_statuses(name, capsys):
     status, out, _ = command(name, "--help", capsys=capsys)

@@ -151,19 +151,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
-
-AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    MEDIA_STORAGE = s3_media_storage(env)
-    MEDIA_ORIGINS = media_origins(MEDIA_STORAGE["OPTIONS"], env)  # for the CSP's img-src
-else:
-    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    MEDIA_ORIGINS = []
-
 STORAGES = {
-    "default": MEDIA_STORAGE,
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+MEDIA_ORIGINS = []  # for the CSP's img-src: media links point elsewhere only with S3
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = s3_media_storage(env)
+    MEDIA_ORIGINS = media_origins(STORAGES["default"]["OPTIONS"], env)
 
 # --- Security headers -------------------------------------------------------
 
@@ -185,9 +181,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 _UNUSED_FEATURES = "accelerometer camera display-capture geolocation gyroscope magnetometer"
-PERMISSIONS_POLICY = {
-    feature: [] for feature in f"{_UNUSED_FEATURES} microphone payment usb".split()
-}
+PERMISSIONS_POLICY = {name: [] for name in f"{_UNUSED_FEATURES} microphone payment usb".split()}
 # Django's defaults already send Referrer-Policy and Cross-Origin-Opener-Policy
 # "same-origin", X-Frame-Options "DENY" and X-Content-Type-Options "nosniff".
 

@@ -84,8 +84,7 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
     full, changes = _decode_and_render(data, source_format, limits)
     try:
         # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
-        lossless = full.mode == "RGBA" or source_format in ("PNG", "GIF")
-        fmt = "PNG" if lossless else "JPEG"
+        fmt = "PNG" if full.mode == "RGBA" or source_format in ("PNG", "GIF") else "JPEG"
         content = tempfile.TemporaryFile()  # noqa: SIM115 (unnamed: gone when closed, or with us)
         full.save(content, fmt, quality=JPEG_QUALITY)  # PNG has no quality: Pillow ignores it
         thumbnails = variants.make(full)  # from the stored pixels: no second decode
@@ -131,12 +130,8 @@ def _sniff(data: bytes) -> str:
 
 def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
     """Scale (width, height) down so the long edge is at most `edge`; never scale up."""
-    width, height = size
-    longest = max(width, height)
-    if longest <= edge:
-        return width, height
-    scale = edge / longest
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    scale = min(1.0, edge / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def clean_title(filename: str) -> str:
@@ -228,10 +223,9 @@ def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -
         "This image is %(width)s × %(height)s pixels (%(megapixels)s megapixels); the "
         "limit%(kind)s is %(limit)s megapixels."
     )
-    facts = {"width": width, "height": height, "kind": kind, "limit": limit}
-    return ImageRejected(
-        message % {**facts, "megapixels": round(width * height / 1e6)}, "too_many_pixels"
-    )
+    megapixels = round(width * height / 1e6)
+    facts = {"width": width, "height": height, "megapixels": megapixels, "kind": kind}
+    return ImageRejected(message % {**facts, "limit": limit}, "too_many_pixels")
 
 
 def _orientation(img: Image.Image) -> int:

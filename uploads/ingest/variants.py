@@ -50,10 +50,10 @@ def sizes(image_size: tuple[int, int]) -> dict[int, tuple[int, int]]:
     width, height = image_size
     result = {}
     for target in WIDTHS:
-        if result and width <= max(w for w, _ in result.values()):
-            break
         shown = min(target, width)
         result[target] = (shown, max(1, round(height * shown / width)))
+        if shown == width:  # the whole image: every wider one would be the same
+            break
     return result
 
 

@@ -221,9 +221,9 @@ LOGGING = {
     },
     "handlers": {
         "console": {
+            # On stderr, StreamHandler's default: a command's stdout is its output
+            # (reconcile_media --json).
             "class": "logging.StreamHandler",
-            # stderr: a command's stdout is its output (reconcile_media --json).
-            "stream": "ext://sys.stderr",
             "filters": ["request_id"],
             "formatter": "plain",
         }

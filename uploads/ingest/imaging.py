@@ -105,7 +105,7 @@ def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
     text). Their format and size."""
     source_format = _sniff(data)
     with _open(data, source_format) as img:
-        size = img.size  # before _admit, which may draft a JPEG to a smaller decode
+        size = img.size  # before _admit_and_load, which may draft a JPEG to a smaller decode
         _admit_and_load(img, data, source_format, limits)
         as_stored = source_format in ("JPEG", "PNG") and img.mode in ("L", "RGB", "RGBA")
         as_stored &= not _is_animated(img) and not set(img.info) - set(_JFIF_FIELDS)
@@ -121,10 +121,8 @@ def _sniff(data: bytes) -> str:
         raise ImageRejected(_("The file is empty."), "empty")
     source_format = formats.sniff_format(data[:64])
     if source_format is None:
-        raise ImageRejected(
-            _("This file is not an image we accept (%(formats)s).") % {"formats": formats.ACCEPTED},
-            "unsupported",
-        )
+        message = _("This file is not an image we accept (%(formats)s).")
+        raise ImageRejected(message % {"formats": formats.ACCEPTED}, "unsupported")
     return source_format
 
 
@@ -189,18 +187,9 @@ def _is_animated(img: Image.Image) -> bool:
 
 
 def _admit_and_load(img: Image.Image, data: bytes, source_format: str, limits: Limits) -> None:
-    """Admit the image, then decode every pixel of the frame we use, so that damage is
-    refused, never stored."""
-    _admit(img, data, source_format, limits)
-    try:
-        img.load()
-    except Exception:
-        raise ImageRejected(_CORRUPT, "corrupt") from None
-
-
-def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) -> None:
-    """Refuse too many pixels, or an ingest that needs more memory than the budget; a JPEG
-    that needs less at a reduced scale is decoded at that scale."""
+    """Admit the image: refuse too many pixels, or an ingest that needs more memory than the
+    budget; a JPEG that needs less at a reduced scale is decoded at that scale. Then decode
+    every pixel of the frame we use, so that damage is refused, never stored."""
     width, height = img.size
     if width * height > limits.max_pixels:
         raise _too_many_pixels(width, height, limits.max_pixels / 1_000_000)
@@ -214,6 +203,10 @@ def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) ->
         name = _FORMAT_NAMES.get(source_format, source_format)
         kind = _(" for %(format)s images like this one") % {"format": name}
         raise _too_many_pixels(width, height, min(limits.max_pixels, most) / 1_000_000, kind)
+    try:
+        img.load()
+    except Exception:
+        raise ImageRejected(_CORRUPT, "corrupt") from None
 
 
 def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -> ImageRejected:

@@ -22,10 +22,9 @@ logger = logging.getLogger(__name__)
 
 def _reason(exception) -> str:
     if isinstance(exception, TooManyFilesSent):
-        most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
         return _(
             "That was more than %(most)s files at once. Choose at most %(most)s, then try again."
-        ) % {"most": most}
+        ) % {"most": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
     if isinstance(exception, BodyTooSlow):
         return _(
             "The form arrived too slowly, so it was cut off. Check the connection and try again."

@@ -113,7 +113,7 @@ AUTHENTICATION_BACKENDS = [
 
 # Proxies in front of the app that append the client's address to X-Forwarded-For:
 # Heroku's router is one. The address is read that many entries from the right, so a
-# client cannot choose its own by sending the header (see uploads/throttling.py).
+# client cannot choose its own by sending the header (see uploads/web/throttling.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=60))
@@ -214,7 +214,7 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # The request id on every line (uploads/request_id.py): one filter, on the one handler.
+    # The request id on every line (uploads/web/middleware.py): one filter, on the one handler.
     "filters": {"request_id": {"()": "uploads.web.middleware.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(levelname)s %(name)s request_id=%(request_id)s %(message)s"}

@@ -45,7 +45,7 @@ keepalive = 95
 reuse_port = True
 
 # Only Heroku's router can reach a dyno, so its X-Forwarded-Proto is believed (the
-# client's address is judged by the app: uploads/throttling.client_ip).
+# client's address is judged by the app: uploads/web/throttling.client_ip).
 forwarded_allow_ips = "*"
 
 # Nothing on a dyno uses gunicornc, and servers side by side on one machine (tests,
@@ -53,7 +53,7 @@ forwarded_allow_ips = "*"
 control_socket_disable = True
 
 # The access log on stdout, in Heroku's logfmt. request_id is the response's X-Request-ID:
-# the router's id, or the one the app made when there was none (uploads/request_id.py).
+# the router's id, or the one the app made when there was none (uploads/web/middleware.py).
 accesslog = "-"
 access_log_format = (
     'gunicorn method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s duration=%(M)sms '

@@ -113,7 +113,7 @@ AUTHENTICATION_BACKENDS = [
 
 # Proxies in front of the app that append the client's address to X-Forwarded-For:
 # Heroku's router is one. The address is read that many entries from the right, so a
-# client cannot choose its own by sending the header (see uploads/throttling.py).
+# client cannot choose its own by sending the header (see uploads/web/throttling.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=60))
@@ -151,19 +151,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
-
-AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    MEDIA_STORAGE = s3_media_storage(env)
-    MEDIA_ORIGINS = media_origins(MEDIA_STORAGE["OPTIONS"], env)  # for the CSP's img-src
-else:
-    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    MEDIA_ORIGINS = []
-
 STORAGES = {
-    "default": MEDIA_STORAGE,
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+MEDIA_ORIGINS = []  # for the CSP's img-src: media links point elsewhere only with S3
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = s3_media_storage(env)
+    MEDIA_ORIGINS = media_origins(STORAGES["default"]["OPTIONS"], env)
 
 # --- Security headers -------------------------------------------------------
 
@@ -185,9 +181,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 _UNUSED_FEATURES = "accelerometer camera display-capture geolocation gyroscope magnetometer"
-PERMISSIONS_POLICY = {
-    feature: [] for feature in f"{_UNUSED_FEATURES} microphone payment usb".split()
-}
+PERMISSIONS_POLICY = {name: [] for name in f"{_UNUSED_FEATURES} microphone payment usb".split()}
 # Django's defaults already send Referrer-Policy and Cross-Origin-Opener-Policy
 # "same-origin", X-Frame-Options "DENY" and X-Content-Type-Options "nosniff".
 
@@ -220,16 +214,16 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # The request id on every line (uploads/request_id.py): one filter, on the one handler.
+    # The request id on every line (uploads/web/middleware.py): one filter, on the one handler.
     "filters": {"request_id": {"()": "uploads.web.middleware.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(levelname)s %(name)s request_id=%(request_id)s %(message)s"}
     },
     "handlers": {
         "console": {
+            # On stderr, StreamHandler's default: a command's stdout is its output
+            # (reconcile_media --json).
             "class": "logging.StreamHandler",
-            # stderr: a command's stdout is its output (reconcile_media --json).
-            "stream": "ext://sys.stderr",
             "filters": ["request_id"],
             "formatter": "plain",
         }

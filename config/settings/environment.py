@@ -7,6 +7,6 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    # Real environment variables win over the file (django-environ never overwrites).
-    env.read_env(BASE_DIR / ".env")
+# Real environment variables win over the file (django-environ never overwrites), and a
+# missing file is skipped.
+env.read_env(BASE_DIR / ".env")

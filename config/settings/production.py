@@ -23,12 +23,9 @@ DATABASES = {
 
 # --- Static files: WhiteNoise, in production only ---------------------------
 
+MIDDLEWARE = MIDDLEWARE.copy()  # base's own list stays as it is
 _after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
-MIDDLEWARE = [
-    *MIDDLEWARE[:_after_security],
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[_after_security:],
-]
+MIDDLEWARE.insert(_after_security, "whitenoise.middleware.WhiteNoiseMiddleware")
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
 # --- HTTPS and security -----------------------------------------------------

@@ -12,24 +12,25 @@ def s3_media_storage(env: environ.Env) -> dict:
     from boto3.s3.transfer import TransferConfig
     from botocore.config import Config
 
-    # A config var left empty (as the Deploy button may leave it) counts as unset.
+    # A config var left empty (as the Deploy button may leave it) counts as unset. Keyed by
+    # the name after AWS_.
     names = "S3_ENDPOINT_URL S3_REGION_NAME ACCESS_KEY_ID SECRET_ACCESS_KEY S3_CUSTOM_DOMAIN"
     names += " S3_ADDRESSING_STYLE REQUEST_CHECKSUM_CALCULATION RESPONSE_CHECKSUM_VALIDATION"
-    s3 = {f"AWS_{name}": env(f"AWS_{name}", default="") or None for name in names.split()}
+    s3 = {name: env(f"AWS_{name}", default="") or None for name in names.split()}
     return {
         "BACKEND": "uploads.media.storage.S3MediaStorage",
         "OPTIONS": {
             "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
             # Every key under this prefix: deployments that share a bucket each keep their own.
             "location": env("AWS_LOCATION", default="").strip("/"),
-            "endpoint_url": s3["AWS_S3_ENDPOINT_URL"],
-            "region_name": s3["AWS_S3_REGION_NAME"],
-            "access_key": s3["AWS_ACCESS_KEY_ID"],
-            "secret_key": s3["AWS_SECRET_ACCESS_KEY"],
-            "custom_domain": s3["AWS_S3_CUSTOM_DOMAIN"],
+            "endpoint_url": s3["S3_ENDPOINT_URL"],
+            "region_name": s3["S3_REGION_NAME"],
+            "access_key": s3["ACCESS_KEY_ID"],
+            "secret_key": s3["SECRET_ACCESS_KEY"],
+            "custom_domain": s3["S3_CUSTOM_DOMAIN"],
             "url_protocol": env("AWS_S3_URL_PROTOCOL", default="https:"),
             "client_config": Config(
-                s3={"addressing_style": s3["AWS_S3_ADDRESSING_STYLE"]},
+                s3={"addressing_style": s3["S3_ADDRESSING_STYLE"]},
                 # SigV4 for signed links too: in the older AWS regions (us-east-1, eu-west-1…)
                 # botocore signs them with SigV2, which buckets created since 2020 refuse.
                 signature_version="s3v4",
@@ -41,16 +42,12 @@ def s3_media_storage(env: environ.Env) -> dict:
                 # Checksum headers only where an operation requires one: Backblaze B2, older
                 # MinIO and Ceph refuse the CRC headers botocore sends by default. Read here,
                 # since a value given to Config wins over botocore's own reading of them.
-                request_checksum_calculation=(
-                    s3["AWS_REQUEST_CHECKSUM_CALCULATION"] or "when_required"
-                ),
-                response_checksum_validation=(
-                    s3["AWS_RESPONSE_CHECKSUM_VALIDATION"] or "when_required"
-                ),
+                request_checksum_calculation=s3["REQUEST_CHECKSUM_CALCULATION"] or "when_required",
+                response_checksum_validation=s3["RESPONSE_CHECKSUM_VALIDATION"] or "when_required",
             ),
             # A custom domain serves public objects; otherwise links are signed.
             "querystring_auth": env.bool(
-                "AWS_QUERYSTRING_AUTH", default=not s3["AWS_S3_CUSTOM_DOMAIN"]
+                "AWS_QUERYSTRING_AUTH", default=not s3["S3_CUSTOM_DOMAIN"]
             ),
             # How long a signed link lasts (SigV4: at most 7 days). Pages are rendered with
             # fresh links, and their ETag changes with them.

@@ -53,9 +53,9 @@ ORPHAN_GRACE_MINUTES = env.int("ORPHAN_GRACE_MINUTES", default=15)
 BULK_UPLOAD_MAX_FILES = 10
 # No form takes more files than that; Django refuses a request with more (400).
 DATA_UPLOAD_MAX_NUMBER_FILES = BULK_UPLOAD_MAX_FILES
-# Requests bigger than this reach the upload handlers on disk, not in memory: unnamed files
-# that cannot outlive their process (uploads/upload_handlers.py).
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Requests bigger than FILE_UPLOAD_MAX_MEMORY_SIZE (Django's default, 2.5 MB) reach the
+# upload handlers on disk, not in memory: unnamed files that cannot outlive their process
+# (uploads/web/upload_handlers.py).
 FILE_UPLOAD_HANDLERS = [
     "uploads.web.upload_handlers.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

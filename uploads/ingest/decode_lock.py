@@ -35,17 +35,16 @@ from pathlib import Path
 LOCK_FILE = Path(tempfile.gettempdir()) / "imageshelf-decode.lock"
 
 
-try:
-    _LIBC = ctypes.CDLL("libc.so.6")
-except OSError:
-    _LIBC = None  # not glibc (macOS, musl): nothing to tune
 _M_MMAP_THRESHOLD = -3
 # glibc raises its mmap threshold each time it frees a large block (up to 32 MB), so after
 # the first upload, image-sized blocks came from the heap, which it rarely gives back: a
 # worker kept its largest image's memory for good. A fixed threshold keeps large blocks in
 # mmap, returned to the system as soon as they are freed.
-if _LIBC is not None:
+try:
+    _LIBC = ctypes.CDLL("libc.so.6")
     _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's default, made fixed
+except OSError:
+    _LIBC = None  # not glibc (macOS, musl): nothing to tune
 
 
 class DeadlinePassed(Exception):

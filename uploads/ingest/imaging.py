@@ -84,8 +84,7 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
     full, changes = _decode_and_render(data, source_format, limits)
     try:
         # PNG keeps transparency and lossless sources lossless; everything else is JPEG.
-        lossless = full.mode == "RGBA" or source_format in ("PNG", "GIF")
-        fmt = "PNG" if lossless else "JPEG"
+        fmt = "PNG" if full.mode == "RGBA" or source_format in ("PNG", "GIF") else "JPEG"
         content = tempfile.TemporaryFile()  # noqa: SIM115 (unnamed: gone when closed, or with us)
         full.save(content, fmt, quality=JPEG_QUALITY)  # PNG has no quality: Pillow ignores it
         thumbnails = variants.make(full)  # from the stored pixels: no second decode
@@ -106,7 +105,7 @@ def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
     text). Their format and size."""
     source_format = _sniff(data)
     with _open(data, source_format) as img:
-        size = img.size  # before _admit, which may draft a JPEG to a smaller decode
+        size = img.size  # before _admit_and_load, which may draft a JPEG to a smaller decode
         _admit_and_load(img, data, source_format, limits)
         as_stored = source_format in ("JPEG", "PNG") and img.mode in ("L", "RGB", "RGBA")
         as_stored &= not _is_animated(img) and not set(img.info) - set(_JFIF_FIELDS)
@@ -122,21 +121,15 @@ def _sniff(data: bytes) -> str:
         raise ImageRejected(_("The file is empty."), "empty")
     source_format = formats.sniff_format(data[:64])
     if source_format is None:
-        raise ImageRejected(
-            _("This file is not an image we accept (%(formats)s).") % {"formats": formats.ACCEPTED},
-            "unsupported",
-        )
+        message = _("This file is not an image we accept (%(formats)s).")
+        raise ImageRejected(message % {"formats": formats.ACCEPTED}, "unsupported")
     return source_format
 
 
 def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
     """Scale (width, height) down so the long edge is at most `edge`; never scale up."""
-    width, height = size
-    longest = max(width, height)
-    if longest <= edge:
-        return width, height
-    scale = edge / longest
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    scale = min(1.0, edge / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def clean_title(filename: str) -> str:
@@ -194,18 +187,9 @@ def _is_animated(img: Image.Image) -> bool:
 
 
 def _admit_and_load(img: Image.Image, data: bytes, source_format: str, limits: Limits) -> None:
-    """Admit the image, then decode every pixel of the frame we use, so that damage is
-    refused, never stored."""
-    _admit(img, data, source_format, limits)
-    try:
-        img.load()
-    except Exception:
-        raise ImageRejected(_CORRUPT, "corrupt") from None
-
-
-def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) -> None:
-    """Refuse too many pixels, or an ingest that needs more memory than the budget; a JPEG
-    that needs less at a reduced scale is decoded at that scale."""
+    """Admit the image: refuse too many pixels, or an ingest that needs more memory than the
+    budget; a JPEG that needs less at a reduced scale is decoded at that scale. Then decode
+    every pixel of the frame we use, so that damage is refused, never stored."""
     width, height = img.size
     if width * height > limits.max_pixels:
         raise _too_many_pixels(width, height, limits.max_pixels / 1_000_000)
@@ -219,6 +203,10 @@ def _admit(img: Image.Image, data: bytes, source_format: str, limits: Limits) ->
         name = _FORMAT_NAMES.get(source_format, source_format)
         kind = _(" for %(format)s images like this one") % {"format": name}
         raise _too_many_pixels(width, height, min(limits.max_pixels, most) / 1_000_000, kind)
+    try:
+        img.load()
+    except Exception:
+        raise ImageRejected(_CORRUPT, "corrupt") from None
 
 
 def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -> ImageRejected:
@@ -228,10 +216,9 @@ def _too_many_pixels(width: int, height: int, limit_mp: float, kind: str = "") -
         "This image is %(width)s × %(height)s pixels (%(megapixels)s megapixels); the "
         "limit%(kind)s is %(limit)s megapixels."
     )
-    facts = {"width": width, "height": height, "kind": kind, "limit": limit}
-    return ImageRejected(
-        message % {**facts, "megapixels": round(width * height / 1e6)}, "too_many_pixels"
-    )
+    megapixels = round(width * height / 1e6)
+    facts = {"width": width, "height": height, "megapixels": megapixels, "kind": kind}
+    return ImageRejected(message % {**facts, "limit": limit}, "too_many_pixels")
 
 
 def _orientation(img: Image.Image) -> int:

@@ -72,8 +72,8 @@ def render(img: Image.Image, plan: Plan) -> Image.Image:
         return img
     width, height = plan.size
     swaps, reverses = plan.transpose in _SWAPS_AXES, plan.transpose in _REVERSES_ROWS
-    upright_size = (height, width) if swaps else (width, height)
-    out = Image.new(plan.mode, upright_size, None)  # uninitialised: every row is pasted
+    # Upright, and uninitialised: every row is pasted.
+    out = Image.new(plan.mode, (height, width) if swaps else (width, height), None)
     scale = img.height / height
     edges = list(range(0, height, _BAND_ROWS)) + [height]
 

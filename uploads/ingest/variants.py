@@ -50,10 +50,10 @@ def sizes(image_size: tuple[int, int]) -> dict[int, tuple[int, int]]:
     width, height = image_size
     result = {}
     for target in WIDTHS:
-        if result and width <= max(w for w, _ in result.values()):
-            break
         shown = min(target, width)
         result[target] = (shown, max(1, round(height * shown / width)))
+        if shown == width:  # the whole image: every wider one would be the same
+            break
     return result
 
 
@@ -66,9 +66,7 @@ def make(img: Image.Image) -> list[Thumbnail]:
         # reducing_gap: a cheap box reduction first, so the filter never spans many pixels.
         source = source.resize(size, render.RESAMPLE, reducing_gap=2.0)
         source.info = {}  # nothing from the source's metadata is written
-        for fmt in FORMATS:
-            encoded = _encode(source, fmt, width)
-            thumbnails.append(Thumbnail(key(fmt, width), EXTENSIONS[fmt], encoded))
+        thumbnails.extend(_encode(source, fmt, width) for fmt in FORMATS)
     return thumbnails
 
 
@@ -81,10 +79,11 @@ def make_from_stored(file: IO[bytes], stored_format: str, size: tuple[int, int])
         return make(img)
 
 
-def _encode(img: Image.Image, fmt: str, width: int) -> IO[bytes]:
+def _encode(img: Image.Image, fmt: str, width: int) -> Thumbnail:
+    """One thumbnail, encoded into an unnamed temporary file."""
     encoded = tempfile.TemporaryFile()  # noqa: SIM115 (as imaging's)
     if fmt == "AVIF":
         img.save(encoded, "AVIF", quality=AVIF_QUALITY[width], speed=AVIF_SPEED)
     else:
         img.save(encoded, "WEBP", **WEBP_OPTIONS)
-    return encoded
+    return Thumbnail(key(fmt, width), EXTENSIONS[fmt], encoded)

@@ -76,10 +76,6 @@ def _current(render: Callable[[], bytes]) -> Rendering:
 
 def _render(render: Callable[[], bytes]) -> Rendering:
     html = render()
-    digest = hashlib.blake2b(html, digest_size=12).hexdigest()
-    return Rendering(
-        html=html,
-        gzipped=gzip.compress(html, mtime=0),
-        etag="W/" + quote_etag(digest),
-        until=time.monotonic() + settings.PAGE_CACHE_SECONDS,
-    )
+    etag = "W/" + quote_etag(hashlib.blake2b(html, digest_size=12).hexdigest())
+    until = time.monotonic() + settings.PAGE_CACHE_SECONDS
+    return Rendering(html, gzip.compress(html, mtime=0), etag, until)

@@ -44,8 +44,7 @@ def index(request):
         return shared.response(request, lambda: _render_index(request, shared=True).content)
     # Staff, and anyone with a form or a message: their own page, never reused, so they see
     # what they have just done whichever worker answers.
-    access = permissions.upload_access(request.user)
-    form = UploadForm() if access != UploadAccess.REFUSED else None
+    form = UploadForm() if permissions.upload_access(request.user) != UploadAccess.REFUSED else None
     return _render_index(request, form=form)
 
 
@@ -56,9 +55,8 @@ def _same_for_everyone(request) -> bool:
     (asking the user and the messages costs a tenth of the page's CPU: bench/page.py)."""
     if permissions.public_uploads():
         return False
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES and (
-        CookieStorage.cookie_name not in request.COOKIES
-    ):
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies:
         return True
     return not (request.user.is_authenticated or messages.get_messages(request))
 
@@ -159,5 +157,4 @@ def healthz(request):
     except storage.StorageUnavailable:
         logger.exception("health check: storage unavailable")
         health["storage"] = "unavailable"
-    status = 200 if all(value == "ok" for value in health.values()) else 503
-    return JsonResponse(health, status=status)
+    return JsonResponse(health, status=503 if "unavailable" in health.values() else 200)

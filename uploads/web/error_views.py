@@ -9,12 +9,7 @@ import sys
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
-from django.http import (
-    HttpResponse,
-    HttpResponseBadRequest,
-    HttpResponseNotAllowed,
-    HttpResponseServerError,
-)
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -27,10 +22,9 @@ logger = logging.getLogger(__name__)
 
 def _reason(exception) -> str:
     if isinstance(exception, TooManyFilesSent):
-        most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
         return _(
             "That was more than %(most)s files at once. Choose at most %(most)s, then try again."
-        ) % {"most": most}
+        ) % {"most": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
     if isinstance(exception, BodyTooSlow):
         return _(
             "The form arrived too slowly, so it was cut off. Check the connection and try again."
@@ -46,7 +40,7 @@ def server_error(request):
     storage slow), is an outage to wait out: the 503 page. Anything else is a 500."""
     error = sys.exc_info()[1]  # Django calls handler500 while it handles the exception
     if not isinstance(error, OperationalError | InterfaceError | DeadlinePassed):
-        return HttpResponseServerError(render_to_string("500.html"))
+        return HttpResponse(render_to_string("500.html"), status=500)
     logger.error("event=unavailable path=%s error=%r", request.path, str(error))
     headers = {"Retry-After": "30", "Cache-Control": "no-store"}
     return HttpResponse(render_to_string("503.html"), status=503, headers=headers)
@@ -57,7 +51,7 @@ def bad_request(request, exception):
     request may be refused before LocaleMiddleware (a host the HTTPS redirect refuses), and a
     thread keeps the language of the last request it served: the page takes its own."""
     translation.activate(translation.get_language_from_request(request))
-    return HttpResponseBadRequest(render_to_string("400.html", {"reason": _reason(exception)}))
+    return HttpResponse(render_to_string("400.html", {"reason": _reason(exception)}), status=400)
 
 
 def post_only(view):

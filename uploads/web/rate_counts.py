@@ -2,13 +2,13 @@
 
 django-ratelimit keeps the rates, the keys and the fixed windows; all it asks of its cache
 (RATELIMIT_USE_CACHE) is an `add` and an `incr` that are atomic across processes. Redis
-has both, and is used when REDIS_URL is set. Without it the default cache is per process
-(each worker counted its own), and Django's database cache is not enough: `migrate` does
-not create its table, and its `incr` is a read then a write, so parallel uploads lose
-counts. So this is that small cache and nothing more: counts only, each operation one SQL
-statement on the RateCount table (made by a migration), on Postgres and SQLite alike.
-Keeping django-ratelimit is simpler than a counter of our own: the decorator, the rate
-syntax and the key stay as they were.
+has both, but the app no longer uses Redis (REDIS_URL is retired). The default cache is
+per process (each worker would count its own), and Django's database cache is not enough:
+`migrate` does not create its table, and its `incr` is a read then a write, so parallel
+uploads lose counts. So this is that small cache and nothing more: counts only, each
+operation one SQL statement on the RateCount table (made by a migration), on Postgres and
+SQLite alike. Keeping django-ratelimit is simpler than a counter of our own: the
+decorator, the rate syntax and the key stay as they were.
 """
 
 from __future__ import annotations

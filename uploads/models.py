@@ -6,12 +6,20 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import variants
+
+
+def validate_visible(text: str) -> None:
+    """A description is read aloud: one that shows nothing (only zero-width or other
+    invisible characters) would pass for written while saying nothing."""
+    if text and not any(char.isprintable() and not char.isspace() for char in text):
+        raise ValidationError(_("This description has no visible characters."), code="invisible")
 
 
 class ImageQuerySet(models.QuerySet):
@@ -52,6 +60,7 @@ class Image(models.Model):
         max_length=500,
         blank=True,
         help_text=_("What the image shows, for people who cannot see it: its alt text."),
+        validators=[validate_visible],
     )
     width = models.PositiveIntegerField(help_text="Width of the stored image, in pixels.")
     height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")

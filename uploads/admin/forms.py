@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from uploads.ingest import formats
 from uploads.media import storage
 from uploads.models import Image
-from uploads.page.forms import ACCEPT
+from uploads.page.forms import ACCEPT, description_field
 from uploads.shelf import services
 
 
@@ -52,7 +52,7 @@ class BulkUploadForm(forms.Form):
     def clean(self):
         """Each file's description (the nth is the nth file's: the script sends one of each),
         checked as the add form checks one."""
-        clean = Image._meta.get_field("description").formfield().clean
+        clean = description_field().clean
         self.cleaned_data["descriptions"] = [*map(clean, self.data.getlist("description"))]
         return self.cleaned_data
 
@@ -66,6 +66,7 @@ class ImageAddForm(forms.ModelForm):
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
         help_text=accepted_files(_("%(files)s. It is checked, cleaned and thumbnailed on upload.")),
     )
+    description = description_field()
 
     class Meta:
         model = Image

@@ -7,12 +7,20 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import formats
+from uploads.models import Image
 
 # Extensions too: browsers often give HEIC and AVIF files no type, and Chrome does not
 # match image/heic to image/*. What is accepted is decided by content (formats.sniff_format).
 ACCEPT = (
     "image/jpeg,image/png,image/webp,image/gif,image/heic,image/heif,image/avif,.heic,.heif,.avif"
 )
+
+
+def description_field(**options) -> forms.CharField:
+    """The description's form field for every door, with the model field's checks (a form
+    field made from a model field does not run them, and ingest must not start before)."""
+    field = Image._meta.get_field("description")
+    return field.formfield(validators=field.validators, **options)
 
 
 class UploadForm(forms.Form):
@@ -22,9 +30,7 @@ class UploadForm(forms.Form):
         label=_("Title (optional)"),
         help_text=_("Shown under the image."),
     )
-    description = forms.CharField(
-        max_length=500,
-        required=False,
+    description = description_field(
         label=_("Description (optional)"),
         help_text=_("What the image shows, for people who cannot see it."),
     )

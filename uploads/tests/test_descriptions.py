@@ -20,6 +20,7 @@ CHANGELIST = "/admin/uploads/image/"
 NAME = "IMG_0412.png"  # the file's name, which becomes the default title "IMG 0412"
 TEXT = "A red door in a white wall, half open"
 NEUTRAL = "Photo 1 of 1, not yet described"
+INVISIBLE = "\u200b\u2060 \u00ad"  # zero-width space, word joiner, a space, a soft hyphen
 
 
 def page_alts() -> list[str]:
@@ -88,6 +89,29 @@ def test_without_a_description_the_image_is_stored_listed_as_needing_one_and_nev
     assert list(listed) == [image]
     assert alts == [NEUTRAL]
     assert not any(name in alts[0] for name in ("IMG", NAME, image.title))
+
+
+@pytest.mark.parametrize("door", [admin_add, bulk_upload, page_form], ids=lambda d: d.__name__)
+def test_a_description_with_nothing_visible_is_refused_and_nothing_is_stored(
+    admin_client, settings, door
+):
+    door(admin_client, settings, INVISIBLE)
+
+    assert not Image.objects.exists()
+
+
+def test_a_description_with_nothing_visible_is_refused_on_the_change_page(admin_client, settings):
+    admin_change(admin_client, settings, INVISIBLE)
+
+    assert Image.objects.get().description == ""
+
+
+def test_the_page_says_why_a_description_with_nothing_visible_is_refused(settings):
+    settings.PUBLIC_UPLOADS = "open"
+
+    response = Client().post("/images/", {"description": INVISIBLE, "image": upload()})
+
+    assert "This description has no visible characters." in response.content.decode()
 
 
 def test_the_needs_a_description_filter_leaves_out_described_images(admin_client):

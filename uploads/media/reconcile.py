@@ -112,13 +112,10 @@ def media_reconcile(
     regenerate = [image for image in regenerate if image.file.name not in gone]
 
     if not skip_orphans:
-        for name, modified in sorted(listed.items()):
-            if name in referenced:
-                continue
-            if modified <= started - grace:
-                report.orphans_deleted.append(name)
-            else:
-                report.orphans_spared.append(name)  # maybe an upload in flight
+        orphans = sorted(name for name in listed if name not in referenced)
+        report.orphans_deleted = [name for name in orphans if listed[name] <= started - grace]
+        # The young are spared: maybe uploads in flight.
+        report.orphans_spared = [name for name in orphans if listed[name] > started - grace]
         report.import_previews_deleted = [
             stored.name for stored in previews if stored.modified <= started - IMPORT_PREVIEW_AGE
         ]
@@ -126,20 +123,15 @@ def media_reconcile(
         report.thumbnails_regenerated = [image.file.name for image in regenerate]
     else:
         _repair(report, regenerate, progress)
-    audit(
-        "reconcile",
-        dry_run=dry_run,
-        **{name: len(getattr(report, name)) for name in CHANGES},
-        errors=len(report.errors),
-    )
+    counts = {name: len(getattr(report, name)) for name in CHANGES}
+    audit("reconcile", dry_run=dry_run, **counts, errors=len(report.errors))
     return report
 
 
 def _list_media(progress) -> dict[str, datetime]:
     listed: dict[str, datetime] = {}
     for prefix in storage.PREFIXES:
-        for stored in storage.list_files(prefix):
-            listed[stored.name] = stored.modified
+        listed.update(storage.list_files(prefix))  # (name, modified) pairs
         progress(_("Listed %s files so far.") % len(listed))
     return listed
 

@@ -11,9 +11,8 @@ import os
 import posixpath
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.core.exceptions import PermissionDenied
@@ -88,8 +87,7 @@ class S3MediaStorage(S3Storage):
         return self._sessions[key]
 
 
-@dataclass(frozen=True)
-class StoredFile:
+class StoredFile(NamedTuple):
     name: str
     modified: datetime
 
@@ -216,9 +214,8 @@ def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:
 
 def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
     failed = []
-    client = storage.bucket.meta.client
     # Once per client (the unique id makes registering again a no-op).
-    client.meta.events.register(
+    storage.bucket.meta.client.meta.events.register(
         "before-sign.s3.DeleteObjects", _content_md5_not_crc32, unique_id="shelf-content-md5"
     )
     strip = len(_s3_key(storage, ""))
@@ -226,9 +223,7 @@ def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
         batch = names[start : start + S3_DELETE_BATCH]
         objects = [{"Key": _s3_key(storage, name)} for name in batch]
         try:
-            response = client.delete_objects(
-                Bucket=storage.bucket_name, Delete={"Objects": objects, "Quiet": True}
-            )
+            response = storage.bucket.delete_objects(Delete={"Objects": objects, "Quiet": True})
         except (BotoCoreError, ClientError):
             logger.exception("could not delete %d objects", len(batch))
             failed.extend(batch)

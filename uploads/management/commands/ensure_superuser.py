@@ -40,7 +40,6 @@ class Command(BaseCommand):
             self.stdout.write(f"User {username!r} already exists; nothing changed.")
             return
         user = users(**{users.USERNAME_FIELD: username, "email": email})
-        user.is_staff = user.is_superuser = True
         try:
             user.full_clean(exclude=["password"])
             # Validators' messages describe the rule, never the password itself.
@@ -49,8 +48,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "The first admin was not created: " + " ".join(error.messages)
             ) from None
-        user.set_password(password)
-        user.save()
+        users._default_manager.create_superuser(username, email, password)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created superuser {username!r}. Sign in at /admin/ with the password "

@@ -122,10 +122,8 @@ def existing(names: Iterable[str]) -> set[str]:
     storage = media_storage()
     if not is_s3(storage):  # a media root not made yet (no upload so far) holds no file
         return {name for name in names if os.path.exists(storage.path(name))}
-    found: set[str] = set()
-    for prefix in sorted({posixpath.dirname(name) + "/" for name in names}):
-        found.update(stored.name for stored in list_files(prefix))
-    return names & found
+    prefixes = sorted({posixpath.dirname(name) + "/" for name in names})
+    return names & {stored.name for prefix in prefixes for stored in list_files(prefix)}
 
 
 def save_file(name: str, content: IO[bytes]) -> str:

@@ -38,9 +38,8 @@ class Command(ShelfCommand):
 
     def _claim(self, options) -> None:
         listed = [file.name for prefix in storage.PREFIXES for file in storage.list_files(prefix)]
-        referenced = set()
-        for file, thumbnails in Image.objects.values_list("file", "thumbnails").iterator():
-            referenced.update([file, *thumbnails.values()])
+        rows = Image.objects.only("file", "thumbnails").iterator()
+        referenced = {name for image in rows for name in image.stored_names()}
         strangers = [name for name in listed if name not in referenced]
         self.stdout.write(
             f"It holds {len(listed)} files; {len(strangers)} of them no row references"

@@ -29,7 +29,7 @@ IMPORT_PREVIEWS = "django-import-export/"
 IMPORT_PREVIEW_AGE = timedelta(hours=1)
 ROW_BATCH = 2000  # rows fetched per round trip
 PROGRESS_EVERY = 10_000
-# What a run changes (or, in a dry run, would change), then what it spares.
+# What a run changes (or, in a dry run, would change); the report also names what it spares.
 CHANGES = (
     "missing_image",
     "thumbnails_regenerated",
@@ -37,7 +37,6 @@ CHANGES = (
     "beyond_limit",
     "import_previews_deleted",
 )
-LISTS = (*CHANGES, "orphans_spared")
 
 
 @dataclass
@@ -64,7 +63,7 @@ class ReconcileReport:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        for name in LISTS:
+        for name in (*CHANGES, "orphans_spared"):  # each list of names, with its count
             data[name] = {"count": len(data[name]), "names": data[name]}
         return data
 
@@ -144,8 +143,7 @@ def _check_rows(report, listed, started, progress) -> tuple[set[str], list[Image
     regenerate = []
     rows = Image.objects.values_list("pk", "file", "thumbnails", "width", "height", "uploaded_at")
     for pk, file, thumbs, width, height, uploaded_at in rows.iterator(chunk_size=ROW_BATCH):
-        referenced.add(file)
-        referenced.update(thumbs.values())
+        referenced.update([file, *thumbs.values()])
         report.rows_checked += 1
         if report.rows_checked % PROGRESS_EVERY == 0:
             progress(_("Checked %s rows.") % report.rows_checked)
@@ -165,7 +163,6 @@ def _repair(report: ReconcileReport, regenerate: list[Image], progress) -> None:
     for image in regenerate:
         try:
             services.image_regenerate_thumbnails(image)
+            report.thumbnails_regenerated.append(image.file.name)
         except Exception as error:  # one unreadable image must not stop the repair
             report.errors.append(f"thumbnails for {image.file.name}: {error}")
-        else:
-            report.thumbnails_regenerated.append(image.file.name)

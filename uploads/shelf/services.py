@@ -217,13 +217,12 @@ def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], li
     for image in images:
         try:
             image_regenerate_thumbnails(image)
+            done.append(image.file.name)
         except DeadlinePassed:
             raise  # the request's time is up: the 503 page, not one failure per image
         except Exception:  # one unreadable image must not stop the others
             logger.exception("event=thumbnail.failed image=%s", image.pk)
             failed.append(image.file.name)
-        else:
-            done.append(image.file.name)
     return done, failed
 
 

@@ -199,7 +199,7 @@ def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]
 
 
 def _s3_key(storage: Storage, name: str) -> str:
-    return posixpath.join(storage.location, name) if storage.location else name
+    return posixpath.join(storage.location, name)  # just `name` when the location is ""
 
 
 def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:

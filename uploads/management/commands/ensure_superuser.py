@@ -45,13 +45,11 @@ class Command(BaseCommand):
             # Validators' messages describe the rule, never the password itself.
             validate_password(password, user)
         except ValidationError as error:
-            raise CommandError(
-                "The first admin was not created: " + " ".join(error.messages)
-            ) from None
+            reasons = " ".join(error.messages)
+            raise CommandError(f"The first admin was not created: {reasons}") from None
         users._default_manager.create_superuser(username, email, password)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Created superuser {username!r}. Sign in at /admin/ with the password "
-                f"from {PASSWORD}, then remove that config var."
-            )
+        created = (
+            f"Created superuser {username!r}. Sign in at /admin/ with the password "
+            f"from {PASSWORD}, then remove that config var."
         )
+        self.stdout.write(self.style.SUCCESS(created))

@@ -41,10 +41,8 @@ class Command(ShelfCommand):
         rows = Image.objects.only("file", "thumbnails").iterator()
         referenced = {name for image in rows for name in image.stored_names()}
         strangers = [name for name in listed if name not in referenced]
-        self.stdout.write(
-            f"It holds {len(listed)} files; {len(strangers)} of them no row references"
-            + (f", e.g. {', '.join(strangers[:5])}." if strangers else ".")
-        )
+        summary = f"It holds {len(listed)} files; {len(strangers)} of them no row references"
+        self.stdout.write(summary + (f", e.g. {', '.join(strangers[:5])}." if strangers else "."))
         if strangers and not options["allow_unreferenced"]:
             raise CommandError(
                 "Refused: files no row of this database references may be another "

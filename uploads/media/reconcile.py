@@ -29,7 +29,7 @@ IMPORT_PREVIEWS = "django-import-export/"
 IMPORT_PREVIEW_AGE = timedelta(hours=1)
 ROW_BATCH = 2000  # rows fetched per round trip
 PROGRESS_EVERY = 10_000
-# What a run changes (or, in a dry run, would change), then what it spares.
+# What a run changes (or, in a dry run, would change); the report also names what it spares.
 CHANGES = (
     "missing_image",
     "thumbnails_regenerated",
@@ -37,7 +37,6 @@ CHANGES = (
     "beyond_limit",
     "import_previews_deleted",
 )
-LISTS = (*CHANGES, "orphans_spared")
 
 
 @dataclass
@@ -64,7 +63,7 @@ class ReconcileReport:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        for name in LISTS:
+        for name in (*CHANGES, "orphans_spared"):  # each list of names, with its count
             data[name] = {"count": len(data[name]), "names": data[name]}
         return data
 
@@ -112,13 +111,10 @@ def media_reconcile(
     regenerate = [image for image in regenerate if image.file.name not in gone]
 
     if not skip_orphans:
-        for name, modified in sorted(listed.items()):
-            if name in referenced:
-                continue
-            if modified <= started - grace:
-                report.orphans_deleted.append(name)
-            else:
-                report.orphans_spared.append(name)  # maybe an upload in flight
+        orphans = sorted(name for name in listed if name not in referenced)
+        report.orphans_deleted = [name for name in orphans if listed[name] <= started - grace]
+        # The young are spared: maybe uploads in flight.
+        report.orphans_spared = [name for name in orphans if listed[name] > started - grace]
         report.import_previews_deleted = [
             stored.name for stored in previews if stored.modified <= started - IMPORT_PREVIEW_AGE
         ]
@@ -126,20 +122,15 @@ def media_reconcile(
         report.thumbnails_regenerated = [image.file.name for image in regenerate]
     else:
         _repair(report, regenerate, progress)
-    audit(
-        "reconcile",
-        dry_run=dry_run,
-        **{name: len(getattr(report, name)) for name in CHANGES},
-        errors=len(report.errors),
-    )
+    counts = {name: len(getattr(report, name)) for name in CHANGES}
+    audit("reconcile", dry_run=dry_run, **counts, errors=len(report.errors))
     return report
 
 
 def _list_media(progress) -> dict[str, datetime]:
     listed: dict[str, datetime] = {}
     for prefix in storage.PREFIXES:
-        for stored in storage.list_files(prefix):
-            listed[stored.name] = stored.modified
+        listed.update(storage.list_files(prefix))  # (name, modified) pairs
         progress(_("Listed %s files so far.") % len(listed))
     return listed
 
@@ -152,8 +143,7 @@ def _check_rows(report, listed, started, progress) -> tuple[set[str], list[Image
     regenerate = []
     rows = Image.objects.values_list("pk", "file", "thumbnails", "width", "height", "uploaded_at")
     for pk, file, thumbs, width, height, uploaded_at in rows.iterator(chunk_size=ROW_BATCH):
-        referenced.add(file)
-        referenced.update(thumbs.values())
+        referenced.update([file, *thumbs.values()])
         report.rows_checked += 1
         if report.rows_checked % PROGRESS_EVERY == 0:
             progress(_("Checked %s rows.") % report.rows_checked)
@@ -173,7 +163,6 @@ def _repair(report: ReconcileReport, regenerate: list[Image], progress) -> None:
     for image in regenerate:
         try:
             services.image_regenerate_thumbnails(image)
+            report.thumbnails_regenerated.append(image.file.name)
         except Exception as error:  # one unreadable image must not stop the repair
             report.errors.append(f"thumbnails for {image.file.name}: {error}")
-        else:
-            report.thumbnails_regenerated.append(image.file.name)

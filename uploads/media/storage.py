@@ -11,9 +11,8 @@ import os
 import posixpath
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.core.exceptions import PermissionDenied
@@ -88,8 +87,7 @@ class S3MediaStorage(S3Storage):
         return self._sessions[key]
 
 
-@dataclass(frozen=True)
-class StoredFile:
+class StoredFile(NamedTuple):
     name: str
     modified: datetime
 
@@ -124,10 +122,8 @@ def existing(names: Iterable[str]) -> set[str]:
     storage = media_storage()
     if not is_s3(storage):  # a media root not made yet (no upload so far) holds no file
         return {name for name in names if os.path.exists(storage.path(name))}
-    found: set[str] = set()
-    for prefix in sorted({posixpath.dirname(name) + "/" for name in names}):
-        found.update(stored.name for stored in list_files(prefix))
-    return names & found
+    prefixes = sorted({posixpath.dirname(name) + "/" for name in names})
+    return names & {stored.name for prefix in prefixes for stored in list_files(prefix)}
 
 
 def save_file(name: str, content: IO[bytes]) -> str:
@@ -203,7 +199,7 @@ def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]
 
 
 def _s3_key(storage: Storage, name: str) -> str:
-    return posixpath.join(storage.location, name) if storage.location else name
+    return posixpath.join(storage.location, name)  # just `name` when the location is ""
 
 
 def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:
@@ -216,9 +212,8 @@ def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:
 
 def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
     failed = []
-    client = storage.bucket.meta.client
     # Once per client (the unique id makes registering again a no-op).
-    client.meta.events.register(
+    storage.bucket.meta.client.meta.events.register(
         "before-sign.s3.DeleteObjects", _content_md5_not_crc32, unique_id="shelf-content-md5"
     )
     strip = len(_s3_key(storage, ""))
@@ -226,9 +221,7 @@ def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
         batch = names[start : start + S3_DELETE_BATCH]
         objects = [{"Key": _s3_key(storage, name)} for name in batch]
         try:
-            response = client.delete_objects(
-                Bucket=storage.bucket_name, Delete={"Objects": objects, "Quiet": True}
-            )
+            response = storage.bucket.delete_objects(Delete={"Objects": objects, "Quiet": True})
         except (BotoCoreError, ClientError):
             logger.exception("could not delete %d objects", len(batch))
             failed.extend(batch)

@@ -126,13 +126,12 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, ValueError) as error:
         raise MoveRefused(_("This file is not a zip archive, or it is truncated.")) from error
-    report = Counter()
     with archive:
         entries = _entries(archive)
         digests = [entry["sha256"] for entry in entries]
         present = set(Image.objects.filter(sha256__in=digests).values_list("sha256", flat=True))
         fresh = [entry for entry in entries if entry["sha256"] not in present]
-        report["skipped"] = len(entries) - len(fresh)
+        report = Counter(skipped=len(entries) - len(fresh))
         if failed := [entry for entry in fresh if not _checked(archive, entry, progress)]:
             raise MoveRefused(_("%d image(s) failed their checks.") % len(failed))
         if dry_run:

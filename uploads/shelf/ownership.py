@@ -49,7 +49,6 @@ def refusal(found: str | None) -> str | None:
     None when it may (the marker is ours, or the storage is new)."""
     if found == identity() or (found is None and not holds_files()):
         return None
-    where = storage.location(storage.media_storage())
     whose = _("belongs to deployment %(found)s") % {"found": found}
     if found is None:
         whose = _("carries no owner marker")
@@ -58,7 +57,7 @@ def refusal(found: str | None) -> str | None:
         "was written or deleted. Give this deployment storage of its own (MEDIA_ROOT, or a "
         "bucket or AWS_LOCATION prefix); if this storage really is this deployment's, adopt "
         "it with `manage.py media_owner --claim`."
-    ) % {"where": where, "whose": whose, "ours": identity()}
+    ) % {"where": storage.location(storage.media_storage()), "whose": whose, "ours": identity()}
 
 
 def require_own(*, mark_new: bool = False) -> None:

@@ -19,20 +19,17 @@ def may(user, permission: str) -> bool:
 
 
 class UploadAccess(enum.Enum):
-    """Where one person's upload goes."""
+    """Where one person's upload goes; the values are PUBLIC_UPLOADS's, which decides for
+    visitors."""
 
-    REFUSED = "refused"
-    SHELF = "shelf"  # straight onto the shelf
-    QUEUE = "queue"  # pending, until staff approve it (PUBLIC_UPLOADS=moderated)
+    REFUSED = "off"
+    SHELF = "open"  # straight onto the shelf
+    QUEUE = "moderated"  # pending, until staff approve it
 
 
 def upload_access(user) -> UploadAccess:
     """Staff who may add go to the shelf; anyone else as PUBLIC_UPLOADS says."""
-    if may(user, ADD) or settings.PUBLIC_UPLOADS == "open":
-        return UploadAccess.SHELF
-    if settings.PUBLIC_UPLOADS == "moderated":
-        return UploadAccess.QUEUE
-    return UploadAccess.REFUSED
+    return UploadAccess.SHELF if may(user, ADD) else UploadAccess(settings.PUBLIC_UPLOADS)
 
 
 def public_uploads() -> bool:

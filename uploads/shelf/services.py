@@ -9,7 +9,6 @@ import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,6 +33,7 @@ QUEUE_FULL = _(
     "Please try again later."
 )
 MB = 1024 * 1024  # MAX_UPLOAD_MB's megabyte, and that of every size shown
+Encoded = imaging.ProcessedImage | variants.Thumbnail  # a file to store: extension, content
 
 
 class UploadRejected(ValidationError):
@@ -156,7 +156,7 @@ def image_store(
     other values (uploads/shelf/archive.py restores a description and a date)."""
     written: list[str] = []
     try:
-        file = _save("images", processed.extension, processed.content, written)
+        file = _save("images", processed, written)
         thumbnails = _save_thumbnails(processed.thumbnails, written)
         with transaction.atomic():
             if pending:
@@ -185,11 +185,12 @@ def image_store(
         raise
 
 
-def _save(folder: str, extension: str, content: IO[bytes], written: list[str]) -> str:
-    """Write one file under a fresh name in `folder` ("images/<uuid4>.png"): the name stored."""
+def _save(folder: str, encoded: Encoded, written: list[str]) -> str:
+    """Write an encoded file under a fresh name in `folder` ("images/<uuid4>.png"): the name
+    stored."""
     # Noted before saving: a failed write may leave a partial file.
-    written.append(f"{folder}/{uuid.uuid4()}.{extension}")
-    written[-1] = storage.save_file(written[-1], content)
+    written.append(f"{folder}/{uuid.uuid4()}.{encoded.extension}")
+    written[-1] = storage.save_file(written[-1], encoded.content)
     # After every write, and so before the row commits: an upload past its deadline stops
     # (its answer would come after the router has given up) and stores nothing.
     check_deadline()
@@ -198,10 +199,7 @@ def _save(folder: str, extension: str, content: IO[bytes], written: list[str]) -
 
 def _save_thumbnails(thumbnails: list[variants.Thumbnail], written: list[str]) -> dict:
     """Write thumbnails under fresh names: the row's `thumbnails` value."""
-    return {
-        thumbnail.key: _save("thumbs", thumbnail.extension, thumbnail.content, written)
-        for thumbnail in thumbnails
-    }
+    return {thumbnail.key: _save("thumbs", thumbnail, written) for thumbnail in thumbnails}
 
 
 def _discard(names: list[str]) -> None:
@@ -217,13 +215,12 @@ def images_regenerate_thumbnails(images: Iterable[Image]) -> tuple[list[str], li
     for image in images:
         try:
             image_regenerate_thumbnails(image)
+            done.append(image.file.name)
         except DeadlinePassed:
             raise  # the request's time is up: the 503 page, not one failure per image
         except Exception:  # one unreadable image must not stop the others
             logger.exception("event=thumbnail.failed image=%s", image.pk)
             failed.append(image.file.name)
-        else:
-            done.append(image.file.name)
     return done, failed
 
 

@@ -40,20 +40,16 @@ class Command(BaseCommand):
             self.stdout.write(f"User {username!r} already exists; nothing changed.")
             return
         user = users(**{users.USERNAME_FIELD: username, "email": email})
-        user.is_staff = user.is_superuser = True
         try:
             user.full_clean(exclude=["password"])
             # Validators' messages describe the rule, never the password itself.
             validate_password(password, user)
         except ValidationError as error:
-            raise CommandError(
-                "The first admin was not created: " + " ".join(error.messages)
-            ) from None
-        user.set_password(password)
-        user.save()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Created superuser {username!r}. Sign in at /admin/ with the password "
-                f"from {PASSWORD}, then remove that config var."
-            )
+            reasons = " ".join(error.messages)
+            raise CommandError(f"The first admin was not created: {reasons}") from None
+        users._default_manager.create_superuser(username, email, password)
+        created = (
+            f"Created superuser {username!r}. Sign in at /admin/ with the password "
+            f"from {PASSWORD}, then remove that config var."
         )
+        self.stdout.write(self.style.SUCCESS(created))

@@ -38,14 +38,11 @@ class Command(ShelfCommand):
 
     def _claim(self, options) -> None:
         listed = [file.name for prefix in storage.PREFIXES for file in storage.list_files(prefix)]
-        referenced = set()
-        for file, thumbnails in Image.objects.values_list("file", "thumbnails").iterator():
-            referenced.update([file, *thumbnails.values()])
+        rows = Image.objects.only("file", "thumbnails").iterator()
+        referenced = {name for image in rows for name in image.stored_names()}
         strangers = [name for name in listed if name not in referenced]
-        self.stdout.write(
-            f"It holds {len(listed)} files; {len(strangers)} of them no row references"
-            + (f", e.g. {', '.join(strangers[:5])}." if strangers else ".")
-        )
+        summary = f"It holds {len(listed)} files; {len(strangers)} of them no row references"
+        self.stdout.write(summary + (f", e.g. {', '.join(strangers[:5])}." if strangers else "."))
         if strangers and not options["allow_unreferenced"]:
             raise CommandError(
                 "Refused: files no row of this database references may be another "

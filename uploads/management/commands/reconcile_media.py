@@ -103,11 +103,8 @@ class Command(ShelfCommand):
         else:
             self._print(report)
         if report.errors:
-            raise CommandError(
-                _("%(count)s storage operation(s) failed; run again once storage answers.")
-                % {"count": len(report.errors)},
-                returncode=EXIT_REFUSED,
-            )
+            failed = _("%(count)s storage operation(s) failed; run again once storage answers.")
+            raise CommandError(failed % {"count": len(report.errors)}, returncode=EXIT_REFUSED)
 
     def _fail(self, message: str, options, returncode: int) -> None:
         if options["json"]:
@@ -115,10 +112,8 @@ class Command(ShelfCommand):
         raise CommandError(message, returncode=returncode)
 
     def _print(self, report: ReconcileReport) -> None:
-        self.stdout.write(
-            _("Listed %(files)s files under images/ and thumbs/; checked %(rows)s rows.")
-            % {"files": report.files_listed, "rows": report.rows_checked}
-        )
+        listed = _("Listed %(files)s files under images/ and thumbs/; checked %(rows)s rows.")
+        self.stdout.write(listed % {"files": report.files_listed, "rows": report.rows_checked})
         facts = {"grace": f"{report.grace_minutes:g}", "limit": report.limit}
         for category, template in (WOULD if report.dry_run else DONE).items():
             if names := getattr(report, category):

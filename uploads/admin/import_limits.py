@@ -28,7 +28,7 @@ MAX_UNPACKED_BYTES = 20 * MB  # what an XLSX's parts may unpack to, all together
 
 
 def too_large_message(size: int) -> str:
-    facts = {"size": megabytes(size), "limit": MAX_BYTES // MB}
+    facts = {"size": megabytes(size, over=MAX_BYTES // MB), "limit": MAX_BYTES // MB}
     return _("This import file is %(size)s; the limit is %(limit)s MB.") % facts
 
 
@@ -71,7 +71,8 @@ def _xlsx_rows(data: bytes) -> int | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(part.file_size for part in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
-            facts = {"size": megabytes(unpacked), "limit": MAX_UNPACKED_BYTES // MB}
+            limit = MAX_UNPACKED_BYTES // MB
+            facts = {"size": megabytes(unpacked, over=limit), "limit": limit}
             message = _("This spreadsheet unpacks to %(size)s; the limit is %(limit)s MB.") % facts
             raise ValidationError(message, code="too_large")
         # Streamed, as django-import-export reads it (read-only, the active sheet), and

@@ -45,16 +45,18 @@ def max_upload_bytes() -> int:
     return settings.MAX_UPLOAD_MB * MB
 
 
-def megabytes(size: int, *, up: bool = False) -> str:
-    """`size` bytes in MB to one decimal (rounded `up` if asked), as the language writes it."""
-    tenths = (math.ceil if up else round)(size / MB * 10)
+def megabytes(size: int, *, over: int | None = None) -> str:
+    """`size` bytes in MB to one decimal, as the language writes it. A size refused for being
+    `over` a limit of that many MB is rounded up where rounding would show it within it."""
+    tenths = round(size / MB * 10)
+    if over is not None and tenths <= over * 10:
+        tenths = math.ceil(size / MB * 10)
     return f"{number_format(tenths / 10, 1)} MB"
 
 
 def too_large_message(size: int) -> str:
     """The one refusal every door shows for a file over MAX_UPLOAD_MB."""
-    up = round(size / MB, 1) <= settings.MAX_UPLOAD_MB  # just over: never shown as within it
-    facts = {"size": megabytes(size, up=up), "limit": settings.MAX_UPLOAD_MB}
+    facts = {"size": megabytes(size, over=settings.MAX_UPLOAD_MB), "limit": settings.MAX_UPLOAD_MB}
     return _("This file is %(size)s; the limit is %(limit)s MB.") % facts
 
 

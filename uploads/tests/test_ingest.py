@@ -8,12 +8,16 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from uploads.admin import import_limits
 from uploads.media import storage
 from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
 from uploads.shelf import services
 from uploads.tests import factories as f
 from uploads.tests.factories import open_image, upload_file
+from uploads.web import upload_gate
+
+MB = 1024 * 1024
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +112,21 @@ def test_the_too_large_message_gives_the_size_with_one_decimal_and_the_limit(set
     assert services.too_large_message(10 * 1024 * 1024 + 1) == (
         "This file is 10.1 MB; the limit is 10 MB."
     )
+
+
+def test_a_size_just_over_a_limit_never_reads_as_within_it(settings):
+    settings.MAX_UPLOAD_MB, settings.BULK_UPLOAD_MAX_FILES = 10, 5
+    bulk = upload_gate.DOORS["admin:uploads_image_bulk_upload"]
+
+    messages = [
+        import_limits.too_large_message(2 * MB + 1),
+        bulk.too_large(50 * MB + 1, together=True),
+        services.too_large_message(10 * MB + 1),
+    ]
+
+    assert "This import file is 2.1 MB; the limit is 2 MB." in messages
+    assert messages[1].startswith("These files are 50.1 MB together;")
+    assert "This file is 10.1 MB; the limit is 10 MB." in messages
 
 
 def test_a_file_whose_declared_size_is_wrong_is_measured(settings):

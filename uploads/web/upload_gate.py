@@ -66,11 +66,12 @@ class Door(NamedTuple):
         if self.importing:
             return import_limits.too_large_message(size)
         if together and self.bulk:
-            facts = {"size": services.megabytes(size), "files": settings.BULK_UPLOAD_MAX_FILES}
+            files, limit = settings.BULK_UPLOAD_MAX_FILES, settings.MAX_UPLOAD_MB
+            facts = {"size": services.megabytes(size, over=files * limit), "files": files}
             return _(
                 "These files are %(size)s together; a bulk upload takes at most %(files)s files "
                 "of %(limit)s MB each."
-            ) % {**facts, "limit": settings.MAX_UPLOAD_MB}
+            ) % {**facts, "limit": limit}
         return services.too_large_message(size)
 
 

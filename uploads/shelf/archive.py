@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -180,8 +181,10 @@ def _valid(entry) -> bool:
         entry["uploaded_at"] = when = parse_datetime(entry["uploaded_at"])
         typed = all(isinstance(entry[key], kind) for key, kind in FIELDS.items())
         named = typed and NAME.fullmatch(entry["name"])  # a wrong digest never matches
+        Image.description.field.run_validators(entry["description"].strip())  # as a form's
         return bool(named and when.tzinfo and when.astimezone(UTC) <= timezone.now())
-    except (AttributeError, KeyError, TypeError, ValueError, OverflowError):  # not a dict, ...
+    # Not a dict, a key missing, a value of the wrong type or range, a description refused.
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError, ValidationError):
         return False
 
 
@@ -227,7 +230,7 @@ def _restore(archive: zipfile.ZipFile, entry: dict, report: Counter, progress: P
     PENDING_LIMIT, as any upload. Its bytes are read again, and are the bytes checked: the
     manifest's digest still names them."""
     row = {key: entry[key] for key in ("title", "pending", "uploaded_at")}
-    row["description"] = entry["description"].strip()[: Image.description.field.max_length]
+    row["description"] = entry["description"].strip()
     fmt, size = entry["checked"]
     with tempfile.TemporaryFile() as content:
         try:

@@ -152,6 +152,14 @@ HOSTILE = {
         lambda: archives.archive({}, {"images": [{"name": {"a": {"b": [[]]}}}]}),
         "not one this app writes",
     ),
+    "invisible description": (
+        lambda: archives.one_image(description="\u200b"),
+        "not one this app writes",
+    ),
+    "description too long": (
+        lambda: archives.one_image(description="a" * 501),
+        "not one this app writes",
+    ),
     "real size over declared": (archives.declaring_less_than_it_holds, "cannot be read"),
     "digest mismatch": (
         lambda: archives.one_image(sha256=hashlib.sha256(b"other").hexdigest()),

@@ -175,10 +175,10 @@ def run_thumbnails(path: Path, runs: int) -> dict:
         )
         source = small
         for fmt in variants.FORMATS:
-            seconds, content = timed(
+            seconds, thumbnail = timed(
                 lambda fmt=fmt, small=small, width=width: variants._encode(small, fmt, width)
             )
-            size_bytes = content.seek(0, io.SEEK_END)  # an unnamed temporary file
+            size_bytes = thumbnail.content.seek(0, io.SEEK_END)  # an unnamed temporary file
             row = {"format": fmt, "size": list(size), "seconds": seconds, "bytes": size_bytes}
             rows.append({**row, "resize_s": resize_s})
         for speed in (6, 7, 8, 9):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.shortcuts import redirect
 from django.utils.html import format_html
@@ -112,6 +113,8 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     def process_import(self, request, **kwargs):
         """The import's confirmation, refused (nothing imported, nothing deleted) unless it
         names a preview this site issued that is still waiting, in a format it offers."""
+        if not self.has_import_permission(request):  # before anything is looked up
+            raise PermissionDenied
         name, chosen = request.POST.get("import_file_name", ""), request.POST.get("format", "")
         refusal = import_limits.confirmation_refusal(name, chosen, len(self.get_import_formats()))
         if refusal is None:

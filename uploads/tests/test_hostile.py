@@ -79,6 +79,21 @@ def test_a_tampered_import_confirmation_changes_and_deletes_nothing(
     assert files() == before  # the real preview is still there, and every image file
 
 
+def test_an_import_confirmation_from_staff_who_may_not_import_is_forbidden(
+    admin_client, staff_client, shelf, files
+):
+    confirm = preview(admin_client, f"id,title\n{shelf.pk},changed\n")
+    before = files()
+
+    tampered = {**confirm, "import_file_name": "../../images/x"}
+
+    responses = [staff_client.post(f"{CHANGELIST}process_import/", c) for c in (confirm, tampered)]
+
+    assert [response.status_code for response in responses] == [403, 403]
+    assert Image.objects.get().title == "kept"
+    assert files() == before
+
+
 def test_a_confirmation_sent_twice_imports_once_and_then_says_why(admin_client, shelf):
     confirm = preview(admin_client, f"id,title\n{shelf.pk},changed\n")
     admin_client.post(f"{CHANGELIST}process_import/", confirm, follow=True)

@@ -26,6 +26,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     import_formats = [CSV, XLSX, JSON]
     export_formats = [resources.InertCSV, resources.InertXLSX, JSON]  # JSON as it is
     change_list_template = "admin/uploads/image/change_list.html"
+    import_export_change_list_template = None  # ours includes its buttons (see there)
     import_template_name = "admin/uploads/image/import.html"
 
     list_display = [

@@ -9,6 +9,7 @@ import zipfile
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from PIL import Image as PILImage
 
 from uploads.models import Image
@@ -263,6 +264,29 @@ def test_the_image_list_offers_the_download_to_those_who_may_export(exporting_cl
     response = exporting_client.get("/admin/uploads/image/")
 
     assert b"/admin/uploads/image/archive/" in response.content
+
+
+@pytest.mark.parametrize(
+    ("codename", "link"),
+    [
+        ("export_image", "/admin/uploads/image/archive/"),
+        ("export_image", "/admin/uploads/image/export/"),
+        ("delete_image", "/admin/uploads/image/delete-all/"),
+        ("import_image", "/admin/uploads/image/import/"),
+    ],
+)
+def test_staff_who_may_not_add_still_get_the_buttons_they_may_use(
+    client, django_user_model, codename, link
+):
+    user = django_user_model.objects.create_user(username="keeper", is_staff=True)
+    codenames = ["view_image", codename]
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+
+    html = client.get("/admin/uploads/image/").content.decode()
+
+    assert f'href="{link}' in html or f"href='{link}'" in html
+    assert "/admin/uploads/image/bulk-upload/" not in html
 
 
 def test_the_image_list_offers_no_download_to_staff_who_may_not_export(staff_client):

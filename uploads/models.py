@@ -3,10 +3,12 @@ rate-limit counts every process shares, and this deployment's identity."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.html import escape
@@ -14,11 +16,27 @@ from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import variants
 
+# Letters and signs Unicode counts as printable that draw nothing: the Hangul fillers and
+# the blank Braille pattern.
+BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_visible(text: str) -> bool:
+    """Whether `text` shows something: a printable character that is not a space, not one
+    of BLANK, and not a mark that only modifies the character before it."""
+    return any(
+        char.isprintable()
+        and not char.isspace()
+        and char not in BLANK
+        and not unicodedata.category(char).startswith("M")
+        for char in text
+    )
+
 
 def validate_visible(text: str) -> None:
     """A description is read aloud: one that shows nothing (only zero-width or other
     invisible characters) would pass for written while saying nothing."""
-    if text and not any(char.isprintable() and not char.isspace() for char in text):
+    if text and not is_visible(text):
         raise ValidationError(_("This description has no visible characters."), code="invisible")
 
 
@@ -53,14 +71,18 @@ class Image(models.Model):
         ),
     )
     title = models.CharField(
-        _("title"), max_length=200, blank=True, help_text=_("Shown under the image.")
+        _("title"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown under the image."),
+        validators=[ProhibitNullCharactersValidator()],  # as a form's (Postgres stores none)
     )
     description = models.CharField(
         _("description"),
         max_length=500,
         blank=True,
         help_text=_("What the image shows, for people who cannot see it: its alt text."),
-        validators=[validate_visible],
+        validators=[ProhibitNullCharactersValidator(), validate_visible],
     )
     width = models.PositiveIntegerField(help_text="Width of the stored image, in pixels.")
     height = models.PositiveIntegerField(help_text="Height of the stored image, in pixels.")

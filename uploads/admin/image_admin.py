@@ -15,7 +15,7 @@ from import_export.formats.base_formats import CSV, JSON, XLSX
 from uploads.admin import forms, import_limits, listing, resources, views
 from uploads.admin.listing import DescriptionFilter, FileStatusFilter
 from uploads.media import storage
-from uploads.models import Image
+from uploads.models import Image, is_visible
 from uploads.shelf import deletion, moderation, ownership, services
 
 
@@ -227,7 +227,10 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     @admin.action(permissions=["change"], description=_("Use the title as the description"))
     def describe_with_title(self, request, queryset):
         # An edit of each image, as on its change page; what already has one is left alone.
-        images = list(queryset.filter(description="").exclude(title=""))
+        # A title that shows nothing would not describe anything: left for a person.
+        images = [
+            i for i in queryset.filter(description="").exclude(title="") if is_visible(i.title)
+        ]
         Image.objects.filter(pk__in=[image.pk for image in images]).update(description=F("title"))
         for image in images:
             # The field's name as the history shows it, in each reader's language.

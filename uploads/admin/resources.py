@@ -84,6 +84,7 @@ class ImageResource(resources.ModelResource):
             "file_present",
         )
         skip_unchanged = True
+        clean_model_instances = True  # a title is checked as the change form checks it
 
     def get_diff_class(self):
         return PlainDiff

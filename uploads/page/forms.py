@@ -7,7 +7,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from uploads.ingest import formats
-from uploads.models import Image
+from uploads.models import Image, validate_visible
 
 # Extensions too: browsers often give HEIC and AVIF files no type, and Chrome does not
 # match image/heic to image/*. What is accepted is decided by content (formats.sniff_format).
@@ -17,10 +17,10 @@ ACCEPT = (
 
 
 def description_field(**options) -> forms.CharField:
-    """The description's form field for every door, with the model field's checks (a form
-    field made from a model field does not run them, and ingest must not start before)."""
-    field = Image._meta.get_field("description")
-    return field.formfield(validators=field.validators, **options)
+    """The description's form field for every door: the model field's, which checks its
+    length and NUL characters, and validate_visible, which only the model field runs (and
+    ingest must not start before it)."""
+    return Image.description.field.formfield(validators=[validate_visible], **options)
 
 
 class UploadForm(forms.Form):

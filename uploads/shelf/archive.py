@@ -181,7 +181,8 @@ def _valid(entry) -> bool:
         entry["uploaded_at"] = when = parse_datetime(entry["uploaded_at"])
         typed = all(isinstance(entry[key], kind) for key, kind in FIELDS.items())
         named = typed and NAME.fullmatch(entry["name"])  # a wrong digest never matches
-        Image.description.field.run_validators(entry["description"].strip())  # as a form's
+        for key in ("title", "description"):  # their length, NUL, a description's visibility
+            Image._meta.get_field(key).run_validators(entry[key].strip())
         return bool(named and when.tzinfo and when.astimezone(UTC) <= timezone.now())
     # Not a dict, a key missing, a value of the wrong type or range, a description refused.
     except (AttributeError, KeyError, TypeError, ValueError, OverflowError, ValidationError):

@@ -312,6 +312,20 @@ def test_import_never_creates_images(admin_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("title", "reason"),
+    [("t" * 201, "at most 200 characters"), ("a\x00b", "Null characters are not allowed")],
+)
+def test_import_refuses_a_title_the_change_form_would_refuse(admin_client, title, reason):
+    image = ingest(1, "before")
+
+    response = import_csv(admin_client, f"id,title\n{image.pk},{title}\n")
+
+    assert reason in response.content.decode()
+    assert Image.objects.get(pk=image.pk).title == "before"
+
+
+@pytest.mark.django_db
 def test_import_and_export_need_their_own_permissions(client, plain_staff):
     client.force_login(plain_staff)
 

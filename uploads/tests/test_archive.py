@@ -157,6 +157,18 @@ HOSTILE = {
         lambda: archives.one_image(description="\u200b"),
         "not one this app writes",
     ),
+    "NUL in a description": (
+        lambda: archives.one_image(description="nul\x00here"),
+        "not one this app writes",
+    ),
+    "NUL in a title": (
+        lambda: archives.one_image(title="nul\x00here"),
+        "not one this app writes",
+    ),
+    "title too long": (
+        lambda: archives.one_image(title="t" * 201),
+        "not one this app writes",
+    ),
     "description too long": (
         lambda: archives.one_image(description="a" * 501),
         "not one this app writes",

@@ -21,6 +21,9 @@ NAME = "IMG_0412.png"  # the file's name, which becomes the default title "IMG 0
 TEXT = "A red door in a white wall, half open"
 NEUTRAL = "Photo 1 of 1, not yet described"
 INVISIBLE = "\u200b\u2060 \u00ad"  # zero-width space, word joiner, a space, a soft hyphen
+# Printable to Unicode, yet they draw nothing: Hangul fillers, a blank Braille pattern, a
+# grapheme joiner and a variation selector (marks with nothing to mark).
+BLANKS = ["\u3164", "\u115f\u1160", "\uffa0", "\u2800", "\u034f", "\ufe0f", "\u17b4"]
 
 
 def page_alts() -> list[str]:
@@ -106,6 +109,31 @@ def test_a_description_with_nothing_visible_is_refused_on_the_change_page(admin_
     assert Image.objects.get().description == ""
 
 
+@pytest.mark.parametrize("blank", BLANKS)
+def test_characters_that_draw_nothing_are_no_description(settings, blank):
+    settings.PUBLIC_UPLOADS = "open"
+
+    Client().post("/images/", {"description": blank + " ", "image": upload()})
+
+    assert not Image.objects.exists()
+
+
+def test_a_mark_on_a_letter_is_a_description(settings):
+    settings.PUBLIC_UPLOADS = "open"
+
+    Client().post("/images/", {"description": "e\u0301", "image": upload()})
+
+    assert Image.objects.get().description == "e\u0301"
+
+
+def test_a_description_too_long_is_refused_once(settings):
+    settings.PUBLIC_UPLOADS = "open"
+
+    response = Client().post("/images/", {"description": "d" * 501, "image": upload()})
+
+    assert response.content.decode().count("at most 500 characters") == 1
+
+
 def test_the_page_says_why_a_description_with_nothing_visible_is_refused(settings):
     settings.PUBLIC_UPLOADS = "open"
 
@@ -155,6 +183,17 @@ def test_staff_accept_the_titles_as_descriptions_in_one_click(admin_client):
     assert Image.objects.get(pk=bare.pk).description == "Harbour at dawn"
     assert Image.objects.get(pk=described.pk).description == TEXT  # left as it was
     assert messages == ["Described 1 image(s) with their titles."]
+
+
+def test_a_title_that_shows_nothing_is_not_used_as_a_description(admin_client):
+    blank = services.image_ingest(upload_file(f.distinct_png(1)), title="\u3164\u200b")
+
+    response = use_titles(admin_client, [blank])
+
+    assert Image.objects.get(pk=blank.pk).description == ""
+    assert [str(m) for m in response.context["messages"]] == [
+        "Described 0 image(s) with their titles."
+    ]
 
 
 def test_the_titles_are_not_used_without_the_change_permission(client, staff_user):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from uploads.tests.factories import stored_files, wait_for_background_deletes
 
@@ -33,6 +34,14 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_language_left_over():
+    """A test client's request leaves its language active in the thread (a server's next
+    request sets its own): a command run by a later test would speak it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -259,6 +259,7 @@ def test_the_admin_download_needs_the_export_permission(shelf, staff_client):
     response = staff_client.get("/admin/uploads/image/archive/")
 
     assert response.status_code == 403
+    assert "You do not have permission to do that." in response.content.decode()  # signed in
 
 
 def test_the_admin_download_streams_a_valid_archive(shelf, exporting_client):

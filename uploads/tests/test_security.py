@@ -303,4 +303,6 @@ def test_one_address_trying_many_user_names_is_slowed_by_the_per_address_limit(
     assert attempts == [200, 200, 200, 429]
     assert refused.status_code == 429
     assert "tried to sign in many times" in refused.content.decode()
+    assert "Too many sign-ins from this address" in refused.content.decode()
+    assert "failed" not in refused.content.decode()  # successful sign-ins count too
     assert "_auth_user_id" not in client.session

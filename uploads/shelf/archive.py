@@ -163,8 +163,14 @@ def _entries(archive: zipfile.ZipFile) -> list[dict]:
     except (RecursionError, ValueError):
         raise MoveRefused(_("The manifest is not JSON, or it is nested too deep.")) from None
     entries = manifest.get("images") if isinstance(manifest, dict) else None
-    if not isinstance(entries, list) or not all(map(_valid, entries)):
+    if not isinstance(entries, list):
         raise MoveRefused(_("The manifest is not one this app writes."))
+    for number, entry in enumerate(entries, 1):
+        if fault := _fault(entry):
+            facts = {"number": number, "fault": fault}
+            raise MoveRefused(
+                _("Image %(number)d of the manifest is not one this app writes: %(fault)s.") % facts
+            )
     listed = [entry["name"] for entry in entries]
     if strangers := sorted(names.symmetric_difference(listed) - {MANIFEST}):
         raise MoveRefused(_("Entries the manifest does not list, or lacks: %s") % strangers[0])
@@ -173,20 +179,26 @@ def _entries(archive: zipfile.ZipFile) -> list[dict]:
     return entries
 
 
-def _valid(entry) -> bool:
-    """Whether a manifest entry is one this app writes (its date parsed, if so). A date
-    must have passed: one to come would keep every upload from now until then off the
-    shelf, as older than the images the limit keeps."""
+def _fault(entry) -> str:
+    """What keeps a manifest entry from being one this app writes; "" when nothing does (its
+    date is parsed then). A date must have passed: one to come would keep every upload from
+    now until then off the shelf, as older than the images the limit keeps."""
     try:
         entry["uploaded_at"] = when = parse_datetime(entry["uploaded_at"])
-        typed = all(isinstance(entry[key], kind) for key, kind in FIELDS.items())
-        named = typed and NAME.fullmatch(entry["name"])  # a wrong digest never matches
+        if not all(isinstance(entry[key], kind) for key, kind in FIELDS.items()):
+            return _("a field is missing or of the wrong type")
+        if not NAME.fullmatch(entry["name"]):  # a wrong digest never matches
+            return _("its name is not one this app gives")
+        if not (when.tzinfo and when.astimezone(UTC) <= timezone.now()):
+            return _("its date is still to come, or has no time zone")
         for key in ("title", "description"):  # their length, NUL, a description's visibility
             Image._meta.get_field(key).run_validators(entry[key].strip())
-        return bool(named and when.tzinfo and when.astimezone(UTC) <= timezone.now())
-    # Not a dict, a key missing, a value of the wrong type or range, a description refused.
-    except (AttributeError, KeyError, TypeError, ValueError, OverflowError, ValidationError):
-        return False
+    except ValidationError as error:
+        return f"{key}: {' '.join(error.messages)}"
+    # Not a dict, a key missing, a date unreadable or out of range.
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError):
+        return _("a field is missing or of the wrong type")
+    return ""
 
 
 def _read(archive: zipfile.ZipFile, name: str, most: int) -> bytes:

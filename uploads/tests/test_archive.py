@@ -133,7 +133,7 @@ HOSTILE = {
     "truncated": (lambda: archives.one_image()[:-40], "not a zip archive"),
     "traversal name": (
         lambda: archives.archive({"../../evil.png": distinct_png(1)}),
-        "not one this app writes",
+        "Image 1 of the manifest is not one this app writes: its name is not one this app gives",
     ),
     "unlisted member": (
         lambda: archives.archive(
@@ -151,27 +151,35 @@ HOSTILE = {
     "deeply nested manifest": (archives.deeply_nested, "nested too deep"),
     "nested manifest entry": (
         lambda: archives.archive({}, {"images": [{"name": {"a": {"b": [[]]}}}]}),
-        "not one this app writes",
+        "a field is missing or of the wrong type",
     ),
     "invisible description": (
         lambda: archives.one_image(description="\u200b"),
-        "not one this app writes",
+        "description: This description has no visible characters.",
     ),
     "NUL in a description": (
         lambda: archives.one_image(description="nul\x00here"),
-        "not one this app writes",
+        "description: Null characters are not allowed.",
     ),
     "NUL in a title": (
         lambda: archives.one_image(title="nul\x00here"),
-        "not one this app writes",
+        "title: Null characters are not allowed.",
     ),
     "title too long": (
         lambda: archives.one_image(title="t" * 201),
-        "not one this app writes",
+        "title: Ensure this value has at most 200 characters",
     ),
     "description too long": (
         lambda: archives.one_image(description="a" * 501),
-        "not one this app writes",
+        "description: Ensure this value has at most 500 characters",
+    ),
+    "date to come": (
+        lambda: archives.one_image(uploaded_at="2099-01-01T00:00:00+00:00"),
+        "its date is still to come, or has no time zone",
+    ),
+    "date without a time zone": (
+        lambda: archives.one_image(uploaded_at="2020-01-01T00:00:00"),
+        "its date is still to come, or has no time zone",
     ),
     "real size over declared": (archives.declaring_less_than_it_holds, "cannot be read"),
     "digest mismatch": (

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from uploads.media.storage import StorageUnavailable
-from uploads.shelf.archive import MoveRefused
+from uploads.shelf.manifest import MoveRefused
 
 EXIT_CONFIGURATION = 1  # bad arguments or configuration; a file that cannot be read or written
 EXIT_REFUSED = 2  # refused, or storage unavailable

@@ -7,18 +7,12 @@ import hashlib
 import io
 import json
 import os
-import re
 import tempfile
 import zipfile
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,19 +20,10 @@ from uploads.ingest import imaging, variants
 from uploads.ingest.decode_lock import decode_turn
 from uploads.media import storage
 from uploads.models import Image
-from uploads.shelf import deletion, ownership, services
+from uploads.shelf import deletion, manifest, ownership, services
 from uploads.shelf.audit import audit
+from uploads.shelf.manifest import MoveRefused
 
-MANIFEST = "manifest.json"
-MAX_ENTRIES = 1001  # the most members an archive may have: 1,000 images and the manifest
-# Holds MAX_ENTRIES entries with the longest titles and descriptions.
-MANIFEST_MAX_BYTES = 4 * 1024 * 1024
-# An entry is flat: these values, each of its type, and uploaded_at (ISO 8601 with its time
-# zone); format, width and height are for people. So a manifest (an object, a list of flat
-# objects) is nested three deep at most.
-FIELDS = {"name": str, "sha256": str, "title": str, "description": str, "pending": bool}
-NAME = re.compile(r"images/[\w-]{1,64}\.(jpg|png)")  # as image_ingest names stored files
-EXPORTED = ("sha256", "title", "description", "pending", "format", "width", "height")
 Progress = Callable[[str], None]
 
 
@@ -46,11 +31,6 @@ ONE_OFF_DYNO = gettext_lazy(
     "This is a Heroku one-off dyno and media is on local disk: its disk is empty, not the "
     "web dyno's. Download the archive from the admin's image list, or use S3."
 )
-
-
-class MoveRefused(Exception):
-    """The shelf cannot move, for the reason given (the archive, or where this runs):
-    nothing was stored."""
 
 
 # How many images an export wrote, or an import stored (in a dry run: would store); the
@@ -96,11 +76,11 @@ def archive_chunks(report: Counter, progress: Progress) -> Iterator[bytes]:
                 for chunk in storage.read_chunks(name):
                     member.write(chunk)
                     yield pipe.take()
-            entries.append({key: getattr(image, key) for key in EXPORTED})
+            entries.append({key: getattr(image, key) for key in manifest.EXPORTED})
             entries[-1].update(name=name, uploaded_at=image.uploaded_at.isoformat())
             report["images"] += 1
             progress(_("%s: exported") % name)
-        archive.writestr(MANIFEST, json.dumps({"images": entries}, ensure_ascii=False))
+        archive.writestr(manifest.MANIFEST, json.dumps({"images": entries}, ensure_ascii=False))
     yield pipe.take()
 
 
@@ -128,7 +108,7 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
     except (zipfile.BadZipFile, EOFError, ValueError) as error:
         raise MoveRefused(_("This file is not a zip archive, or it is truncated.")) from error
     with archive:
-        entries = _entries(archive)
+        entries = manifest.entries(archive)
         digests = [entry["sha256"] for entry in entries]
         present = set(Image.objects.filter(sha256__in=digests).values_list("sha256", flat=True))
         fresh = [entry for entry in entries if entry["sha256"] not in present]
@@ -145,78 +125,10 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
     return report
 
 
-def _entries(archive: zipfile.ZipFile) -> list[dict]:
-    """The manifest's entries, once the archive's structure is sound (else MoveRefused):
-    no member is read before the manifest names it, and none is extracted by its name."""
-    infos = archive.infolist()
-    names = {info.filename for info in infos}
-    for refused, message in [
-        (len(infos) > MAX_ENTRIES, _("The archive has more than %d entries.") % MAX_ENTRIES),
-        (any(info.flag_bits & 0x1 for info in infos), _("The archive has encrypted entries.")),
-        (len(names) < len(infos), _("The archive has two entries of the same name.")),
-        (MANIFEST not in names, _("The archive has no manifest.json: not a shelf archive.")),
-    ]:
-        if refused:
-            raise MoveRefused(message)
-    try:
-        manifest = json.loads(_read(archive, MANIFEST, MANIFEST_MAX_BYTES))
-    except (RecursionError, ValueError):
-        raise MoveRefused(_("The manifest is not JSON, or it is nested too deep.")) from None
-    entries = manifest.get("images") if isinstance(manifest, dict) else None
-    if not isinstance(entries, list):
-        raise MoveRefused(_("The manifest is not one this app writes."))
-    for number, entry in enumerate(entries, 1):
-        if fault := _fault(entry):
-            facts = {"number": number, "fault": fault}
-            raise MoveRefused(
-                _("Image %(number)d of the manifest is not one this app writes: %(fault)s.") % facts
-            )
-    listed = [entry["name"] for entry in entries]
-    if strangers := sorted(names.symmetric_difference(listed) - {MANIFEST}):
-        raise MoveRefused(_("Entries the manifest does not list, or lacks: %s") % strangers[0])
-    if len(set(listed)) + len({entry["sha256"] for entry in entries}) < 2 * len(entries):
-        raise MoveRefused(_("The manifest lists one file or image twice."))
-    return entries
-
-
-def _fault(entry) -> str:
-    """What keeps a manifest entry from being one this app writes; "" when nothing does (its
-    date is parsed then). A date must have passed: one to come would keep every upload from
-    now until then off the shelf, as older than the images the limit keeps."""
-    try:
-        entry["uploaded_at"] = when = parse_datetime(entry["uploaded_at"])
-        if not all(isinstance(entry[key], kind) for key, kind in FIELDS.items()):
-            return _("a field is missing or of the wrong type")
-        if not NAME.fullmatch(entry["name"]):  # a wrong digest never matches
-            return _("its name is not one this app gives")
-        if not (when.tzinfo and when.astimezone(UTC) <= timezone.now()):
-            return _("its date is still to come, or has no time zone")
-        for key in ("title", "description"):  # their length, NUL, a description's visibility
-            Image._meta.get_field(key).run_validators(entry[key].strip())
-    except ValidationError as error:
-        return f"{key}: {' '.join(error.messages)}"
-    # Not a dict, a key missing, a date unreadable or out of range.
-    except (AttributeError, KeyError, TypeError, ValueError, OverflowError):
-        return _("a field is missing or of the wrong type")
-    return ""
-
-
-def _read(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
-    """A member's bytes, never more than `most`, whatever size the archive declares."""
-    try:
-        with archive.open(name) as member:
-            data = member.read(most + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
-        raise MoveRefused(_("%s cannot be read from the archive: ") % name + str(error)) from None
-    if len(data) > most:
-        raise MoveRefused(_("%(name)s is over %(most)d bytes.") % {"name": name, "most": most})
-    return data
-
-
 def _member(archive: zipfile.ZipFile, entry: dict) -> bytes:
     """An image's bytes, if they are the ones the manifest's digest names; never more than
     this deployment stores (IMAGE_MAX_EDGE squared x 5 bytes)."""
-    data = _read(archive, entry["name"], 5 * settings.IMAGE_MAX_EDGE**2)
+    data = manifest.read_member(archive, entry["name"], 5 * settings.IMAGE_MAX_EDGE**2)
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
         raise imaging.ImageRejected(_("not the SHA-256 digest the manifest gives"), "digest")
     return data

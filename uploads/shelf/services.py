@@ -51,6 +51,8 @@ def megabytes(size: int, *, over: int | None = None) -> str:
     tenths = round(size / MB * 10)
     if over is not None and tenths <= over * 10:
         tenths = math.ceil(size / MB * 10)
+    if size and not tenths:  # a few KB: never "0.0 MB", as if the file were empty
+        return f"< {number_format(0.1, 1)} MB"
     return f"{number_format(tenths / 10, 1)} MB"
 
 

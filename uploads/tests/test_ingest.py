@@ -114,6 +114,14 @@ def test_the_too_large_message_gives_the_size_with_one_decimal_and_the_limit(set
     )
 
 
+def test_a_small_file_never_reads_as_empty():
+    assert [services.megabytes(size) for size in (0, 3_000, MB // 10)] == [
+        "0.0 MB",
+        "< 0.1 MB",
+        "0.1 MB",
+    ]
+
+
 def test_a_size_just_over_a_limit_never_reads_as_within_it(settings):
     settings.MAX_UPLOAD_MB, settings.BULK_UPLOAD_MAX_FILES = 10, 5
     bulk = upload_gate.DOORS["admin:uploads_image_bulk_upload"]

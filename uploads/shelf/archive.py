@@ -98,10 +98,11 @@ def shelf_export(path: str, progress: Progress) -> Counter:
 
 
 def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
-    """Restore an archive. Every image is checked before any is stored, and one that fails
-    refuses the archive: it is restored whole or not at all. Images already here (by
-    digest) are skipped; the others are stored newest first, so that PENDING_LIMIT keeps
-    the newest; then the limit applies."""
+    """Restore an archive. Its structure and manifest are checked first, and a fault there
+    refuses the whole archive; then every image is checked before any is stored, and one
+    that fails is reported and left out ("refused"). Images already here (by digest) are
+    skipped; the others are stored newest first, so that PENDING_LIMIT keeps the newest;
+    then the limit applies."""
     refuse_one_off_dyno()
     try:
         archive = zipfile.ZipFile(path)
@@ -112,14 +113,13 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
         digests = [entry["sha256"] for entry in entries]
         present = set(Image.objects.filter(sha256__in=digests).values_list("sha256", flat=True))
         fresh = [entry for entry in entries if entry["sha256"] not in present]
-        report = Counter(skipped=len(entries) - len(fresh))
-        if failed := [entry for entry in fresh if not _checked(archive, entry, progress)]:
-            raise MoveRefused(_("%d image(s) failed their checks.") % len(failed))
+        checked = [entry for entry in fresh if _checked(archive, entry, progress)]
+        report = Counter(skipped=len(entries) - len(fresh), refused=len(fresh) - len(checked))
         if dry_run:
-            report["images"] = len(fresh)
+            report["images"] = len(checked)
             return report
         ownership.require_own(mark_new=True)
-        for entry in sorted(fresh, key=lambda entry: entry["uploaded_at"], reverse=True):
+        for entry in sorted(checked, key=lambda entry: entry["uploaded_at"], reverse=True):
             _restore(archive, entry, report, progress)
     report["removed"] = len(deletion.images_enforce_limit())
     return report

@@ -104,6 +104,8 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
     skipped; the others are stored newest first, so that PENDING_LIMIT keeps the newest;
     then the limit applies."""
     refuse_one_off_dyno()
+    if manifest.central_directory_size(path) > manifest.CENTRAL_DIRECTORY_MAX:
+        raise MoveRefused(_("The archive has more than %d entries.") % manifest.MAX_ENTRIES)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, ValueError) as error:

@@ -4,6 +4,7 @@ structure and manifest pass before any image in it is read."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 import zlib
@@ -18,6 +19,8 @@ from uploads.models import Image
 
 MANIFEST = "manifest.json"
 MAX_ENTRIES = 1001  # the most members an archive may have: 1,000 images and the manifest
+# What MAX_ENTRIES entries' records take at most: 46 bytes each, with the name and extras.
+CENTRAL_DIRECTORY_MAX = MAX_ENTRIES * 1024
 # Holds MAX_ENTRIES entries with the longest titles and descriptions.
 MANIFEST_MAX_BYTES = 4 * 1024 * 1024
 # An entry is flat: these values, each of its type, and uploaded_at (ISO 8601 with its time
@@ -31,6 +34,23 @@ EXPORTED = ("sha256", "title", "description", "pending", "format", "width", "hei
 class MoveRefused(Exception):
     """The shelf cannot move, for the reason given (the archive, or where this runs):
     nothing was stored."""
+
+
+def central_directory_size(path: str) -> int:
+    """The size the zip's end records give its central directory, found where zipfile finds
+    them: zipfile reads that many bytes, an object for every entry in them, before anyone
+    can count the entries. 0 without an end record (zipfile then refuses the file)."""
+    with open(path, "rb") as file:
+        file.seek(0, os.SEEK_END)
+        # The end record (22 bytes), its comment (at most 64 KB), Zip64's record and locator.
+        file.seek(max(0, file.tell() - 22 - 0xFFFF - 76))
+        tail = file.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) < end + 22:
+        return 0
+    if end >= 76 and tail[end - 20 : end - 16] == b"PK\x06\x07":  # Zip64's record wins
+        return int.from_bytes(tail[end - 36 : end - 28], "little")
+    return int.from_bytes(tail[end + 12 : end + 16], "little")
 
 
 def entries(archive: zipfile.ZipFile) -> list[dict]:

@@ -207,6 +207,29 @@ def test_a_hostile_archive_is_refused_and_nothing_is_stored(case, tmp_path, caps
     assert not Image.objects.exists() and files() == []
 
 
+@pytest.mark.parametrize(("count", "zip64"), [(30_000, False), (70_000, True)])
+def test_a_huge_central_directory_is_refused_before_zipfile_reads_it(
+    tmp_path, capsys, monkeypatch, count, zip64
+):
+    """zipfile reads a central directory whole, an object per entry, before the entries can
+    be counted; its size in the end record (or Zip64's, which zipfile prefers) is checked
+    first."""
+    data = bytearray(archives.many_entries(count))
+    if zip64:  # Python wrote Zip64 records (over 65,535 entries): the classic one says little
+        end = data.rfind(b"PK\x05\x06")
+        data[end + 12 : end + 16] = (10).to_bytes(4, "little")
+    path = tmp_path / "huge.zip"
+    path.write_bytes(data)
+
+    def never(*args, **kwargs):
+        raise AssertionError("zipfile was asked to read the central directory")
+
+    monkeypatch.setattr(zipfile, "ZipFile", never)
+    status, out, err = command("import_shelf", str(path), capsys=capsys)
+
+    assert status == 2 and "more than 1001 entries" in err
+
+
 def test_a_bad_image_is_named_and_left_out_and_the_good_one_is_stored(tmp_path, capsys, files):
     good, bomb = distinct_png(1), png_declaring(40_000, 40_000)
     second = archives.NAME.replace("1.png", "2.png")

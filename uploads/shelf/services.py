@@ -48,9 +48,8 @@ def max_upload_bytes() -> int:
 def megabytes(size: int, *, over: int | None = None) -> str:
     """`size` bytes in MB to one decimal, as the language writes it. A size refused for being
     `over` a limit of that many MB is rounded up where rounding would show it within it."""
-    tenths = round(size / MB * 10)
-    if over is not None and tenths <= over * 10:
-        tenths = math.ceil(size / MB * 10)
+    exact = size / MB * 10
+    tenths = math.ceil(exact) if over is not None and round(exact) <= over * 10 else round(exact)
     if size and not tenths:  # a few KB: never "0.0 MB", as if the file were empty
         return f"< {number_format(0.1, 1)} MB"
     return f"{number_format(tenths / 10, 1)} MB"

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from uploads.web.error_views import allow_only
 from uploads.web.throttling import limit_sign_ins
 
 admin.site.site_header = _("ImageShelf administration")
@@ -17,7 +18,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # A page of its own for Django's set_language form (a POST with a CSRF token), so the
     # page every visitor shares carries none.
-    path("language/", TemplateView.as_view(template_name="language.html"), name="language"),
+    path(
+        "language/",
+        allow_only("GET", "HEAD")(TemplateView.as_view(template_name="language.html")),
+        name="language",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,6 +28,7 @@ from django.utils.translation import ngettext
 from uploads.admin.forms import BulkUploadForm
 from uploads.models import Image
 from uploads.shelf import archive, deletion, services
+from uploads.web.error_views import allow_only
 
 
 class ImagePagesMixin:
@@ -46,6 +48,7 @@ class ImagePagesMixin:
         context = {**self.admin_site.each_context(request), "opts": self.opts, **context}
         return TemplateResponse(request, f"admin/uploads/image/{template}", context)
 
+    @method_decorator(allow_only("GET", "HEAD", "POST"))
     def bulk_upload_view(self, request):
         """The page, and what it does with the files it is sent."""
         if not self.has_add_permission(request):
@@ -84,6 +87,7 @@ class ImagePagesMixin:
             max_files=settings.BULK_UPLOAD_MAX_FILES,
         )
 
+    @method_decorator(allow_only("GET", "HEAD"))
     def archive_view(self, request):
         """The shelf as one zip archive, for `manage.py import_shelf`: streamed as storage hands
         each file over, so it starts at once and never holds the shelf in memory."""
@@ -94,6 +98,7 @@ class ImagePagesMixin:
         response["Content-Disposition"] = f'attachment; filename="shelf-{date.today()}.zip"'
         return response
 
+    @method_decorator(allow_only("GET", "HEAD", "POST"))
     def delete_all_view(self, request):
         """Every image, pending or not, and every file: a confirmation page saying how many,
         then, on a POST, the deletion, an admin log entry for each, and back to the list."""

@@ -11,9 +11,9 @@ from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
-from django.views.decorators.http import require_safe
 
 from uploads.media.storage import media_storage
+from uploads.web.error_views import allow_only
 
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 # Stored names are ours (images/<uuid4>.<ext>, thumbs/<uuid4>.<avif|webp>): nothing else is
@@ -23,7 +23,7 @@ MEDIA_NAME = re.compile(rf"(images|thumbs)/{_UUID}\.({'|'.join(MEDIA_TYPES)})")
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
-@require_safe
+@allow_only("GET", "HEAD")
 def media(request, name: str):
     """One stored file, with validators of its own; 404 for any name that is not ours."""
     storage = media_storage()

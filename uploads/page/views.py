@@ -17,7 +17,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
 from uploads.media import storage
@@ -29,7 +28,7 @@ from uploads.shelf import deletion, permissions, services
 from uploads.shelf.audit import audit, username
 from uploads.shelf.permissions import UploadAccess
 from uploads.web import throttling
-from uploads.web.error_views import post_only
+from uploads.web.error_views import allow_only
 
 logger = logging.getLogger(__name__)
 RATE_LIMITED = gettext_lazy(
@@ -37,7 +36,7 @@ RATE_LIMITED = gettext_lazy(
 )
 
 
-@require_safe
+@allow_only("GET", "HEAD")
 def index(request):
     """The hero, the newest images and, for those allowed, the upload form."""
     if _same_for_everyone(request):
@@ -85,7 +84,7 @@ def _render_index(request, *, form=None, status: int = 200, shared: bool = False
     return response
 
 
-@post_only
+@allow_only("POST")
 @ratelimit(key="ip", rate=throttling.upload_rate, block=False)  # "ip": throttling.client_ip
 def image_upload(request):
     """Store one image through services.image_ingest; 400 with the reason when refused."""
@@ -123,7 +122,7 @@ def image_upload(request):
     return _render_index(request, form=form, status=status)
 
 
-@post_only
+@allow_only("POST")
 def images_delete_all(request):
     """For those who may delete; asks for confirmation unless the form already carried it."""
     if not permissions.may(request.user, permissions.DELETE):
@@ -136,13 +135,13 @@ def images_delete_all(request):
     return HttpResponseRedirect(reverse("uploads:index"), status=303)
 
 
-@require_safe
+@allow_only("GET", "HEAD")
 def favicon(request):
     return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 @never_cache
-@require_safe
+@allow_only("GET", "HEAD")
 def healthz(request):
     """Database and storage reachability as JSON; 503 when either fails."""
     health = {"database": "ok", "storage": "ok"}

@@ -83,6 +83,26 @@ def test_reloading_the_address_a_refusal_was_shown_at_leads_back_to_the_shelf(cl
     assert 'href="/"' in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("put", "/"),
+        ("delete", "/healthz"),
+        ("put", "/language/"),
+        ("delete", "/favicon.ico"),
+        ("put", "/admin/uploads/image/archive/"),
+        ("delete", "/admin/uploads/image/bulk-upload/"),
+        ("put", "/admin/uploads/image/delete-all/"),
+    ],
+)
+def test_a_method_an_address_does_not_take_gets_the_405_page(admin_client, method, path):
+    response = getattr(admin_client, method)(path, HTTP_ACCEPT_LANGUAGE="pt-br")
+
+    assert response.status_code == 405
+    assert "Nada para ver neste endereço" in response.content.decode()
+    assert "POST" not in response["Allow"] or path.startswith("/admin/")
+
+
 def test_more_files_than_a_request_may_carry_get_a_reason(admin_client, settings):
     most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
     files = [upload_file(distinct_png(i), f"{i}.png") for i in range(most + 1)]

@@ -54,14 +54,18 @@ def bad_request(request, exception):
     return HttpResponse(render_to_string("400.html", {"reason": _reason(exception)}), status=400)
 
 
-def post_only(view):
-    """Like require_POST, but a GET or HEAD (someone reloading the address a refused upload
-    was shown at) gets a page that leads back to the shelf, not an empty 405."""
+def allow_only(*methods: str):
+    """Like require_http_methods, with the 405 page rather than an empty 405: someone
+    reloading the address a refused upload was shown at gets a way back to the shelf."""
 
-    @functools.wraps(view)
-    def only_post(request, *args, **kwargs):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"], render_to_string("405.html"))
-        return view(request, *args, **kwargs)
+    def decorator(view):
+        @functools.wraps(view)
+        def allowed(request, *args, **kwargs):
+            if request.method not in methods:
+                page = render_to_string("405.html", {"forms_only": methods == ("POST",)})
+                return HttpResponseNotAllowed(methods, page)
+            return view(request, *args, **kwargs)
 
-    return only_post
+        return allowed
+
+    return decorator

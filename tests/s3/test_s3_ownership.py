@@ -67,3 +67,16 @@ def test_with_a_prefix_each_deployment_works_on_its_own(tmp_path, bare_bucket):
         files = deployment.run("state")["files"]
         expected = sorted(prefix + name for name in [*files, ownership.MARKER])
         assert bucket.names(prefix, marker=True) == expected
+
+
+@pytest.mark.django_db
+def test_new_storage_is_marked_only_where_no_marker_is(bare_bucket):
+    """The first upload's marking is a conditional PUT: a marker another deployment wrote a
+    moment before stays, and this deployment then reads it and is refused."""
+    bare_bucket.put(ownership.MARKER, b"another-deployment\n")
+
+    ownership.write_marker(replace=False)
+
+    assert ownership.marker() == "another-deployment"
+    ownership.write_marker()  # what `media_owner --claim` does
+    assert ownership.marker() == ownership.identity()

@@ -51,11 +51,11 @@ class StorageMisconfigured(StorageUnavailable):
 
 def storage_error(error: Exception, doing: str) -> StorageUnavailable:
     """Classify a storage exception: misconfigured (fix the settings) or unavailable."""
-    wrong = _s3_code(error) in _CONFIGURATION_ERRORS or isinstance(error, NoCredentialsError)
+    wrong = s3_code(error) in _CONFIGURATION_ERRORS or isinstance(error, NoCredentialsError)
     return (StorageMisconfigured if wrong else StorageUnavailable)(f"{doing}: {error}")
 
 
-def _s3_code(error: Exception) -> str | None:
+def s3_code(error: Exception) -> str | None:
     """S3's name for what went wrong ("NoSuchKey"), when S3 answered."""
     return error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
 
@@ -140,12 +140,12 @@ def read_chunks(name: str, size: int = 1024 * 1024) -> Iterator[bytes]:
     storage = media_storage()
     try:
         if is_s3(storage):
-            yield from storage.bucket.Object(_s3_key(storage, name)).get()["Body"].iter_chunks(size)
+            yield from storage.bucket.Object(s3_key(storage, name)).get()["Body"].iter_chunks(size)
             return
         with open(storage.path(name), "rb") as file:
             yield from iter(lambda: file.read(size), b"")
     except (OSError, BotoCoreError, ClientError) as error:
-        if isinstance(error, FileNotFoundError) or _s3_code(error) == "NoSuchKey":
+        if isinstance(error, FileNotFoundError) or s3_code(error) == "NoSuchKey":
             raise FileNotFoundError(name) from None
         raise storage_error(error, f"could not read {name}") from error
 
@@ -198,14 +198,14 @@ def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]
             yield StoredFile(posixpath.join(prefix, entry.name), modified)
 
 
-def _s3_key(storage: Storage, name: str) -> str:
+def s3_key(storage: Storage, name: str) -> str:
     return posixpath.join(storage.location, name)  # just `name` when the location is ""
 
 
 def _list_s3(storage: Storage, prefix: str) -> Iterator[StoredFile]:
-    strip = len(_s3_key(storage, ""))
+    strip = len(s3_key(storage, ""))
     # One ListObjects request per 1000 keys; "Delimiter" keeps it to this level.
-    pages = storage.bucket.objects.filter(Prefix=_s3_key(storage, prefix), Delimiter="/")
+    pages = storage.bucket.objects.filter(Prefix=s3_key(storage, prefix), Delimiter="/")
     for summary in pages:
         yield StoredFile(summary.key[strip:], summary.last_modified)
 
@@ -216,10 +216,10 @@ def _delete_s3(storage: Storage, names: list[str]) -> list[str]:
     storage.bucket.meta.client.meta.events.register(
         "before-sign.s3.DeleteObjects", _content_md5_not_crc32, unique_id="shelf-content-md5"
     )
-    strip = len(_s3_key(storage, ""))
+    strip = len(s3_key(storage, ""))
     for start in range(0, len(names), S3_DELETE_BATCH):
         batch = names[start : start + S3_DELETE_BATCH]
-        objects = [{"Key": _s3_key(storage, name)} for name in batch]
+        objects = [{"Key": s3_key(storage, name)} for name in batch]
         try:
             response = storage.bucket.delete_objects(Delete={"Objects": objects, "Quiet": True})
         except (BotoCoreError, ClientError):

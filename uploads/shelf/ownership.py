@@ -10,10 +10,11 @@ upload; anything else is adopted only by `manage.py media_owner --claim`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
-from django.core.files.base import ContentFile
+from botocore.exceptions import BotoCoreError, ClientError
 from django.utils.translation import gettext as _
 
 from uploads.media import storage
@@ -65,21 +66,35 @@ def require_own(*, mark_new: bool = False) -> None:
     upload path), new storage is marked as ours first."""
     found = marker()
     if found is None and mark_new and not holds_files():
-        write_marker()
-        found = marker()  # two deployments marking at once: the last write wins
+        write_marker(replace=False)
+        found = marker()  # ours, or that of a deployment that marked it a moment before
     if (reason := refusal(found)) is not None:
         raise NotOurStorage(reason)
 
 
-def write_marker() -> None:
-    """Mark the storage as this deployment's, replacing any marker."""
-    media = storage.media_storage()
-    if storage.is_s3(media):  # the media storage overwrites (AWS_S3_FILE_OVERWRITE)
-        storage.save_file(MARKER, ContentFile(f"{identity()}\n".encode()))
+def write_marker(*, replace: bool = True) -> None:
+    """Mark the storage as this deployment's. Without `replace` (new storage, marked by its
+    first upload) only where no marker is yet, in one step, so that of two deployments
+    marking new storage at once exactly one does: a conditional PUT on S3 (a store that does
+    not implement the condition is written to as with `replace`), a hard link on disk."""
+    media, content = storage.media_storage(), f"{identity()}\n".encode()
+    if storage.is_s3(media):
+        marker_object = media.bucket.Object(storage.s3_key(media, MARKER))
+        try:
+            marker_object.put(Body=content, **({} if replace else {"IfNoneMatch": "*"}))
+        except (BotoCoreError, ClientError) as error:
+            if storage.s3_code(error) == "NotImplemented":
+                marker_object.put(Body=content)
+            elif storage.s3_code(error) != "PreconditionFailed":  # else: another's came first
+                raise storage.storage_error(error, f"could not write {MARKER}") from error
         return
-    # Not storage.save, which would pick another name beside an existing marker; written
-    # aside, then renamed, so that a reader never sees a half-written one.
+    # Written aside, then named in one step, so that a reader never sees a half-written one.
     os.makedirs(media.location, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=media.location, delete=False) as file:
-        file.write(f"{identity()}\n")
-    os.replace(file.name, media.path(MARKER))
+    with tempfile.NamedTemporaryFile(dir=media.location, delete=False) as file:
+        file.write(content)
+    if replace:
+        os.replace(file.name, media.path(MARKER))
+        return
+    with contextlib.suppress(FileExistsError):  # another deployment's marker came first
+        os.link(file.name, media.path(MARKER))
+    os.unlink(file.name)

@@ -125,6 +125,40 @@ def test_an_upload_to_anothers_storage_is_refused_with_the_reason(staff_client, 
 
 
 @pytest.mark.django_db
+def test_of_two_deployments_marking_new_storage_at_once_only_one_may_use_it(
+    staff_client, media_root, monkeypatch
+):
+    """Both found no marker; another deployment's marker lands between this one's look and
+    its own marking. Marking never replaces it: this upload is refused, nothing written."""
+    looked = ownership.marker
+    monkeypatch.setattr(ownership, "marker", lambda: None)
+    write = ownership.write_marker
+
+    def another_came_first(**kwargs):
+        (media_root / ownership.MARKER).write_text("another-deployment\n")
+        monkeypatch.setattr(ownership, "marker", looked)
+        write(**kwargs)
+
+    monkeypatch.setattr(ownership, "write_marker", another_came_first)
+
+    response = staff_client.post("/images/", {"image": upload_file(png(), "a.png")})
+
+    assert response.status_code == 403
+    assert (media_root / ownership.MARKER).read_text() == "another-deployment\n"
+    assert stored_files(media_root) == [] and not Image.objects.exists()
+
+
+@pytest.mark.django_db
+def test_claiming_replaces_anothers_marker(media_root):
+    (media_root / ownership.MARKER).write_text("another-deployment\n")
+
+    ownership.write_marker()
+
+    assert ownership.marker() == ownership.identity()
+    assert sorted(path.name for path in media_root.iterdir()) == [ownership.MARKER]
+
+
+@pytest.mark.django_db
 def test_check_deploy_reports_storage_that_is_not_ours(media_root):
     (media_root / ownership.MARKER).write_text("another-deployment\n")
 

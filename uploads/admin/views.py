@@ -94,7 +94,9 @@ class ImagePagesMixin:
         if not self.has_export_permission(request):
             raise PermissionDenied
         chunks = archive.archive_chunks(Counter(), progress=lambda line: None)
-        response = StreamingHttpResponse(chunks, content_type="application/zip")
+        # Storage is first asked for here: unreachable, it is the 503 page, not a broken file.
+        first = next(chunks)
+        response = StreamingHttpResponse(chain([first], chunks), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="shelf-{date.today()}.zip"'
         return response
 

@@ -85,6 +85,35 @@ def test_a_bug_is_still_a_500_not_an_outage(client, monkeypatch):
 
 
 @pytest.mark.django_db
+def _unreachable(*args, **kwargs):
+    raise storage.StorageUnavailable("could not read .imageshelf-owner: connection refused")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "request_",
+    [
+        ("post", "/admin/uploads/image/delete-all/", {"confirm": "yes"}),
+        ("post", "/admin/uploads/image/", {"action": "regenerate_thumbnails"}),
+        ("post", "/admin/uploads/image/", {"action": "delete_selected", "post": "yes"}),
+        ("get", "/admin/uploads/image/archive/", {}),
+    ],
+    ids=["delete all", "regenerate thumbnails", "delete selected", "archive"],
+)
+def test_unreachable_storage_is_the_503_page_in_the_admin_too(admin_client, monkeypatch, request_):
+    image = ingest(1)
+    monkeypatch.setattr(storage, "read_chunks", _unreachable)  # the owner marker, a file
+    monkeypatch.setattr(storage, "list_files", _unreachable)
+    admin_client.raise_request_exception = False
+    method, path, data = request_
+
+    response = getattr(admin_client, method)(path, {**data, "_selected_action": [image.pk]})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert Image.objects.filter(pk=image.pk).exists()
+
+
 def test_healthz_names_the_database_when_it_is_lost(client, lost_database):
     response = client.get("/healthz")
 

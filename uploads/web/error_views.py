@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from uploads.ingest.decode_lock import DeadlinePassed
+from uploads.media.storage import StorageUnavailable
 from uploads.web.read_deadline import BodyTooSlow
 
 logger = logging.getLogger(__name__)
@@ -35,11 +36,14 @@ def _reason(exception) -> str:
 
 
 def server_error(request):
-    """handler500. A lost database connection, wherever in the request it was raised (a
-    middleware too), or an upload's deadline passed (the dyno busy with others' uploads, or
-    storage slow), is an outage to wait out: the 503 page. Anything else is a 500."""
+    """handler500. A lost database connection or unreachable storage, wherever in the request
+    it was raised (a middleware, an admin action), or an upload's deadline passed (the dyno
+    busy with others' uploads, or storage slow), is an outage to wait out: the 503 page.
+    Anything else is a 500."""
     error = sys.exc_info()[1]  # Django calls handler500 while it handles the exception
-    if not isinstance(error, OperationalError | InterfaceError | DeadlinePassed):
+    if not isinstance(
+        error, OperationalError | InterfaceError | DeadlinePassed | StorageUnavailable
+    ):
         return HttpResponse(render_to_string("500.html"), status=500)
     logger.error("event=unavailable path=%s error=%r", request.path, str(error))
     headers = {"Retry-After": "30", "Cache-Control": "no-store"}

@@ -35,10 +35,11 @@ def s3_media_storage(env: environ.Env) -> dict:
                 # botocore signs them with SigV2, which buckets created since 2020 refuse.
                 signature_version="s3v4",
                 # Short timeouts: a store that accepts connections but never answers must not
-                # hold a page or an upload for minutes (botocore waits 60 s, three times).
+                # hold a page past the router's 30 s (botocore waits 60 s, three times). The
+                # page lists two prefixes: each request at most two tries of 5 s, and a pause.
                 connect_timeout=3,
-                read_timeout=10,
-                retries={"mode": "standard", "max_attempts": 3},
+                read_timeout=5,
+                retries={"mode": "standard", "max_attempts": 2},
                 # Checksum headers only where an operation requires one: Backblaze B2, older
                 # MinIO and Ceph refuse the CRC headers botocore sends by default. Read here,
                 # since a value given to Config wins over botocore's own reading of them.

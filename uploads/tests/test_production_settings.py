@@ -116,6 +116,18 @@ def test_img_src_is_the_exact_origin_media_links_use(variables, origins):
     assert values["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == ["'self'", *origins]
 
 
+def test_a_store_that_hangs_cannot_hold_a_page_past_the_routers_30_seconds(monkeypatch):
+    import environ
+
+    from config.settings.s3 import s3_media_storage
+
+    monkeypatch.setenv("AWS_STORAGE_BUCKET_NAME", "shelf")
+    config = s3_media_storage(environ.Env())["OPTIONS"]["client_config"]
+
+    per_request = config.retries["max_attempts"] * (config.read_timeout + 1)  # 1 s: a pause
+    assert 2 * per_request < 30  # the page lists images/ and thumbs/
+
+
 def test_aws_location_puts_every_key_under_a_prefix():
     values = load_settings(
         "config.settings.development", AWS_STORAGE_BUCKET_NAME="shelf", AWS_LOCATION="/staging/"

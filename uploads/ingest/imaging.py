@@ -111,7 +111,7 @@ def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
         as_stored &= not _is_animated(img) and not set(img.info) - set(_JFIF_FIELDS)
     as_stored &= source_format == "JPEG" or formats.without_text_chunks(data) == data
     if not as_stored or max(size) > limits.max_edge:
-        raise ImageRejected(_("This is not an image as this app stores one."), "kind")
+        raise ImageRejected(_("This is not a JPEG or PNG as export_shelf writes them."), "kind")
     return source_format, size
 
 

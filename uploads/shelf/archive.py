@@ -117,10 +117,10 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
         fresh = [entry for entry in entries if entry["sha256"] not in present]
         checked = [entry for entry in fresh if _checked(archive, entry, progress)]
         report = Counter(skipped=len(entries) - len(fresh), refused=len(fresh) - len(checked))
+        ownership.require_own(mark_new=not dry_run)  # a dry run says so too, and marks nothing
         if dry_run:
             report["images"] = len(checked)
             return report
-        ownership.require_own(mark_new=True)
         for entry in sorted(checked, key=lambda entry: entry["uploaded_at"], reverse=True):
             _restore(archive, entry, report, progress)
     report["removed"] = len(deletion.images_enforce_limit())

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission
 from PIL import Image as PILImage
 
 from uploads.models import Image
-from uploads.shelf import services
+from uploads.shelf import ownership, services
 from uploads.tests import archives
 from uploads.tests.commands import command
 from uploads.tests.factories import (
@@ -103,6 +103,20 @@ def test_a_dry_run_checks_every_image_and_stores_nothing(exported, settings, tmp
     assert status == 0
     assert out.count(": checked") == 2 and "would store 2 image(s)" in out
     assert not Image.objects.exists()
+
+
+def test_a_dry_run_into_anothers_storage_says_so_and_marks_nothing(
+    exported, settings, tmp_path, capsys
+):
+    fresh_deployment(settings, tmp_path)
+    media = tmp_path / "fresh-media"
+    media.mkdir()
+    (media / ownership.MARKER).write_text("another-deployment\n")
+
+    status, _, err = command("import_shelf", str(exported), "--dry-run", capsys=capsys)
+
+    assert status == 2 and "belongs to deployment another-deployment" in err
+    assert (media / ownership.MARKER).read_text() == "another-deployment\n"
 
 
 def test_the_limit_applies_after_an_import_and_the_newest_stay(settings, tmp_path, capsys):

@@ -5,7 +5,8 @@ deployments pointed at one directory or bucket (staging at production's, a lapto
 .env names production's bucket) never delete each other's files.
 
 New storage (no marker and no file under images/ or thumbs/) is marked by its first
-upload; anything else is adopted only by `manage.py media_owner --claim`.
+upload, where no marker is yet (of two deployments marking it at once, one wins); anything
+else is adopted only by `manage.py media_owner --claim`.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from uploads.models import Image
 from uploads.shelf import services
@@ -101,6 +102,17 @@ def test_a_method_an_address_does_not_take_gets_the_405_page(admin_client, metho
     assert response.status_code == 405
     assert "Nada para ver neste endereço" in response.content.decode()
     assert "POST" not in response["Allow"] or path.startswith("/admin/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/healthz", "/language/", "/favicon.ico"])
+def test_a_put_without_a_csrf_token_where_nothing_is_written_is_a_405_not_a_403(path):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.put(path)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
 
 
 def test_more_files_than_a_request_may_carry_get_a_reason(admin_client, settings):

@@ -104,13 +104,7 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
     skipped; the others are stored newest first, so that PENDING_LIMIT keeps the newest;
     then the limit applies."""
     refuse_one_off_dyno()
-    if manifest.central_directory_size(path) > manifest.CENTRAL_DIRECTORY_MAX:
-        raise MoveRefused(_("The archive has more than %d entries.") % manifest.MAX_ENTRIES)
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, ValueError) as error:
-        raise MoveRefused(_("This file is not a zip archive, or it is truncated.")) from error
-    with archive:
+    with manifest.open_archive(path) as archive:
         entries = manifest.entries(archive)
         digests = [entry["sha256"] for entry in entries]
         present = set(Image.objects.filter(sha256__in=digests).values_list("sha256", flat=True))

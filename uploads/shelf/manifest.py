@@ -14,13 +14,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from uploads.models import Image
 
 MANIFEST = "manifest.json"
 MAX_ENTRIES = 1001  # the most members an archive may have: 1,000 images and the manifest
-# What MAX_ENTRIES entries' records take at most: 46 bytes each, with the name and extras.
-CENTRAL_DIRECTORY_MAX = MAX_ENTRIES * 1024
+TOO_MANY_ENTRIES = gettext_lazy("The archive has more than %d entries.")
 # Holds MAX_ENTRIES entries with the longest titles and descriptions.
 MANIFEST_MAX_BYTES = 4 * 1024 * 1024
 # An entry is flat: these values, each of its type, and uploaded_at (ISO 8601 with its time
@@ -36,7 +36,18 @@ class MoveRefused(Exception):
     nothing was stored."""
 
 
-def central_directory_size(path: str) -> int:
+def open_archive(path: str) -> zipfile.ZipFile:
+    """The zip at `path`, once its end record gives a directory that MAX_ENTRIES fit in."""
+    # What MAX_ENTRIES entries' records take at most: 46 bytes each, with the name and extras.
+    if _central_directory_size(path) > MAX_ENTRIES * 1024:
+        raise MoveRefused(TOO_MANY_ENTRIES % MAX_ENTRIES)
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError, ValueError) as error:
+        raise MoveRefused(_("This file is not a zip archive, or it is truncated.")) from error
+
+
+def _central_directory_size(path: str) -> int:
     """The size the zip's end records give its central directory, found where zipfile finds
     them: zipfile reads that many bytes, an object for every entry in them, before anyone
     can count the entries. 0 without an end record (zipfile then refuses the file)."""
@@ -59,7 +70,7 @@ def entries(archive: zipfile.ZipFile) -> list[dict]:
     infos = archive.infolist()
     names = {info.filename for info in infos}
     for refused, message in [
-        (len(infos) > MAX_ENTRIES, _("The archive has more than %d entries.") % MAX_ENTRIES),
+        (len(infos) > MAX_ENTRIES, TOO_MANY_ENTRIES % MAX_ENTRIES),
         (any(info.flag_bits & 0x1 for info in infos), _("The archive has encrypted entries.")),
         (len(names) < len(infos), _("The archive has two entries of the same name.")),
         (MANIFEST not in names, _("The archive has no manifest.json: not a shelf archive.")),

@@ -21,9 +21,7 @@ from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpRespons
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from uploads.admin.forms import BulkUploadForm
 from uploads.models import Image
@@ -107,18 +105,11 @@ class ImagePagesMixin:
         if not self.has_delete_permission(request):
             raise PermissionDenied
         if request.method != "POST":
-            count = Image.objects.count()
-            explanation = ngettext(
-                "This deletes <strong>all %(count)s image</strong> and their files.",
-                "This deletes <strong>all %(count)s images</strong> and their files.",
-                count,
-            )
             return self._render(
                 request,
-                "shelf_confirmation.html",
+                "delete_all_confirmation.html",
                 title=_("Delete all images?"),
-                explanation=mark_safe(explanation % {"count": count}),  # a number only
-                confirm=_("Yes, delete all images"),
+                count=Image.objects.count(),
             )
         deleted = deletion.images_delete_all(user=request.user)
         self.log_deletions(request, deleted)

@@ -41,7 +41,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     ]
     list_display_links = ["preview", "title"]
     list_filter = ["pending", DescriptionFilter, FileStatusFilter, "format", "uploaded_at"]
-    list_select_related = ["uploaded_by"]
+    list_select_related = ["uploaded_by"]  # the export's too: it exports the list's QuerySet
     search_fields = ["title", "sha256"]
     date_hierarchy = "uploaded_at"
     ordering = ["-pending", "-uploaded_at", "-id"]  # what waits for approval comes first

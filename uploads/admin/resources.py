@@ -94,9 +94,6 @@ class ImageResource(resources.ModelResource):
         import page lists and its preview compares."""
         return [self.fields["id"], self.fields["title"]]
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("uploaded_by")
-
     @cached_property
     def _present(self) -> set[str] | None:
         return stored_images()  # one storage listing for the whole export

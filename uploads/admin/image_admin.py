@@ -228,9 +228,7 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     def describe_with_title(self, request, queryset):
         # An edit of each image, as on its change page; what already has one is left alone.
         # A title that shows nothing would not describe anything: left for a person.
-        images = [
-            i for i in queryset.filter(description="").exclude(title="") if is_visible(i.title)
-        ]
+        images = [i for i in queryset.filter(description="") if is_visible(i.title)]
         Image.objects.filter(pk__in=[image.pk for image in images]).update(description=F("title"))
         for image in images:
             # The field's name as the history shows it, in each reader's language.

@@ -117,11 +117,11 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         if not self.has_import_permission(request):  # before anything is looked up
             raise PermissionDenied
         name, chosen = request.POST.get("import_file_name", ""), request.POST.get("format", "")
-        refusal = import_limits.confirmation_refusal(name, chosen, len(self.get_import_formats()))
-        if refusal is None:
+        refusal = import_limits.NOT_OURS
+        if import_limits.confirmation_is_ours(name, chosen, len(self.get_import_formats())):
             try:
                 return super().process_import(request, **kwargs)
-            except FileNotFoundError:  # confirmed by another request meanwhile
+            except FileNotFoundError:  # the preview is gone: confirmed already, or expired
                 refusal = import_limits.CONFIRMED_OR_EXPIRED
         self.message_user(request, refusal, messages.ERROR)
         return redirect("admin:uploads_image_import")

@@ -19,7 +19,6 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ImportForm
 
-from uploads.media import storage
 from uploads.shelf.services import MB, megabytes
 
 MAX_ROWS = 1_000
@@ -93,14 +92,11 @@ CONFIRMED_OR_EXPIRED = _(
 PREVIEW_NAME = re.compile(r"[0-9a-f]{32}")
 
 
-def confirmation_refusal(name: str, chosen: str, formats: int) -> str | None:
-    """Why an import's confirmation is refused, or None: the preview name must be one this
-    site issues (never a path), still stored, and the format one it offers."""
-    if not PREVIEW_NAME.fullmatch(name) or not chosen.isdigit() or int(chosen) >= formats:
-        return NOT_OURS
-    if not storage.media_storage().exists(f"django-import-export/{name}"):
-        return CONFIRMED_OR_EXPIRED
-    return None
+def confirmation_is_ours(name: str, chosen: str, formats: int) -> bool:
+    """Whether an import's confirmation names a preview as this site issues them (never a
+    path) and a format it offers. Whether that preview is still stored is found by
+    django-import-export's read (ImageAdmin.process_import)."""
+    return PREVIEW_NAME.fullmatch(name) is not None and chosen.isdigit() and int(chosen) < formats
 
 
 ROW_COUNTERS = {"csv": _csv_rows, "json": _json_rows, "xlsx": _xlsx_rows}

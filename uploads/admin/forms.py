@@ -82,8 +82,8 @@ class ImageAddForm(forms.ModelForm):
             self.instance = services.image_ingest(
                 cleaned["image"],
                 user=self.user,
-                title=cleaned.get("title", ""),
-                description=cleaned.get("description", ""),
+                title=cleaned["title"],
+                description=cleaned["description"],
             )
             # The title ingest gave it (from the file name, when none was typed): the form
             # copies cleaned data onto the instance, and the admin's message names it.

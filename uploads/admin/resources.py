@@ -108,4 +108,4 @@ class ImageResource(resources.ModelResource):
             "There is no image with id %s; imports only change the titles of images "
             "already on the shelf."
         )
-        raise ValueError(message % (row.get("id") if row else "?"))
+        raise ValueError(message % row.get("id"))

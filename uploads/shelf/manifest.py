@@ -4,7 +4,6 @@ structure and manifest pass before any image in it is read."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import zipfile
 import zlib
@@ -38,30 +37,17 @@ class MoveRefused(Exception):
 
 def open_archive(path: str) -> zipfile.ZipFile:
     """The zip at `path`, once its end record gives a directory that MAX_ENTRIES fit in."""
-    # What MAX_ENTRIES entries' records take at most: 46 bytes each, with the name and extras.
-    if _central_directory_size(path) > MAX_ENTRIES * 1024:
-        raise MoveRefused(TOO_MANY_ENTRIES % MAX_ENTRIES)
     try:
+        with open(path, "rb") as file:
+            # The end record, found as zipfile finds it (Zip64's size wins): zipfile reads that
+            # many bytes, an object for every entry in them, before anyone can count them.
+            end = zipfile._EndRecData(file)
+        # What MAX_ENTRIES entries' records take at most: 46 bytes each, with the name and extras.
+        if end and end[zipfile._ECD_SIZE] > MAX_ENTRIES * 1024:
+            raise MoveRefused(TOO_MANY_ENTRIES % MAX_ENTRIES)
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, ValueError) as error:
         raise MoveRefused(_("This file is not a zip archive, or it is truncated.")) from error
-
-
-def _central_directory_size(path: str) -> int:
-    """The size the zip's end records give its central directory, found where zipfile finds
-    them: zipfile reads that many bytes, an object for every entry in them, before anyone
-    can count the entries. 0 without an end record (zipfile then refuses the file)."""
-    with open(path, "rb") as file:
-        file.seek(0, os.SEEK_END)
-        # The end record (22 bytes), its comment (at most 64 KB), Zip64's record and locator.
-        file.seek(max(0, file.tell() - 22 - 0xFFFF - 76))
-        tail = file.read()
-    end = tail.rfind(b"PK\x05\x06")
-    if end < 0 or len(tail) < end + 22:
-        return 0
-    if end >= 76 and tail[end - 20 : end - 16] == b"PK\x06\x07":  # Zip64's record wins
-        return int.from_bytes(tail[end - 36 : end - 28], "little")
-    return int.from_bytes(tail[end + 12 : end + 16], "little")
 
 
 def entries(archive: zipfile.ZipFile) -> list[dict]:

@@ -41,9 +41,8 @@ def check_static_manifest_exists(app_configs=None, **kwargs) -> list[checks.Chec
         return []
     # A fresh instance: the shared one caches the manifest it read, or did not find.
     storage = storages.create_storage(settings.STORAGES["staticfiles"])
-    if not isinstance(storage, ManifestStaticFilesStorage):
-        return []
-    if storage.manifest_storage.exists(storage.manifest_name):
+    # Django's own reader of the manifest: None when there is none.
+    if not isinstance(storage, ManifestStaticFilesStorage) or storage.read_manifest() is not None:
         return []
     path = storage.manifest_storage.path(storage.manifest_name)
     return [

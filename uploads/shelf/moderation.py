@@ -18,10 +18,9 @@ def images_approve(pks: Iterable[int], *, user=None) -> list[Image]:
     (which may delete them again, if more are approved than the shelf keeps)."""
     with transaction.atomic():
         lock_shelf()
-        approved = list(Image.objects.filter(pk__in=list(pks), pending=True).order_by("pk"))
-        Image.objects.filter(pk__in=[image.pk for image in approved]).update(
-            pending=False, uploaded_at=timezone.now()
-        )
+        rows = Image.objects.filter(pk__in=list(pks), pending=True).order_by("pk")
+        approved = list(rows)
+        rows.update(pending=False, uploaded_at=timezone.now())  # the same rows: the lock is held
         for image in approved:
             audit("image.approved", user=username(user), image=image.pk, file=image.file.name)
         if approved:

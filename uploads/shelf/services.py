@@ -160,7 +160,7 @@ def image_store(
     written: list[str] = []
     try:
         file = _save("images", processed, written)
-        thumbnails = _save_thumbnails(processed.thumbnails, written)
+        thumbnails = {thumb.key: _save("thumbs", thumb, written) for thumb in processed.thumbnails}
         with transaction.atomic():
             if pending:
                 lock_shelf()  # so that visitors uploading at once cannot overfill the queue
@@ -200,11 +200,6 @@ def _save(folder: str, encoded: Encoded, written: list[str]) -> str:
     return written[-1]
 
 
-def _save_thumbnails(thumbnails: list[variants.Thumbnail], written: list[str]) -> dict:
-    """Write thumbnails under fresh names: the row's `thumbnails` value."""
-    return {thumbnail.key: _save("thumbs", thumbnail, written) for thumbnail in thumbnails}
-
-
 def _discard(names: list[str]) -> None:
     """Best effort: what cannot be removed now is an orphan for reconcile_media."""
     for name in storage.delete_files(names):
@@ -237,7 +232,7 @@ def image_regenerate_thumbnails(image: Image) -> None:
             thumbnails = variants.make_from_stored(copy, image.format, (image.width, image.height))
     written: list[str] = []
     try:
-        new = _save_thumbnails(thumbnails, written)
+        new = {thumb.key: _save("thumbs", thumb, written) for thumb in thumbnails}
         with transaction.atomic():
             old = list(Image.objects.filter(pk=image.pk).values_list("thumbnails", flat=True))
             Image.objects.filter(pk=image.pk).update(thumbnails=new)

@@ -11,7 +11,7 @@ import os
 import posixpath
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -184,18 +184,15 @@ def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]
         # A media root that is not there is a wrong setting, not a shelf whose files are gone.
         raise StorageMisconfigured(f"the media directory {storage.location} does not exist")
     try:
-        entries = os.scandir(storage.path(prefix))
+        _, files = storage.listdir(prefix)  # Django's: files, whatever is not a directory
     except FileNotFoundError:
         return  # no images/ yet, or a wiped one: no files, not an outage
-    with entries:
-        for entry in entries:
-            try:
-                if not entry.is_file():
-                    continue
-                modified = datetime.fromtimestamp(entry.stat().st_mtime, tz=UTC)
-            except FileNotFoundError:
-                continue  # deleted while we listed (by the limit, say): not an outage
-            yield StoredFile(posixpath.join(prefix, entry.name), modified)
+    for name in (posixpath.join(prefix, file) for file in files):
+        try:
+            modified = storage.get_modified_time(name)
+        except FileNotFoundError:
+            continue  # deleted while we listed (by the limit, say): not an outage
+        yield StoredFile(name, modified)
 
 
 def s3_key(storage: Storage, name: str) -> str:

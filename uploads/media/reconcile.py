@@ -89,7 +89,10 @@ def media_reconcile(
     grace = timedelta(minutes=settings.ORPHAN_GRACE_MINUTES) if grace is None else grace
     progress = progress or (lambda message: None)
     started = timezone.now()
-    listed = _list_media(progress)
+    listed: dict[str, datetime] = {}
+    for prefix in storage.PREFIXES:
+        listed.update(storage.list_files(prefix))  # (name, modified) pairs
+        progress(_("Listed %s files so far.") % len(listed))
     # Listed before anything changes: an outage after the deletions would misreport them.
     previews = [] if skip_orphans else list(storage.list_files(IMPORT_PREVIEWS))
     report = ReconcileReport(dry_run, limit, grace.total_seconds() / 60, files_listed=len(listed))
@@ -125,14 +128,6 @@ def media_reconcile(
     counts = {name: len(getattr(report, name)) for name in CHANGES}
     audit("reconcile", dry_run=dry_run, **counts, errors=len(report.errors))
     return report
-
-
-def _list_media(progress) -> dict[str, datetime]:
-    listed: dict[str, datetime] = {}
-    for prefix in storage.PREFIXES:
-        listed.update(storage.list_files(prefix))  # (name, modified) pairs
-        progress(_("Listed %s files so far.") % len(listed))
-    return listed
 
 
 def _check_rows(report, listed, started, progress) -> tuple[set[str], list[Image]]:

@@ -24,12 +24,8 @@ def description_field(**options) -> forms.CharField:
 
 
 class UploadForm(forms.Form):
-    title = forms.CharField(
-        max_length=200,
-        required=False,
-        label=_("Title (optional)"),
-        help_text=_("Shown under the image."),
-    )
+    # The model field's: its length, and its help text ("Shown under the image.").
+    title = Image.title.field.formfield(label=_("Title (optional)"))
     description = description_field(
         label=_("Description (optional)"),
         help_text=_("What the image shows, for people who cannot see it."),

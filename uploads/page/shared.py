@@ -39,8 +39,7 @@ class Rendering:
     until: float  # time.monotonic() after which the page is rendered again
 
 
-# This process's latest rendering in each language, and the lock its renderer holds: when
-# one expires, one thread renders the next while the others wait for it.
+# This process's latest rendering in each language, and the lock held to find or make one.
 _kept: dict[str, Rendering] = {}
 _rendering = threading.Lock()
 
@@ -62,20 +61,15 @@ def response(request, render: Callable[[], bytes]) -> HttpResponse:
 
 
 def _current(render: Callable[[], bytes]) -> Rendering:
+    """This language's rendering; once it has expired, one thread renders and gzips the
+    next while the others wait for it."""
     language = get_language()
-    rendering = _kept.get(language)
-    if rendering is not None and time.monotonic() < rendering.until:
-        return rendering
-    # With PAGE_CACHE_SECONDS 0 a rendering expires as it is made: every request renders.
     with _rendering:
-        rendering = _kept.get(language)  # another thread may have rendered it meanwhile
+        rendering = _kept.get(language)
+        # With PAGE_CACHE_SECONDS 0 a rendering expires as it is made: every request renders.
         if rendering is None or time.monotonic() >= rendering.until:
-            rendering = _kept[language] = _render(render)
+            html = render()
+            etag = "W/" + quote_etag(hashlib.blake2b(html, digest_size=12).hexdigest())
+            until = time.monotonic() + settings.PAGE_CACHE_SECONDS
+            rendering = _kept[language] = Rendering(html, gzip.compress(html, mtime=0), etag, until)
     return rendering
-
-
-def _render(render: Callable[[], bytes]) -> Rendering:
-    html = render()
-    etag = "W/" + quote_etag(hashlib.blake2b(html, digest_size=12).hexdigest())
-    until = time.monotonic() + settings.PAGE_CACHE_SECONDS
-    return Rendering(html, gzip.compress(html, mtime=0), etag, until)

@@ -44,9 +44,8 @@ def limit_sign_ins(login):
 
     @functools.wraps(login)
     def view(request, *args, **kwargs):
-        rate = settings.SIGN_IN_RATE
         if request.method == "POST" and is_ratelimited(
-            request, group="sign-in", key="ip", rate=rate, increment=True
+            request, group="sign-in", key="ip", rate=settings.SIGN_IN_RATE, increment=True
         ):
             return render(request, "lockout.html", {"per_address": True}, status=429)
         return login(request, *args, **kwargs)

@@ -20,6 +20,8 @@ from uploads.media.storage import StorageUnavailable
 from uploads.web.read_deadline import BodyTooSlow
 
 logger = logging.getLogger(__name__)
+# Errors that pass once the database, storage or the dyno's other uploads let go: 503.
+OUTAGES = OperationalError | InterfaceError | DeadlinePassed | StorageUnavailable
 
 
 def _reason(exception) -> str:
@@ -42,9 +44,7 @@ def server_error(request):
     busy with others' uploads, or storage slow), is an outage to wait out: the 503 page.
     Anything else is a 500."""
     error = sys.exc_info()[1]  # Django calls handler500 while it handles the exception
-    if not isinstance(
-        error, OperationalError | InterfaceError | DeadlinePassed | StorageUnavailable
-    ):
+    if not isinstance(error, OUTAGES):
         return HttpResponse(render_to_string("500.html"), status=500)
     logger.error("event=unavailable path=%s error=%r", request.path, str(error))
     headers = {"Retry-After": "30", "Cache-Control": "no-store"}

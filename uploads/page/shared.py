@@ -39,7 +39,7 @@ class Rendering:
     until: float  # time.monotonic() after which the page is rendered again
 
 
-# This process's latest rendering in each language, and the lock held to find or make one.
+# This process's latest rendering in each language, and the lock its renderer holds.
 _kept: dict[str, Rendering] = {}
 _rendering = threading.Lock()
 
@@ -64,9 +64,12 @@ def _current(render: Callable[[], bytes]) -> Rendering:
     """This language's rendering; once it has expired, one thread renders and gzips the
     next while the others wait for it."""
     language = get_language()
+    rendering = _kept.get(language)
+    if rendering is not None and time.monotonic() < rendering.until:
+        return rendering  # most requests: no lock to take
+    # With PAGE_CACHE_SECONDS 0 a rendering expires as it is made: every request renders.
     with _rendering:
-        rendering = _kept.get(language)
-        # With PAGE_CACHE_SECONDS 0 a rendering expires as it is made: every request renders.
+        rendering = _kept.get(language)  # another thread may have rendered it meanwhile
         if rendering is None or time.monotonic() >= rendering.until:
             html = render()
             etag = "W/" + quote_etag(hashlib.blake2b(html, digest_size=12).hexdigest())

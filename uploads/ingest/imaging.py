@@ -154,7 +154,7 @@ def _decode_and_render(
             changes.add("scaled_down")
         _admit_and_load(img, data, source_format, limits)
         target = fit_within(img.size, limits.max_edge)
-        full = render.render(img, render.plan(img, target, _orientation(img)))
+        full = render.render(img, target, _orientation(img))
     finally:
         if full is not img:  # refused, failed, or rendered into a new image
             img.close()  # and its decoder's buffers go with the last reference, on return

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from PIL import Image, ImageCms
 
@@ -35,14 +34,6 @@ ORIENTATION_TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-# Where a band of rows lands once transposed follows from two facts about the transpose:
-# whether rows become columns, and whether the first row ends up last (or rightmost).
-_SWAPS_AXES = {
-    Image.Transpose[name] for name in ("TRANSPOSE", "TRANSVERSE", "ROTATE_90", "ROTATE_270")
-}
-_REVERSES_ROWS = {
-    Image.Transpose[name] for name in ("FLIP_TOP_BOTTOM", "ROTATE_180", "TRANSVERSE", "ROTATE_270")
-}
 _SRGB = ImageCms.createProfile("sRGB")
 # Resized as they are, reading around the box; Pillow resizes RGBA by converting the whole
 # image to premultiplied alpha first, so RGBA bands are cropped first like other modes.
@@ -50,57 +41,46 @@ _RESAMPLED_MODES = ("RGB", "L", "CMYK")
 _ALPHA_MODES = ("RGBA", "LA", "La", "RGBa", "PA")
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What the stored image will be: its mode, size (before turning upright), orientation."""
-
-    mode: str  # "RGB", "RGBA" or "L"
-    size: tuple[int, int]
-    transpose: Image.Transpose | None
-    colour: ImageCms.ImageCmsTransform | None  # the embedded profile -> sRGB
-
-
-def plan(img: Image.Image, size: tuple[int, int], orientation: int) -> Plan:
-    """The plan for a decoded image scaled to `size` and turned upright by `orientation`."""
+def render(img: Image.Image, size: tuple[int, int], orientation: int) -> Image.Image:
+    """The stored image: `img` scaled to `size` (before turning upright), in its stored mode
+    and sRGB, turned upright by the EXIF `orientation`; `img` itself when it already is."""
     mode = stored_mode(img)
-    return Plan(mode, size, ORIENTATION_TRANSPOSE.get(orientation), _colour_transform(img, mode))
-
-
-def render(img: Image.Image, plan: Plan) -> Image.Image:
-    """The stored image; `img` itself when it is already what `plan` asks for."""
-    if (img.mode, img.size, plan.transpose, plan.colour) == (plan.mode, plan.size, None, None):
+    transpose = ORIENTATION_TRANSPOSE.get(orientation)
+    colour = _colour_transform(img, mode)  # the embedded profile -> sRGB
+    if (img.mode, img.size, transpose, colour) == (mode, size, None, None):
         return img
-    width, height = plan.size
-    swaps, reverses = plan.transpose in _SWAPS_AXES, plan.transpose in _REVERSES_ROWS
+    width, height = size
+    # Where a band lands once transposed follows from two facts about the orientation:
+    # whether rows become columns, and whether the first row ends up last (or rightmost).
+    swaps, reverses = orientation in (5, 6, 7, 8), orientation in (3, 4, 6, 7)
     # Upright, and uninitialised: every row is pasted.
-    out = Image.new(plan.mode, (height, width) if swaps else (width, height), None)
+    out = Image.new(mode, (height, width) if swaps else (width, height), None)
     scale = img.height / height
     edges = list(range(0, height, _BAND_ROWS)) + [height]
 
-    resizing = img.size != plan.size
-    # The resampler reads the rows around a box itself; other modes are converted first.
-    in_place = img.mode in _RESAMPLED_MODES and "transparency" not in img.info
+    resizing = img.size != size
+    # When resizing these modes, the resampler reads the rows around a box itself; anything
+    # else is cropped into a band (and converted) first.
+    in_place = resizing and img.mode in _RESAMPLED_MODES and "transparency" not in img.info
 
     def render_band(rows: tuple[int, int]) -> None:
         top, bottom = rows
         if in_place:
             band, first = img, 0
-        else:  # a converted copy of the band, with the rows around it the filter reads
+        else:  # a copy of the band in the stored mode, with the rows around it the filter reads
             margin = math.ceil(_SUPPORT * max(scale, 1)) + 1 if resizing else 0
             first = max(0, math.floor(top * scale) - margin)
             last = min(img.height, math.ceil(bottom * scale) + margin)
-            band = _web_mode(img.crop((0, first, img.width, last)), plan.mode)
-        box = (0, top * scale - first, img.width, bottom * scale - first)
+            band = _web_mode(img.crop((0, first, img.width, last)), mode)
         if resizing:
+            box = (0, top * scale - first, img.width, bottom * scale - first)
             band = band.resize((width, bottom - top), RESAMPLE, box=box)
-        elif in_place:
-            band = img.crop(box)
-        if plan.colour is not None:
-            band = ImageCms.applyTransform(band, plan.colour)
+        if colour is not None:
+            band = ImageCms.applyTransform(band, colour)
         elif band.mode == "CMYK":
             band = band.convert("RGB")
-        if plan.transpose is not None:
-            band = band.transpose(plan.transpose)
+        if transpose is not None:
+            band = band.transpose(transpose)
         # Where the band lands once transposed: rows [top, bottom), counted from the end
         # when the transpose puts the first row last (or rightmost).
         start = height - bottom if reverses else top

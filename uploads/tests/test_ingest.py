@@ -302,7 +302,7 @@ def test_every_band_lands_where_the_orientation_puts_it(orientation):
     transpose = render.ORIENTATION_TRANSPOSE.get(orientation)
     expected = source.transpose(transpose) if transpose is not None else source
 
-    upright = render.render(source, render.plan(source, source.size, orientation))
+    upright = render.render(source, source.size, orientation)
 
     assert upright.tobytes() == expected.tobytes() and upright.size == expected.size
 

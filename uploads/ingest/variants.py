@@ -58,11 +58,13 @@ def sizes(image_size: tuple[int, int]) -> dict[int, tuple[int, int]]:
 
 
 def make(img: Image.Image) -> list[Thumbnail]:
-    """Every thumbnail of an image already upright, in sRGB and web mode (L, RGB, RGBA)."""
-    thumbnails = []
-    source = img
+    """Every thumbnail of an image already upright, in sRGB and web mode (L, RGB, RGBA); a
+    JPEG not yet decoded is decoded at the smallest scale that still covers the widest."""
+    sized = sizes(img.size)
+    img.draft(None, max(sized.values()))  # a no-op for other formats and decoded images
+    thumbnails, source = [], img
     # Widest first, each from the one before: only the first resize reads the full image.
-    for width, size in sorted(sizes(img.size).items(), reverse=True):
+    for width, size in sorted(sized.items(), reverse=True):
         # reducing_gap: a cheap box reduction first, so the filter never spans many pixels.
         source = source.resize(size, render.RESAMPLE, reducing_gap=2.0)
         source.info = {}  # nothing from the source's metadata is written
@@ -70,12 +72,9 @@ def make(img: Image.Image) -> list[Thumbnail]:
     return thumbnails
 
 
-def make_from_stored(file: IO[bytes], stored_format: str, size: tuple[int, int]) -> list[Thumbnail]:
-    """Every thumbnail of a stored image (already normalised) of `size`, decoded at the
-    smallest scale that still covers the widest thumbnail."""
-    widest = max(sizes(size).values())
+def make_from_stored(file: IO[bytes], stored_format: str) -> list[Thumbnail]:
+    """Every thumbnail of a stored image (already normalised)."""
     with Image.open(file, formats=[stored_format]) as img:
-        img.draft(None, widest)  # a JPEG's reduced decode; other formats ignore it
         return make(img)
 
 

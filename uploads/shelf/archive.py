@@ -158,7 +158,7 @@ def _restore(archive: zipfile.ZipFile, entry: dict, report: Counter, progress: P
             content.write(_member(archive, entry))
             content.seek(0)
             with decode_turn():
-                thumbnails = variants.make_from_stored(content, fmt, size)
+                thumbnails = variants.make_from_stored(content, fmt)
             processed = imaging.ProcessedImage(content, fmt, *size, entry["sha256"], thumbnails)
             image = services.image_store(processed, user=None, **row)
         except (imaging.ImageRejected, services.UploadRejected) as rejection:

@@ -229,7 +229,7 @@ def image_regenerate_thumbnails(image: Image) -> None:
         # FileNotFoundError when the image itself is gone: a missing file, not an outage.
         copy.writelines(storage.read_chunks(image.file.name))
         with decode_turn():
-            thumbnails = variants.make_from_stored(copy, image.format, (image.width, image.height))
+            thumbnails = variants.make_from_stored(copy, image.format)
     written: list[str] = []
     try:
         new = {thumb.key: _save("thumbs", thumb, written) for thumb in thumbnails}

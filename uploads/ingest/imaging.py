@@ -88,12 +88,11 @@ def process(data: bytes, limits: Limits) -> ProcessedImage:
         content = tempfile.TemporaryFile()  # noqa: SIM115 (unnamed: gone when closed, or with us)
         full.save(content, fmt, quality=JPEG_QUALITY)  # PNG has no quality: Pillow ignores it
         thumbnails = variants.make(full)  # from the stored pixels: no second decode
-        width, height = full.size
     finally:
-        full.close()
+        full.close()  # its pixels; its size stays
     content.seek(0)
     sha256 = hashlib.file_digest(content, "sha256").hexdigest()
-    return ProcessedImage(content, fmt, width, height, sha256, thumbnails, changes)
+    return ProcessedImage(content, fmt, *full.size, sha256, thumbnails, changes)
 
 
 def verify(data: bytes, limits: Limits) -> tuple[str, tuple[int, int]]:
@@ -196,8 +195,9 @@ def _admit_and_load(img: Image.Image, data: bytes, source_format: str, limits: L
     budget, edge = limits.max_decode_bytes, limits.max_edge
     if source_format == "JPEG" and not formats.lossless_jpeg(data):
         scale = memory_budget.jpeg_scale(img.size, img.mode, budget, edge)
-        if scale > 1:
-            img.draft(None, (width // scale, height // scale))
+        # At scale 1, the full decode. A side shorter than the scale is asked for as one
+        # pixel (Pillow divides by it), and draft() then keeps the whole decode.
+        img.draft(None, (max(1, width // scale), max(1, height // scale)))
     if memory_budget.ingest_bytes(img.size, img.mode, source_format, edge) > budget:
         most = memory_budget.most_pixels(img.size, img.mode, source_format, budget, edge)
         name = _FORMAT_NAMES.get(source_format, source_format)

@@ -109,6 +109,15 @@ def test_a_jpeg_over_pillows_own_pixel_limit_is_accepted_when_the_settings_allow
     assert (image.width, image.height) == (4096, 683)
 
 
+def test_a_jpeg_one_pixel_wide_is_stored_not_a_server_error():
+    buffer = f.io.BytesIO()
+    PILImage.new("L", (1, 10000), 128).save(buffer, "JPEG")
+
+    image = services.image_ingest(upload_file(buffer.getvalue(), "line.jpg"), user=None)
+
+    assert (image.width, image.height) == (1, 4096)
+
+
 def test_a_lossless_jpeg_is_decoded_at_full_scale_and_accepted(settings):
     # libjpeg cannot decode a lossless JPEG at a reduced scale: the thumbnail's own 1/8-scale
     # decode used to refuse every one over 480 px as damaged.

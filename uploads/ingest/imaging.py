@@ -125,12 +125,6 @@ def _sniff(data: bytes) -> str:
     return source_format
 
 
-def fit_within(size: tuple[int, int], edge: int) -> tuple[int, int]:
-    """Scale (width, height) down so the long edge is at most `edge`; never scale up."""
-    scale = min(1.0, edge / max(size))
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
-
-
 def clean_title(filename: str) -> str:
     """A readable default title from a client's file name: no path, extension or oddities."""
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
@@ -149,10 +143,12 @@ def _decode_and_render(
         changes = {"first_frame"} if _is_animated(img) else set()
         if source_format == "PNG" and data[24:25] == b"\x10":  # IHDR's bit depth; Pillow keeps 8
             changes.add("8_bit")
-        if fit_within(img.size, limits.max_edge) != img.size:  # before a JPEG's draft scale
+        if max(img.size) > limits.max_edge:  # before a JPEG's draft scale
             changes.add("scaled_down")
         _admit_and_load(img, data, source_format, limits)
-        target = fit_within(img.size, limits.max_edge)
+        # Scaled down so that the long edge is at most max_edge; never scaled up.
+        scale = min(1.0, limits.max_edge / max(img.size))
+        target = max(1, round(img.width * scale)), max(1, round(img.height * scale))
         full = render.render(img, target, _orientation(img))
     finally:
         if full is not img:  # refused, failed, or rendered into a new image

@@ -117,7 +117,7 @@ def _web_mode(band: Image.Image, mode: str) -> Image.Image:
     if band.mode.startswith("I;16") or band.mode in ("I", "F"):
         # 16-bit grey: scale to 8 bits instead of clipping everything above 255 to white.
         return band.convert("I").point(lambda value: value * (1 / 257)).convert("L")
-    if band.mode == mode or (band.mode == "CMYK" and mode == "RGB"):
+    if band.mode in (mode, "CMYK"):  # CMYK becomes RGB after resizing (through its profile)
         return band
     return band.convert(mode)
 
@@ -126,7 +126,7 @@ def _colour_transform(img: Image.Image, mode: str) -> ImageCms.ImageCmsTransform
     """A transform from the embedded profile to sRGB, or None when there is nothing to do."""
     icc_profile = img.info.get("icc_profile")
     source_mode = "CMYK" if img.mode == "CMYK" else mode
-    if not icc_profile or source_mode not in ("RGB", "RGBA", "CMYK"):
+    if not icc_profile or mode == "L":  # grey stays as it is
         return None
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))

@@ -51,7 +51,7 @@ def render(img: Image.Image, size: tuple[int, int], orientation: int) -> Image.I
         return img
     width, height = size
     # Where a band lands once transposed follows from two facts about the orientation:
-    # whether rows become columns, and whether the first row ends up last (or rightmost).
+    # rows become columns (5 to 8), and the first row ends up last or rightmost (3, 4, 6, 7).
     swaps, reverses = orientation in (5, 6, 7, 8), orientation in (3, 4, 6, 7)
     # Upright, and uninitialised: every row is pasted.
     out = Image.new(mode, (height, width) if swaps else (width, height), None)

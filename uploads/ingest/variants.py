@@ -62,7 +62,8 @@ def make(img: Image.Image) -> list[Thumbnail]:
     JPEG not yet decoded is decoded at the smallest scale that still covers the widest."""
     sized = sizes(img.size)
     img.draft(None, max(sized.values()))  # a no-op for other formats and decoded images
-    thumbnails, source = [], img
+    thumbnails = []
+    source = img
     # Widest first, each from the one before: only the first resize reads the full image.
     for width, size in sorted(sized.items(), reverse=True):
         # reducing_gap: a cheap box reduction first, so the filter never spans many pixels.

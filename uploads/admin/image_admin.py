@@ -25,8 +25,8 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
     import_form_class = import_limits.ImageImportForm
     import_formats = [CSV, XLSX, JSON]
     export_formats = [resources.InertCSV, resources.InertXLSX, JSON]  # JSON as it is
-    change_list_template = "admin/uploads/image/change_list.html"
-    import_export_change_list_template = None  # ours includes its buttons (see there)
+    # Instead of django-import-export's own: ours includes its buttons (see there).
+    import_export_change_list_template = "admin/uploads/image/change_list.html"
     import_template_name = "admin/uploads/image/import.html"
 
     list_display = [
@@ -192,22 +192,21 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         description=_("Verify files and remove entries whose file is missing"),
     )
     def verify_files(self, request, queryset):
-        images = list(queryset)
+        total = queryset.count()  # before the deletion
         try:
             removed = deletion.images_remove_missing(queryset, user=request.user)
-        except (storage.StorageUnavailable, deletion.AllFilesMissing) as error:
-            missing = isinstance(error, deletion.AllFilesMissing)  # says where it looked
-            self.message_user(request, str(error if missing else storage.UNAVAILABLE), "error")
-            return
-        if removed:
-            self.log_deletions(request, removed)
-            names = ", ".join(image.file.name for image in removed)
-            message = _("Removed %(count)s of %(total)s entries whose file was missing: %(names)s")
-            message %= {"count": len(removed), "total": len(images), "names": names}
-            self.message_user(request, message, messages.WARNING)
-        else:
-            present = _("All %s files are present.") % len(images)
-            self.message_user(request, present, messages.SUCCESS)
+        except storage.StorageUnavailable:
+            return self.message_user(request, storage.UNAVAILABLE, messages.ERROR)
+        except deletion.AllFilesMissing as refusal:  # it says where it looked
+            return self.message_user(request, str(refusal), messages.ERROR)
+        if not removed:
+            present = _("All %s files are present.") % total
+            return self.message_user(request, present, messages.SUCCESS)
+        self.log_deletions(request, removed)
+        names = ", ".join(image.file.name for image in removed)
+        message = _("Removed %(count)s of %(total)s entries whose file was missing: %(names)s")
+        message %= {"count": len(removed), "total": total, "names": names}
+        self.message_user(request, message, messages.WARNING)
 
     @admin.action(permissions=["change"], description=_("Regenerate thumbnails"))
     def regenerate_thumbnails(self, request, queryset):
@@ -216,13 +215,12 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         for image in images:
             if image.file.name in done:
                 self.log_change(request, image, "Regenerated the thumbnail.")
-        if failed:
-            message = _("Regenerated %(count)s thumbnail(s); could not read %(failed)s image(s): ")
-            message %= {"count": len(done), "failed": len(failed)}
-            self.message_user(request, message + ", ".join(failed), messages.WARNING)
-        else:
+        if not failed:
             message = _("Regenerated %s thumbnail(s).") % len(done)
-            self.message_user(request, message, messages.SUCCESS)
+            return self.message_user(request, message, messages.SUCCESS)
+        message = _("Regenerated %(count)s thumbnail(s); could not read %(failed)s image(s): ")
+        message %= {"count": len(done), "failed": len(failed)}
+        self.message_user(request, message + ", ".join(failed), messages.WARNING)
 
     @admin.action(permissions=["change"], description=_("Use the title as the description"))
     def describe_with_title(self, request, queryset):

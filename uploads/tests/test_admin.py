@@ -220,6 +220,24 @@ def test_verify_files_reports_when_everything_is_present(admin_client):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_verify_files_says_storage_is_unavailable_and_removes_nothing(admin_client, monkeypatch):
+    from uploads.media import storage
+
+    images = [ingest(1), ingest(2)]
+
+    def unavailable(names):
+        raise storage.StorageUnavailable("could not list 'images/': connection refused")
+
+    monkeypatch.setattr(storage, "existing", unavailable)
+
+    response = run_action(admin_client, "verify_files", images)
+
+    assert messages_of(response) == [str(storage.UNAVAILABLE)]
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert Image.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
 def test_regenerate_thumbnails_writes_new_ones_and_removes_the_old(admin_client, files):
     image = ingest(1)
     old = image.thumbnails

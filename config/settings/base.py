@@ -159,7 +159,7 @@ MEDIA_ORIGINS = []  # for the CSP's img-src: media links point elsewhere only wi
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = s3_media_storage(env)
-    MEDIA_ORIGINS = media_origins(STORAGES["default"]["OPTIONS"], env)
+    MEDIA_ORIGINS = media_origins(STORAGES["default"]["OPTIONS"])
 
 # --- Security headers -------------------------------------------------------
 

@@ -66,14 +66,14 @@ def s3_media_storage(env: environ.Env) -> dict:
     }
 
 
-def media_origins(options: dict, env: environ.Env) -> list[str]:
-    """Where media links point, exactly as django-storages builds them: the custom domain,
-    or the endpoint (its scheme, host and port) and, unless links are path-style, its
-    bucket subdomains."""
+def media_origins(options: dict) -> list[str]:
+    """Where media links point, exactly as django-storages builds them from its OPTIONS: the
+    custom domain, or the endpoint (its scheme, host and port) and, unless the client
+    addresses buckets path-style, its bucket subdomains."""
     if options["custom_domain"]:
         return [f"{options['url_protocol']}//{options['custom_domain']}"]
     endpoint = urlsplit(options["endpoint_url"] or "https://amazonaws.com")
     origins = [f"{endpoint.scheme}://{endpoint.netloc}"]
-    if env("AWS_S3_ADDRESSING_STYLE", default="") != "path":
+    if options["client_config"].s3["addressing_style"] != "path":
         origins.append(f"{endpoint.scheme}://*.{endpoint.netloc}")
     return origins

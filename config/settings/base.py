@@ -163,10 +163,10 @@ if AWS_STORAGE_BUCKET_NAME:
 
 # --- Security headers -------------------------------------------------------
 
-# The site's stylesheet is inlined into every page (templates/base.html), so rendering waits
-# for no request; the policy allows exactly that text, by its hash.
-SITE_CSS = BASE_DIR / "static" / "css" / "site.css"
-_SITE_CSS_HASH = base64.b64encode(hashlib.sha256(SITE_CSS.read_bytes()).digest()).decode()
+# The site's stylesheet is inlined into every page (templates/base.html, as this text), so
+# rendering waits for no request; the policy allows exactly that text, by its hash.
+SITE_CSS = (BASE_DIR / "static" / "css" / "site.css").read_text(encoding="utf-8")
+_SITE_CSS_HASH = base64.b64encode(hashlib.sha256(SITE_CSS.encode()).digest()).decode()
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from django import template
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
@@ -22,11 +20,11 @@ CARD_WIDTHS = (
 
 
 @register.simple_tag
-@functools.cache  # read once per process
 def site_css() -> SafeString:
-    """The stylesheet's text, exactly as the Content-Security-Policy's hash of it expects."""
+    """The stylesheet's text (read once, by the settings), exactly as the
+    Content-Security-Policy's hash of it expects."""
     # Our own file, with no "</style" in it.
-    return mark_safe(settings.SITE_CSS.read_text(encoding="utf-8"))
+    return mark_safe(settings.SITE_CSS)
 
 
 @register.filter

@@ -50,8 +50,7 @@ def _mark_sources(image: Image, present: set[str]) -> None:
         )
         if srcset:
             image.sources.append((f"image/{variants.EXTENSIONS[fmt]}", srcset))
-    fallback = found.get(variants.key("WEBP", variants.WIDTHS[0]))
-    image.src = url(fallback) if fallback else image.file.url
-    image.src_width, image.src_height = (
-        image.preview_size if fallback else (image.width, image.height)
-    )
+    if image.preview_name in present:  # the smallest WebP thumbnail
+        image.src, (image.src_width, image.src_height) = url(image.preview_name), image.preview_size
+    else:
+        image.src, image.src_width, image.src_height = image.file.url, image.width, image.height

@@ -161,7 +161,7 @@ def _restore(archive: zipfile.ZipFile, entry: dict, report: Counter, progress: P
                 thumbnails = variants.make_from_stored(content, fmt)
             processed = imaging.ProcessedImage(content, fmt, *size, entry["sha256"], thumbnails)
             image = services.image_store(processed, user=None, **row)
-        except (imaging.ImageRejected, services.UploadRejected) as rejection:
+        except imaging.ImageRejected as rejection:
             report["not_stored"] += 1
             progress(_("%(name)s: not stored: ") % entry + rejection.args[0])
             return

@@ -179,12 +179,10 @@ def image_store(
                 pending=pending,
                 **fields,
             )
-    except IntegrityError:
-        # Another upload of the same image won the race to the unique sha256.
+    except BaseException as error:
         _discard(written)
-        raise UploadRejected(DUPLICATE, code="duplicate") from None
-    except BaseException:
-        _discard(written)
+        if isinstance(error, IntegrityError):  # another upload of the image won the race
+            raise imaging.ImageRejected(DUPLICATE, "duplicate") from None
         raise
 
 

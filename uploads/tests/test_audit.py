@@ -41,6 +41,16 @@ def test_a_refusal_writes_who_why_and_which_file(audit_lines):
     )
 
 
+def test_a_duplicate_that_races_past_the_check_is_audited_as_a_refusal(audit_lines, monkeypatch):
+    services.image_ingest(upload_file(distinct_png(3), "first.png"), user=None)
+    monkeypatch.setattr(services, "_duplicate_message", lambda sha256: None)
+
+    with pytest.raises(services.UploadRejected):
+        services.image_ingest(upload_file(distinct_png(3), "again.png"), user=None)
+
+    assert "event=upload.refused user=system reason=duplicate filename=again.png" in audit_lines()
+
+
 def test_the_limit_writes_each_deletion_and_a_summary(settings, audit_lines):
     settings.IMAGE_LIMIT = 1
     first = services.image_ingest(upload_file(distinct_png(1)), user=None)

@@ -106,8 +106,7 @@ def shelf_import(path: str, *, dry_run: bool, progress: Progress) -> Counter:
     refuse_one_off_dyno()
     with manifest.open_archive(path) as archive:
         entries = manifest.entries(archive)
-        digests = [entry["sha256"] for entry in entries]
-        present = set(Image.objects.filter(sha256__in=digests).values_list("sha256", flat=True))
+        present = Image.objects.in_bulk([entry["sha256"] for entry in entries], field_name="sha256")
         fresh = [entry for entry in entries if entry["sha256"] not in present]
         checked = [entry for entry in fresh if _checked(archive, entry, progress)]
         report = Counter(skipped=len(entries) - len(fresh), refused=len(fresh) - len(checked))

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from uploads.ingest import imaging, variants
 from uploads.ingest.decode_lock import decode_turn
@@ -27,12 +26,6 @@ from uploads.shelf.manifest import MoveRefused
 Progress = Callable[[str], None]
 
 
-ONE_OFF_DYNO = gettext_lazy(
-    "This is a Heroku one-off dyno and media is on local disk: its disk is empty, not the "
-    "web dyno's. Download the archive from the admin's image list, or use S3."
-)
-
-
 # How many images an export wrote, or an import stored (in a dry run: would store); the
 # progress lines name them. Counts: "images"; "skipped" (missing from storage, or already
 # here); "not_stored" (beyond PENDING_LIMIT, or a race); "removed" (by the limit, once every
@@ -43,7 +36,11 @@ def refuse_one_off_dyno() -> None:
     """On a Heroku one-off dyno (`heroku run`, Scheduler) local media is a disk of its own,
     empty, not the web dyno's: there is no shelf to move from or to there."""
     if os.environ.get("DYNO", "").startswith("run.") and not storage.is_s3(storage.media_storage()):
-        raise MoveRefused(ONE_OFF_DYNO)
+        message = _(
+            "This is a Heroku one-off dyno and media is on local disk: its disk is empty, not the "
+            "web dyno's. Download the archive from the admin's image list, or use S3."
+        )
+        raise MoveRefused(message)
 
 
 class _Pipe(io.BytesIO):

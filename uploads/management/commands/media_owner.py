@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.management.base import CommandError
-
-from uploads.management.base import EXIT_REFUSED, ShelfCommand
+from uploads.management.base import ShelfCommand
 from uploads.media import storage
 from uploads.models import Deployment, Image
 from uploads.shelf import ownership
@@ -44,11 +42,11 @@ class Command(ShelfCommand):
         summary = f"It holds {len(listed)} files; {len(strangers)} of them no row references"
         self.stdout.write(summary + (f", e.g. {', '.join(strangers[:5])}." if strangers else "."))
         if strangers and not options["allow_unreferenced"]:
-            raise CommandError(
+            # Not provably ours: ShelfCommand exits 2 with the reason.
+            raise storage.NotOurStorage(
                 "Refused: files no row of this database references may be another "
                 "deployment's, and once claimed reconcile_media would delete them. Point this "
-                "deployment at storage of its own, or add --allow-unreferenced.",
-                returncode=EXIT_REFUSED,
+                "deployment at storage of its own, or add --allow-unreferenced."
             )
         if options["dry_run"]:
             self.stdout.write("Dry run: the storage was not claimed.")

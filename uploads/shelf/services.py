@@ -181,7 +181,8 @@ def image_store(
             )
     except BaseException as error:
         _discard(written)
-        if isinstance(error, IntegrityError):  # another upload of the image won the race
+        # Another upload of the same image won the race to the unique sha256.
+        if isinstance(error, IntegrityError):
             raise imaging.ImageRejected(DUPLICATE, "duplicate") from None
         raise
 

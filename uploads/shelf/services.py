@@ -113,16 +113,16 @@ class IngestOutcome:
 
 def images_ingest_many(uploads: Iterable[tuple[File, str]], *, user=None) -> list[IngestOutcome]:
     """Ingest (file, description) pairs one by one; a refusal does not stop the others."""
-    outcomes = []
-    for file, text in uploads:
-        try:
-            image = image_ingest(file, user=user, description=text)
-            outcomes.append(IngestOutcome(file.name, image=image))
-        except UploadRejected as rejection:
-            outcomes.append(IngestOutcome(file.name, error=" ".join(rejection.messages)))
-        except StorageUnavailable:
-            outcomes.append(IngestOutcome(file.name, error=storage.UNAVAILABLE))
-    return outcomes
+    return [_ingest_one(file, text, user) for file, text in uploads]
+
+
+def _ingest_one(file: File, text: str, user) -> IngestOutcome:
+    try:
+        return IngestOutcome(file.name, image=image_ingest(file, user=user, description=text))
+    except UploadRejected as rejection:
+        return IngestOutcome(file.name, error=" ".join(rejection.messages))
+    except StorageUnavailable:
+        return IngestOutcome(file.name, error=storage.UNAVAILABLE)
 
 
 def _queue_full() -> bool:

@@ -133,11 +133,10 @@ def _checked(archive: zipfile.ZipFile, entry: dict, progress: Progress) -> bool:
     try:
         data = _member(archive, entry)
         with decode_turn():
-            fmt, size = imaging.verify(data, services.ingest_limits())
+            entry["checked"] = imaging.verify(data, services.ingest_limits())  # format, size
     except imaging.ImageRejected as rejection:
         progress(_("%(name)s: refused: ") % entry + str(rejection))
         return False
-    entry["checked"] = fmt, size
     progress(_("%(name)s: checked") % entry)
     return True
 
@@ -159,7 +158,7 @@ def _restore(archive: zipfile.ZipFile, entry: dict, report: Counter, progress: P
             image = services.image_store(processed, user=None, **row)
         except imaging.ImageRejected as rejection:
             report["not_stored"] += 1
-            progress(_("%(name)s: not stored: ") % entry + rejection.args[0])
+            progress(_("%(name)s: not stored: ") % entry + str(rejection))
             return
     audit("image.restored", image=image.pk, file=image.file.name, sha256=image.sha256)
     report["images"] += 1

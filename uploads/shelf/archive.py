@@ -150,8 +150,7 @@ def _restore(archive: zipfile.ZipFile, entry: dict, report: Counter, progress: P
     fmt, size = entry["checked"]
     with tempfile.TemporaryFile() as content:
         try:
-            content.write(_member(archive, entry))
-            content.seek(0)
+            content.write(_member(archive, entry))  # Pillow and storage read it from its start
             with decode_turn():
                 thumbnails = variants.make_from_stored(content, fmt)
             processed = imaging.ProcessedImage(content, fmt, *size, entry["sha256"], thumbnails)

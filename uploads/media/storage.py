@@ -189,6 +189,8 @@ def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]
         return  # no images/ yet, or a wiped one: no files, not an outage
     for name in (posixpath.join(prefix, file) for file in files):
         try:
+            if not os.path.isfile(storage.path(name)):  # a FIFO, socket or device: not ours
+                continue  # (or gone already)
             modified = storage.get_modified_time(name)
         except FileNotFoundError:
             continue  # deleted while we listed (by the limit, say): not an outage

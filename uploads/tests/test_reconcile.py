@@ -309,6 +309,22 @@ def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, mon
     assert names == [kept.file.name]
 
 
+def test_a_fifo_beside_the_images_is_neither_listed_nor_deleted(media_root, capsys):
+    # Not a file the shelf wrote: as before, only regular files are listed, so reconcile
+    # never counts one as an orphan and unlinks it.
+    from uploads.media import storage
+
+    kept = ingest(1)
+    fifo = media_root / "images" / "00000000-0000-4000-8000-0000000000f1.jpg"
+    os.mkfifo(fifo)
+
+    names = [stored.name for stored in storage.list_files("images/")]
+    reconcile("--orphan-grace", "0", capsys=capsys)
+
+    assert names == [kept.file.name]
+    assert fifo.exists()
+
+
 # --- Storage that holds none of the rows' files --------------------------------
 
 

@@ -96,7 +96,7 @@ def confirmation_is_ours(name: str, chosen: str, formats: int) -> bool:
     """Whether an import's confirmation names a preview as this site issues them (never a
     path) and a format it offers. Whether that preview is still stored is found by
     django-import-export's read (ImageAdmin.process_import)."""
-    return PREVIEW_NAME.fullmatch(name) is not None and chosen.isdigit() and int(chosen) < formats
+    return PREVIEW_NAME.fullmatch(name) is not None and chosen.isdecimal() and int(chosen) < formats
 
 
 ROW_COUNTERS = {"csv": _csv_rows, "json": _json_rows, "xlsx": _xlsx_rows}

@@ -62,6 +62,7 @@ def test_a_deeply_nested_json_import_is_refused_with_a_reason(admin_client, shel
         ({"import_file_name": "../" * 3 + "db.sqlite3"}, import_limits.NOT_OURS),
         ({"format": "99"}, import_limits.NOT_OURS),
         ({"format": "csv"}, import_limits.NOT_OURS),
+        ({"format": "\u00b2"}, import_limits.NOT_OURS),  # a digit to isdigit(), not to int()
         ({"import_file_name": "0" * 32}, import_limits.CONFIRMED_OR_EXPIRED),
     ],
 )

@@ -11,7 +11,7 @@ import os
 import posixpath
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -184,17 +184,18 @@ def _list_local(storage: FileSystemStorage, prefix: str) -> Iterator[StoredFile]
         # A media root that is not there is a wrong setting, not a shelf whose files are gone.
         raise StorageMisconfigured(f"the media directory {storage.location} does not exist")
     try:
-        _, files = storage.listdir(prefix)  # Django's: files, whatever is not a directory
+        entries = os.scandir(storage.path(prefix))
     except FileNotFoundError:
         return  # no images/ yet, or a wiped one: no files, not an outage
-    for name in (posixpath.join(prefix, file) for file in files):
-        try:
-            if not os.path.isfile(storage.path(name)):  # a FIFO, socket or device: not ours
-                continue  # (or gone already)
-            modified = storage.get_modified_time(name)
-        except FileNotFoundError:
-            continue  # deleted while we listed (by the limit, say): not an outage
-        yield StoredFile(name, modified)
+    with entries:
+        for entry in entries:
+            try:
+                if not entry.is_file():
+                    continue
+                modified = datetime.fromtimestamp(entry.stat().st_mtime, tz=UTC)
+            except FileNotFoundError:
+                continue  # deleted while we listed (by the limit, say): not an outage
+            yield StoredFile(posixpath.join(prefix, entry.name), modified)
 
 
 def s3_key(storage: Storage, name: str) -> str:

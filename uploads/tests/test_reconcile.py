@@ -286,8 +286,8 @@ def test_a_file_deleted_while_storage_is_listed_is_not_an_outage(media_root, mon
     class Vanished:
         name = "00000000-0000-4000-8000-00000000dead.jpg"
 
-        def is_dir(self):
-            return False  # as readdir's entry type says, without a stat: the file is gone
+        def is_file(self):
+            raise FileNotFoundError(self.name)
 
     class Listing:
         def __init__(self, path):

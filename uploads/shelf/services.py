@@ -160,7 +160,7 @@ def image_store(
     written: list[str] = []
     try:
         file = _save("images", processed, written)
-        thumbnails = {thumb.key: _save("thumbs", thumb, written) for thumb in processed.thumbnails}
+        thumbnails = _save_thumbnails(processed.thumbnails, written)
         with transaction.atomic():
             if pending:
                 lock_shelf()  # so that visitors uploading at once cannot overfill the queue
@@ -179,11 +179,13 @@ def image_store(
                 pending=pending,
                 **fields,
             )
-    except BaseException as error:
+    except IntegrityError:
+        # Another upload of the same image won the race to the unique sha256: refused as
+        # any duplicate is (image_ingest audits it).
         _discard(written)
-        # Another upload of the same image won the race to the unique sha256.
-        if isinstance(error, IntegrityError):
-            raise imaging.ImageRejected(DUPLICATE, "duplicate") from None
+        raise imaging.ImageRejected(DUPLICATE, "duplicate") from None
+    except BaseException:
+        _discard(written)
         raise
 
 
@@ -197,6 +199,11 @@ def _save(folder: str, encoded: Encoded, written: list[str]) -> str:
     # (its answer would come after the router has given up) and stores nothing.
     check_deadline()
     return written[-1]
+
+
+def _save_thumbnails(thumbnails: list[variants.Thumbnail], written: list[str]) -> dict:
+    """Write thumbnails under fresh names: the row's `thumbnails` value."""
+    return {thumbnail.key: _save("thumbs", thumbnail, written) for thumbnail in thumbnails}
 
 
 def _discard(names: list[str]) -> None:
@@ -231,7 +238,7 @@ def image_regenerate_thumbnails(image: Image) -> None:
             thumbnails = variants.make_from_stored(copy, image.format)
     written: list[str] = []
     try:
-        new = {thumb.key: _save("thumbs", thumb, written) for thumb in thumbnails}
+        new = _save_thumbnails(thumbnails, written)
         with transaction.atomic():
             old = list(Image.objects.filter(pk=image.pk).values_list("thumbnails", flat=True))
             Image.objects.filter(pk=image.pk).update(thumbnails=new)

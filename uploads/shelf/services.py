@@ -190,8 +190,7 @@ def image_store(
 
 
 def _save(folder: str, encoded: Encoded, written: list[str]) -> str:
-    """Write an encoded file under a fresh name in `folder` ("images/<uuid4>.png"): the name
-    stored."""
+    """Write an encoded file as "<folder>/<uuid4>.<extension>"; returns the name stored."""
     # Noted before saving: a failed write may leave a partial file.
     written.append(f"{folder}/{uuid.uuid4()}.{encoded.extension}")
     written[-1] = storage.save_file(written[-1], encoded.content)

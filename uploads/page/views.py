@@ -109,7 +109,7 @@ def image_upload(request):
             )
         except services.UploadRejected as rejection:
             form.add_error("image" if rejection.code != "queue_full" else None, rejection)
-            status = 429 if rejection.code == "queue_full" else 400
+            status = {"queue_full": 429, "too_large": 413}.get(rejection.code, 400)
         except storage.StorageUnavailable:
             form.add_error(None, storage.UNAVAILABLE)
             status = 503

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from uploads.tests.commands import command
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Shelf-keeper-7-quiet-lanterns"
@@ -128,3 +130,11 @@ def test_the_password_never_appears_in_any_output(admin_vars, capsys, caplog):
     everything = "".join([*first, *second, captured.out, captured.err, caplog.text])
     assert "Created superuser" in everything
     assert PASSWORD not in everything
+
+
+def test_an_unknown_option_exits_1_like_every_shelf_command(admin_vars, capsys):
+    status, _, err = command("ensure_superuser", "--no-such-option", capsys=capsys)
+
+    assert status == 1
+    assert "unrecognized arguments: --no-such-option" in err
+    assert not get_user_model().objects.exists()

@@ -13,6 +13,7 @@ from django.core.checks import run_checks
 from tests.deployment import Deployment
 from uploads.models import Image
 from uploads.shelf import ownership
+from uploads.tests.commands import command
 from uploads.tests.factories import png, stored_files, upload_file
 
 OLD = time.time() - 7200  # older than any orphan grace
@@ -166,3 +167,24 @@ def test_check_deploy_reports_storage_that_is_not_ours(media_root):
 
     assert len(warnings) == 1
     assert "belongs to deployment another-deployment" in warnings[0].msg
+
+
+@pytest.mark.django_db
+def test_media_owner_says_when_storage_carries_no_marker(media_root, capsys):
+    ours = ownership.identity()
+
+    status, out, _ = command("media_owner", capsys=capsys)
+
+    assert status == 0
+    assert out == f"This deployment is {ours}; {media_root} carries no owner marker.\n"
+    assert not (media_root / ownership.MARKER).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("option", ["--dry-run", "--allow-unreferenced"])
+def test_media_owner_options_of_a_claim_without_it_exit_1(media_root, capsys, option):
+    status, _, err = command("media_owner", option, capsys=capsys)
+
+    assert status == 1
+    assert "go with --claim" in err
+    assert not (media_root / ownership.MARKER).exists()

@@ -68,6 +68,15 @@ def test_production_puts_whitenoise_right_after_the_security_middleware():
     assert values["DATABASES"]["default"]["CONN_HEALTH_CHECKS"] is True
 
 
+def test_production_on_sqlite_passes_sqlite_no_sslmode():
+    values = load_settings(
+        "config.settings.production", SECRET_KEY="x" * 50, DATABASE_URL="sqlite:////tmp/p.sqlite3"
+    )
+
+    options = values["DATABASES"]["default"]["OPTIONS"]
+    assert options == {"transaction_mode": "IMMEDIATE", "timeout": 20}
+
+
 def test_a_bucket_name_switches_media_to_s3():
     values = load_settings(
         "config.settings.development",

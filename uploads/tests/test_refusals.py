@@ -27,7 +27,7 @@ def test_the_page_shows_the_one_message_for_a_file_too_large(staff_client, too_l
     response = staff_client.post("/images/", {"image": upload_file(too_large, "big.png")})
 
     html = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert html.count(message_for(too_large)) == 1
     assert "Choose an image to upload." not in html
     assert (Image.objects.count(), files()) == (0, [])

@@ -11,14 +11,16 @@ import os
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from uploads.management.base import ShelfCommand
 
 USERNAME = "DJANGO_SUPERUSER_USERNAME"
 EMAIL = "DJANGO_SUPERUSER_EMAIL"
 PASSWORD = "DJANGO_SUPERUSER_PASSWORD"
 
 
-class Command(BaseCommand):
+class Command(ShelfCommand):
     help = (
         f"Create a superuser from {USERNAME}, {PASSWORD} and (optionally) {EMAIL} unless a "
         "user with that name exists; an existing user is never changed. The password is "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.management.base import CommandError
+
 from uploads.management.base import ShelfCommand
 from uploads.media import storage
 from uploads.models import Deployment, Image
@@ -21,16 +23,27 @@ class Command(ShelfCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--claim", action="store_true", help="Mark the storage as ours.")
         parser.add_argument("--dry-run", action="store_true", help="With --claim: only show.")
-        parser.add_argument("--allow-unreferenced", action="store_true")
-        parser.add_argument("--new-identity", action="store_true")
+        parser.add_argument(
+            "--allow-unreferenced",
+            action="store_true",
+            help="With --claim: adopt it even with files no row references.",
+        )
+        parser.add_argument(
+            "--new-identity",
+            action="store_true",
+            help="Give this database a new identity (a copy of another app's).",
+        )
 
     def handle(self, *args, **options) -> None:
+        if (options["dry_run"] or options["allow_unreferenced"]) and not options["claim"]:
+            raise CommandError("--dry-run and --allow-unreferenced go with --claim.")
         if options["new_identity"]:
             Deployment.objects.update_or_create(pk=1, defaults={"identity": uuid.uuid4()})
         # Storage that does not answer exits 2 with the reason (ShelfCommand): nothing changed.
         found, ours = ownership.marker(), ownership.identity()
         where = storage.location(storage.media_storage())
-        self.stdout.write(f"This deployment is {ours}; {where} is marked as {found}'s.")
+        marked = f"is marked as {found}'s" if found else "carries no owner marker"
+        self.stdout.write(f"This deployment is {ours}; {where} {marked}.")
         if options["claim"] and found != ours:
             self._claim(options)
 

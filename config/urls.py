@@ -27,4 +27,6 @@ urlpatterns = [
 ]
 
 handler400 = "uploads.web.error_views.bad_request"
+handler403 = "uploads.web.error_views.permission_denied"
+handler404 = "uploads.web.error_views.page_not_found"
 handler500 = "uploads.web.error_views.server_error"

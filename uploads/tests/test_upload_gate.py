@@ -48,6 +48,17 @@ def test_an_upload_from_someone_who_may_not_upload_is_refused_unread(client):
     assert Image.objects.count() == 0
 
 
+@pytest.mark.parametrize(("path", "status"), [("/images/", 403), ("/no-such-page/", 404)])
+def test_the_403_and_404_pages_never_read_the_body_even_with_a_csrf_cookie(path, status):
+    """Django's own would run the CSRF check, which reads the body to find its token."""
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = token = "A" * 32
+
+    response = post_unread(client, path, 100, HTTP_X_CSRFTOKEN=token)
+
+    assert response.status_code == status
+
+
 def test_a_body_larger_than_the_page_form_can_need_is_refused_unread_with_the_page(
     client, settings
 ):

@@ -13,6 +13,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from uploads.ingest.decode_lock import DeadlinePassed
@@ -22,6 +23,14 @@ from uploads.web.read_deadline import BodyTooSlow
 logger = logging.getLogger(__name__)
 # Errors that pass once the database, storage or the dyno's other uploads let go: 503.
 OUTAGES = OperationalError | InterfaceError | DeadlinePassed | StorageUnavailable
+
+
+# handler403 and handler404: Django's own views without their CSRF check (requires_csrf_token),
+# which reads the body, one the upload gate refused unread too (a trickle would hold the
+# thread until its deadline) and one that does not parse (a 500 in place of the page).
+# Their pages carry no form.
+permission_denied = defaults.permission_denied.__wrapped__
+page_not_found = defaults.page_not_found.__wrapped__
 
 
 def _reason(exception) -> str:

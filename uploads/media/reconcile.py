@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,6 +90,10 @@ def media_reconcile(
     grace = timedelta(minutes=settings.ORPHAN_GRACE_MINUTES) if grace is None else grace
     progress = progress or (lambda message: None)
     started = timezone.now()
+    # The newest row before the listing: every row up to it wrote its files before that row
+    # was inserted, so before the listing. A row after it may have files the listing missed,
+    # whatever its date (an archive's import keeps the archive's): it is spared.
+    last_pk = Image.objects.aggregate(newest=Max("pk"))["newest"] or 0
     listed: dict[str, datetime] = {}
     for prefix in storage.PREFIXES:
         listed.update(storage.list_files(prefix))  # (name, modified) pairs
@@ -96,12 +101,11 @@ def media_reconcile(
     # Listed before anything changes: an outage after the deletions would misreport them.
     previews = [] if skip_orphans else list(storage.list_files(IMPORT_PREVIEWS))
     report = ReconcileReport(dry_run, limit, grace.total_seconds() / 60, files_listed=len(listed))
-    referenced, regenerate = _check_rows(report, listed, started, progress)
+    referenced, regenerate = _check_rows(report, listed, last_pk, progress)
 
     with transaction.atomic():
-        # Rows newer than the listing may have files it could not see: they are spared.
         missing = deletion.images_remove_missing(
-            Image.objects.filter(uploaded_at__lt=started),
+            Image.objects.filter(pk__lte=last_pk),
             present=set(listed),
             allow_all_missing=allow_all_missing,
         )
@@ -130,19 +134,19 @@ def media_reconcile(
     return report
 
 
-def _check_rows(report, listed, started, progress) -> tuple[set[str], list[Image]]:
+def _check_rows(report, listed, last_pk, progress) -> tuple[set[str], list[Image]]:
     """One streamed pass over the rows (values, not model instances): every name they
     reference, and the images whose thumbnails are missing (or were never made: images
     stored before a format or width was added get theirs this way)."""
     referenced: set[str] = set()
     regenerate = []
-    rows = Image.objects.values_list("pk", "file", "thumbnails", "width", "height", "uploaded_at")
-    for pk, file, thumbs, width, height, uploaded_at in rows.iterator(chunk_size=ROW_BATCH):
+    rows = Image.objects.values_list("pk", "file", "thumbnails", "width", "height")
+    for pk, file, thumbs, width, height in rows.iterator(chunk_size=ROW_BATCH):
         referenced.update([file, *thumbs.values()])
         report.rows_checked += 1
         if report.rows_checked % PROGRESS_EVERY == 0:
             progress(_("Checked %s rows.") % report.rows_checked)
-        if uploaded_at < started and file in listed:
+        if pk <= last_pk and file in listed:
             widths = variants.sizes((width, height))
             expected = (variants.key(fmt, shown) for fmt in variants.FORMATS for shown in widths)
             if any(thumbs.get(key) not in listed for key in expected):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
@@ -270,6 +271,28 @@ def test_the_service_returns_a_report_usable_without_the_command():
 
     assert report.clean
     assert (report.rows_checked, report.files_listed) == (1, 3)
+
+
+def test_an_image_stored_while_storage_is_listed_is_spared_whatever_its_date(media_root, files):
+    """An archive's import keeps the archive's dates: a row is new by when it was inserted."""
+    from uploads.media.reconcile import media_reconcile
+
+    ingest(0)
+    lines, stored = [], []
+
+    def store_an_old_image_once_both_prefixes_are_listed(line: str) -> None:
+        lines.append(line)
+        if len(lines) == 2:  # after images/, then after thumbs/
+            stored.append(ingest(1))
+            Image.objects.filter(pk=stored[0].pk).update(
+                uploaded_at=datetime(2020, 1, 1, tzinfo=UTC)
+            )
+
+    report = media_reconcile(progress=store_an_old_image_once_both_prefixes_are_listed)
+
+    assert stored and report.missing_image == []
+    assert Image.objects.count() == 2
+    assert len(files()) == 2 * 3  # each image and its two thumbnails
 
 
 def test_a_bad_limit_through_call_command_raises_command_error():

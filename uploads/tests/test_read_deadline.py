@@ -31,6 +31,18 @@ def gunicorn_environ(sock: socket.socket, length: int) -> dict:
     return {"wsgi.input": body, "gunicorn.socket": sock, "CONTENT_LENGTH": str(length)}
 
 
+class Response:
+    """Stands for gunicorn's Response, whose start_response gunicorn gives the app."""
+
+    must_close = False
+
+    def start_response(self, status, headers, exc_info=None) -> None:
+        pass
+
+    def force_close(self) -> None:
+        self.must_close = True
+
+
 def reading_app(environ, start_response):
     """An app that reads the whole body in one read(), as Django reads a form."""
     return [environ["wsgi.input"].read()]
@@ -58,7 +70,7 @@ def test_a_body_that_stops_is_cut_off(connection):
     app = with_read_deadline(reading_app)
 
     with pytest.raises(BodyTooSlow):
-        app(gunicorn_environ(ours, 100), None)
+        app(gunicorn_environ(ours, 100), Response().start_response)
 
 
 def test_a_body_that_trickles_is_cut_off_at_its_allowance(connection):
@@ -69,7 +81,7 @@ def test_a_body_that_trickles_is_cut_off_at_its_allowance(connection):
     app = with_read_deadline(reading_app)
 
     with pytest.raises(BodyTooSlow):
-        app(gunicorn_environ(ours, 40), None)
+        app(gunicorn_environ(ours, 40), Response().start_response)
 
     client.close()
     sender.join()
@@ -80,10 +92,13 @@ def test_a_body_that_arrives_in_time_is_read_whole_and_the_connection_kept(conne
     client.sendall(b"username=a&password=b")
     environ = gunicorn_environ(ours, 21)
 
-    answer = with_read_deadline(reading_app)(environ, None)
+    response = Response()
+
+    answer = with_read_deadline(reading_app)(environ, response.start_response)
 
     assert answer == [b"username=a&password=b"]
     assert environ["wsgi.input"].failed is False
+    assert response.must_close is False
 
 
 def test_a_body_left_unread_closes_the_connection_rather_than_being_drained(connection):
@@ -92,9 +107,14 @@ def test_a_body_left_unread_closes_the_connection_rather_than_being_drained(conn
     client.sendall(b"x" * 10)
     environ = gunicorn_environ(ours, 10**6)
 
-    with_read_deadline(lambda environ, start_response: [b"refused"])(environ, None)
+    response = Response()
+
+    with_read_deadline(lambda environ, start_response: [b"refused"])(
+        environ, response.start_response
+    )
 
     assert environ["wsgi.input"].failed is True
+    assert response.must_close is True  # its Connection header says close, not keep-alive
 
 
 def test_a_chunked_body_which_django_never_reads_closes_the_connection(connection):
@@ -102,9 +122,12 @@ def test_a_chunked_body_which_django_never_reads_closes_the_connection(connectio
     body = Body(ChunkedReader(None, SocketUnreader(ours)))
     environ = {"wsgi.input": body, "gunicorn.socket": ours}
 
-    with_read_deadline(lambda environ, start_response: [b"page"])(environ, None)
+    response = Response()
+
+    with_read_deadline(lambda environ, start_response: [b"page"])(environ, response.start_response)
 
     assert body.failed is True
+    assert response.must_close is True
 
 
 def test_a_body_gets_time_in_proportion_to_its_size(settings):

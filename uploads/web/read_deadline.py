@@ -80,7 +80,7 @@ def with_read_deadline(application):
         if reader is None or getattr(reader, "length", None) == 0:  # not gunicorn; no body
             return application(environ, start_response)
         if not hasattr(reader, "unreader"):  # chunked: Django reads none of it
-            body.failed = True  # gunicorn's "read no more on this connection": no drain
+            _close_connection(body, start_response)
             return application(environ, start_response)
         sock = reader.unreader.sock
         timeout = sock.gettimeout()
@@ -90,6 +90,16 @@ def with_read_deadline(application):
         finally:
             reader.unreader.sock = sock
             sock.settimeout(timeout)  # the response is written as gunicorn always does
-            body.failed = body.failed or reader.length > 0  # left unread: closed, not drained
+            if reader.length > 0:  # left unread: closed, not drained
+                _close_connection(body, start_response)
 
     return deadline_application
+
+
+def _close_connection(body, start_response) -> None:
+    """gunicorn's "read no more on this connection" (no drain), said in the response's
+    Connection header too (start_response is a method of gunicorn's Response, whose headers
+    go out with the first bytes of the body): the router must not send another request on
+    a connection about to close."""
+    body.failed = True
+    start_response.__self__.force_close()

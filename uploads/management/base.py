@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from uploads.media.storage import StorageUnavailable
 from uploads.shelf.manifest import MoveRefused
 
 EXIT_CONFIGURATION = 1  # bad arguments or configuration; a file that cannot be read or written
-EXIT_REFUSED = 2  # refused, or storage unavailable
+EXIT_REFUSED = 2  # refused, or storage or the database unavailable
 
 
 class ShelfCommand(BaseCommand):
@@ -24,11 +25,12 @@ class ShelfCommand(BaseCommand):
         return parser
 
     def execute(self, *args, **options):
-        """A refusal (a shelf archive, storage not ours or unavailable) exits 2, a file that
-        cannot be read or written 1: with the reason, never a traceback."""
+        """A refusal (a shelf archive, storage not ours or unavailable, an error from the
+        database) exits 2, a file that cannot be read or written 1: with the reason, never a
+        traceback."""
         try:
             return super().execute(*args, **options)
-        except (MoveRefused, PermissionDenied, StorageUnavailable) as error:
+        except (MoveRefused, PermissionDenied, StorageUnavailable, DatabaseError) as error:
             raise CommandError(str(error), returncode=EXIT_REFUSED) from None
         except OSError as error:
             raise CommandError(str(error), returncode=EXIT_CONFIGURATION) from None

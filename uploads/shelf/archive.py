@@ -82,10 +82,11 @@ def archive_chunks(report: Counter, progress: Progress) -> Iterator[bytes]:
 
 
 def shelf_export(path: str, progress: Progress) -> Counter:
-    """Write the archive to `path`; a failed export leaves no partial file."""
+    """Write the archive to a new file at `path` (never over an existing one, which a failed
+    export would then remove); a failed export leaves no partial file."""
     refuse_one_off_dyno()
     report = Counter()
-    with open(path, "wb") as out:
+    with open(path, "xb") as out:
         try:
             out.writelines(archive_chunks(report, progress))
         except BaseException:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import OperationalError
 from PIL import Image as PILImage
 
 from uploads.models import Image
@@ -50,6 +51,29 @@ def exported(shelf, tmp_path, capsys):
     status, out, err = command("export_shelf", str(path), capsys=capsys)
     assert (status, err) == (0, ""), out
     return path
+
+
+def test_an_export_never_writes_over_an_existing_file(shelf, tmp_path, capsys):
+    path = tmp_path / "shelf.zip"
+    path.write_bytes(b"last week's archive")
+
+    status, _, err = command("export_shelf", str(path), capsys=capsys)
+
+    assert status == 1
+    assert "File exists" in err
+    assert path.read_bytes() == b"last week's archive"
+
+
+def test_an_export_whose_database_fails_exits_2_without_a_traceback(tmp_path, capsys, monkeypatch):
+    def unreachable(path, progress):
+        raise OperationalError("connection to the database refused")
+
+    monkeypatch.setattr("uploads.management.commands.export_shelf.shelf_export", unreachable)
+
+    status, _, err = command("export_shelf", str(tmp_path / "shelf.zip"), capsys=capsys)
+
+    assert status == 2
+    assert err == "CommandError: connection to the database refused\n"
 
 
 def fresh_deployment(settings, tmp_path) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from uploads.media.storage import StorageMisconfigured, StorageUnavailable
 from uploads.models import Image
@@ -199,6 +199,19 @@ def test_an_unreachable_storage_exits_2_and_deletes_nothing(media_root, capsys, 
     assert "Storage is unavailable; nothing was changed." in err
     assert json.loads(out)["error"].startswith("Storage is unavailable")
     assert Image.objects.filter(pk=image.pk).exists()
+
+
+def test_a_database_error_exits_2_with_json_and_no_traceback(capsys, monkeypatch):
+    def unreachable(**options):
+        raise OperationalError("connection to the database refused")
+
+    monkeypatch.setattr("uploads.management.commands.reconcile_media.media_reconcile", unreachable)
+
+    status, out, err = reconcile("--json", capsys=capsys)
+
+    assert status == 2
+    assert json.loads(out) == {"dry_run": False, "error": "connection to the database refused"}
+    assert "Traceback" not in err
 
 
 def test_a_misconfigured_storage_exits_1(capsys, monkeypatch):

@@ -17,7 +17,9 @@ class Command(ShelfCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("archive", help=_("The zip file to write."))
+        parser.add_argument(
+            "archive", help=_("The zip file to write: a new file, never an existing one.")
+        )
 
     def handle(self, *args, archive: str, **options) -> None:
         report = shelf_export(archive, self.stdout.write)

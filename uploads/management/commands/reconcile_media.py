@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
 from uploads.management.base import EXIT_CONFIGURATION, EXIT_REFUSED, ShelfCommand
@@ -46,8 +47,9 @@ WOULD = {
 class Command(ShelfCommand):
     help = (
         "Make rows and stored files agree (docs/operations.md). Exit status: 0 clean or "
-        "repaired, 1 bad arguments or configuration, 2 refused: storage unavailable, holding "
-        "none of the rows' files, or another deployment's (nothing was deleted)."
+        "repaired, 1 bad arguments or configuration, 2 refused: storage or the database "
+        "unavailable, storage holding none of the rows' files, or another deployment's "
+        "(nothing was deleted)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -96,7 +98,7 @@ class Command(ShelfCommand):
             self._fail(_("Storage is misconfigured; nothing was changed. %s") % error, options, 1)
         except StorageUnavailable as error:
             self._fail(_("Storage is unavailable; nothing was changed. %s") % error, options, 2)
-        except (AllFilesMissing, NotOurStorage) as error:
+        except (AllFilesMissing, NotOurStorage, DatabaseError) as error:
             self._fail(str(error), options, EXIT_REFUSED)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))

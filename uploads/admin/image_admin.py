@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest
 from django.db.models import F
-from django.shortcuts import redirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -20,7 +21,7 @@ from uploads.shelf import deletion, moderation, ownership, services
 
 
 @admin.register(Image)
-class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
+class ImageAdmin(views.ImagePagesMixin, import_limits.ConfirmationMixin, ImportExportModelAdmin):
     resource_classes = [resources.ImageResource]
     import_form_class = import_limits.ImageImportForm
     import_formats = [CSV, XLSX, JSON]
@@ -111,26 +112,25 @@ class ImageAdmin(views.ImagePagesMixin, ImportExportModelAdmin):
         pending = Image.objects.filter(pending=True).exists()
         return [*self.list_display, "status"] if pending else self.list_display
 
-    def process_import(self, request, **kwargs):
-        """The import's confirmation, refused (nothing imported, nothing deleted) unless it
-        names a preview this site issued that is still waiting, in a format it offers."""
-        if not self.has_import_permission(request):  # before anything is looked up
-            raise PermissionDenied
-        name, chosen = request.POST.get("import_file_name", ""), request.POST.get("format", "")
-        refusal = import_limits.NOT_OURS
-        if import_limits.confirmation_is_ours(name, chosen, len(self.get_import_formats())):
-            try:
-                return super().process_import(request, **kwargs)
-            except FileNotFoundError:  # the preview is gone: confirmed already, or expired
-                refusal = import_limits.CONFIRMED_OR_EXPIRED
-        self.message_user(request, refusal, messages.ERROR)
-        return redirect("admin:uploads_image_import")
-
     def get_changelist_instance(self, request):
         """Look up the files of the page's rows once (one listing per prefix on S3)."""
-        changelist = super().get_changelist_instance(request)
+        try:
+            changelist = super().get_changelist_instance(request)
+        except OverflowError as error:  # a year past datetime's: Django's catch is ValueError
+            raise IncorrectLookupParameters(error) from error
         listing.note_files(changelist.result_list)
         return changelist
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # A pattern from the address would be compiled by the database: an error, not a list.
+        return not lookup.endswith("regex") and super().lookup_allowed(lookup, value, request)
+
+    def response_action(self, request, queryset):
+        # Django filters by the ids as sent: one that is not an id would be a 500.
+        for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            if not (pk.isdecimal() and int(pk) < 2**63):
+                raise BadRequest("A selected image is not an image id.")
+        return super().response_action(request, queryset)
 
     # --- Columns ----------------------------------------------------------------
 

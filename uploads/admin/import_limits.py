@@ -1,4 +1,5 @@
-"""What an import file may be, judged before django-import-export parses it.
+"""What an import file may be, judged before django-import-export parses it, and which
+confirmation of an import it takes.
 
 A preview costs a query and a diff per row (5,000 rows took 25 s, near the router's 30 s)
 and an XLSX can unpack to far more than it weighs. Imports only change titles, and a shelf
@@ -14,10 +15,13 @@ import zipfile
 from contextlib import closing
 from itertools import islice
 
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ImportForm
+from tablib import InvalidDimensions
 
 from uploads.shelf.services import MB, megabytes
 
@@ -100,6 +104,27 @@ def confirmation_is_ours(name: str, chosen: str, formats: int) -> bool:
 
 
 ROW_COUNTERS = {"csv": _csv_rows, "json": _json_rows, "xlsx": _xlsx_rows}
+
+
+class ConfirmationMixin:
+    """For the image list's ModelAdmin: an import's confirmation, refused (nothing imported,
+    nothing deleted) unless it names a preview this site issued that is still waiting, in
+    the format it was shown in."""
+
+    def process_import(self, request, **kwargs):
+        if not self.has_import_permission(request):  # before anything is looked up
+            raise PermissionDenied
+        name, chosen = request.POST.get("import_file_name", ""), request.POST.get("format", "")
+        refusal = NOT_OURS
+        if confirmation_is_ours(name, chosen, len(self.get_import_formats())):
+            try:
+                return super().process_import(request, **kwargs)
+            except FileNotFoundError:  # the preview is gone: confirmed already, or expired
+                refusal = CONFIRMED_OR_EXPIRED
+            except (ValueError, zipfile.BadZipFile, InvalidDimensions):  # read as another format
+                pass
+        self.message_user(request, refusal, messages.ERROR)
+        return redirect("admin:uploads_image_import")
 
 
 class ImageImportForm(ImportForm):

@@ -42,6 +42,36 @@ def test_a_nul_character_in_an_admin_query_is_a_bad_request(admin_client, shelf,
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "query", ["title__regex=(a", "sha256__iregex=[", "uploaded_at__year=" + "9" * 30]
+)
+def test_a_lookup_the_list_cannot_run_is_refused_not_a_500(admin_client, shelf, query):
+    admin_client.raise_request_exception = False
+
+    response = admin_client.get(f"{CHANGELIST}?{query}")
+    post = admin_client.post(
+        f"{CHANGELIST}?{query}", {"action": "delete_selected", "_selected_action": [shelf.pk]}
+    )
+
+    assert response.status_code in (302, 400)  # 302: Django's "invalid filter" page (?e=1)
+    assert post.status_code in (302, 400)
+    assert Image.objects.filter(pk=shelf.pk).exists()
+
+
+@pytest.mark.parametrize("selected", ["abc", "1.5", "1\x00", "9" * 40])
+def test_an_action_on_something_that_is_not_an_image_id_is_a_bad_request(
+    admin_client, shelf, selected
+):
+    admin_client.raise_request_exception = False
+
+    response = admin_client.post(
+        CHANGELIST, {"action": "regenerate_thumbnails", "_selected_action": [shelf.pk, selected]}
+    )
+
+    assert response.status_code == 400
+    assert Image.objects.get(pk=shelf.pk).thumbnails == shelf.thumbnails
+
+
 def test_a_deeply_nested_json_import_is_refused_with_a_reason(admin_client, shelf):
     nested = ("[" * 100_000 + "]" * 100_000).encode()
 
@@ -63,6 +93,8 @@ def test_a_deeply_nested_json_import_is_refused_with_a_reason(admin_client, shel
         ({"format": "99"}, import_limits.NOT_OURS),
         ({"format": "csv"}, import_limits.NOT_OURS),
         ({"format": "\u00b2"}, import_limits.NOT_OURS),  # a digit to isdigit(), not to int()
+        ({"format": "1"}, import_limits.NOT_OURS),  # the CSV preview read as XLSX
+        ({"format": "2"}, import_limits.NOT_OURS),  # and as JSON
         ({"import_file_name": "0" * 32}, import_limits.CONFIRMED_OR_EXPIRED),
     ],
 )

@@ -227,14 +227,16 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
             "formatter": "plain",
-        }
+        },
+        "nowhere": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         # Its lines reach the root's one handler, as every other logger's do.
         "django": {"level": env("DJANGO_LOG_LEVEL", default="INFO"), "propagate": True},
         # A request for a host not in ALLOWED_HOSTS is answered 400 and needs no more: its
-        # traceback would print whatever host a client cares to send, at any length.
-        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # traceback would print whatever host a client cares to send, at any length. (With
+        # no handler at all, Python's last-resort handler would print it.)
+        "django.security.DisallowedHost": {"handlers": ["nowhere"], "propagate": False},
     },
 }

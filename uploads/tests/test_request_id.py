@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -74,3 +76,19 @@ def test_lines_outside_a_request_say_so(log_output):
     logging.getLogger("uploads.audit").info("event=probe")
 
     assert "INFO uploads.audit request_id=- event=probe" in log_output()
+
+
+def test_a_request_for_a_host_not_allowed_logs_nothing():
+    """Its line would print whatever host a client sends. A logger with no handler would
+    still reach Python's last-resort handler (pytest gives every logger its own, so this
+    runs as manage.py does)."""
+    emit = (
+        "import logging; logging.getLogger('django.security.DisallowedHost').error('evil.example')"
+    )
+
+    run = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", emit], capture_output=True, text=True
+    )
+
+    assert run.returncode == 0
+    assert "evil.example" not in run.stderr + run.stdout

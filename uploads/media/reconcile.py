@@ -118,7 +118,10 @@ def media_reconcile(
     regenerate = [image for image in regenerate if image.file.name not in gone]
 
     if not skip_orphans:
-        orphans = sorted(name for name in listed if name not in referenced)
+        # A marker there is a deployment's whose AWS_LOCATION is images or thumbs: not ours.
+        orphans = sorted(
+            n for n in listed if n not in referenced and not n.endswith(ownership.MARKER)
+        )
         report.orphans_deleted = [name for name in orphans if listed[name] <= started - grace]
         # The young are spared: maybe uploads in flight.
         report.orphans_spared = [name for name in orphans if listed[name] > started - grace]

@@ -51,7 +51,8 @@ class StorageMisconfigured(StorageUnavailable):
 
 def storage_error(error: Exception, doing: str) -> StorageUnavailable:
     """Classify a storage exception: misconfigured (fix the settings) or unavailable."""
-    wrong = s3_code(error) in _CONFIGURATION_ERRORS or isinstance(error, NoCredentialsError)
+    wrong = s3_code(error) in _CONFIGURATION_ERRORS
+    wrong |= isinstance(error, NoCredentialsError | NotADirectoryError)  # MEDIA_ROOT a file
     return (StorageMisconfigured if wrong else StorageUnavailable)(f"{doing}: {error}")
 
 

@@ -11,6 +11,8 @@ import pytest
 from django.core.checks import run_checks
 
 from tests.deployment import Deployment
+from uploads.media.storage import StorageUnavailable
+from uploads.models import Deployment as DeploymentRow
 from uploads.models import Image
 from uploads.shelf import ownership
 from uploads.tests.commands import command
@@ -188,3 +190,19 @@ def test_media_owner_options_of_a_claim_without_it_exit_1(media_root, capsys, op
     assert status == 1
     assert "go with --claim" in err
     assert not (media_root / ownership.MARKER).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the command closes the connection as it ends
+def test_a_new_identity_waits_for_storage_to_answer(media_root, capsys, monkeypatch):
+    ours = ownership.identity()
+
+    def unavailable():
+        raise StorageUnavailable("could not read the marker: connection refused")
+
+    monkeypatch.setattr("uploads.shelf.ownership.marker", unavailable)
+
+    status, _, err = command("media_owner", "--new-identity", capsys=capsys)
+
+    assert status == 2
+    assert "connection refused" in err
+    assert str(DeploymentRow.objects.get().identity) == ours

@@ -415,6 +415,47 @@ def test_a_media_root_that_does_not_exist_is_a_configuration_error(settings, cap
     assert Image.objects.count() == 1
 
 
+def test_a_media_root_that_is_a_file_is_a_configuration_error(settings, capsys, tmp_path):
+    ingest(1)
+    (tmp_path / "a-file").write_text("not a directory")
+    settings.MEDIA_ROOT = str(tmp_path / "a-file")
+
+    status, _, err = reconcile(capsys=capsys)
+
+    assert status == 1
+    assert "Storage is misconfigured; nothing was changed." in err
+    assert Image.objects.count() == 1
+
+
+def test_a_marker_beside_the_images_is_another_deployments_and_never_swept(
+    own_storage, media_root, capsys
+):
+    """A deployment whose AWS_LOCATION (or MEDIA_ROOT) is our images/ keeps its marker there."""
+    nested = write_orphan(media_root, f"images/{ownership.MARKER}")
+
+    status, out, _ = reconcile("--orphan-grace", "0", capsys=capsys)
+
+    assert status == 0
+    assert (media_root / nested).exists()
+    assert ownership.MARKER not in out
+
+
+def test_an_image_that_cannot_be_read_is_named_and_the_rest_is_done(media_root, capsys, files):
+    image, kept = ingest(1), ingest(2)
+    (media_root / image.file.name).write_bytes(b"\x89PNG\r\n\x1a\n damaged")
+    for name in [*image.thumbnails.values(), *kept.thumbnails.values()]:
+        (media_root / name).unlink()
+
+    status, _, err = reconcile(capsys=capsys)
+
+    assert status == 2
+    assert f"thumbnails for {image.file.name}:" in err
+    assert "1 operation(s) failed, as listed above; the rest was done." in err
+    assert all(
+        (media_root / name).exists() for name in Image.objects.get(pk=kept.pk).thumbnails.values()
+    )
+
+
 def test_json_is_the_only_thing_on_stdout_in_dry_and_real_runs(tmp_path):
     """As `reconcile_media --json | python -m json.tool` reads it: audit lines go to stderr."""
     from tests.processes import manage, production_env

@@ -37,10 +37,11 @@ class Command(ShelfCommand):
     def handle(self, *args, **options) -> None:
         if (options["dry_run"] or options["allow_unreferenced"]) and not options["claim"]:
             raise CommandError("--dry-run and --allow-unreferenced go with --claim.")
+        # Storage that does not answer exits 2 with the reason (ShelfCommand): nothing changed.
+        found = ownership.marker()
         if options["new_identity"]:
             Deployment.objects.update_or_create(pk=1, defaults={"identity": uuid.uuid4()})
-        # Storage that does not answer exits 2 with the reason (ShelfCommand): nothing changed.
-        found, ours = ownership.marker(), ownership.identity()
+        ours = ownership.identity()
         where = storage.location(storage.media_storage())
         marked = f"is marked as {found}'s" if found else "carries no owner marker"
         self.stdout.write(f"This deployment is {ours}; {where} {marked}.")

@@ -105,7 +105,7 @@ class Command(ShelfCommand):
         else:
             self._print(report)
         if report.errors:
-            failed = _("%(count)s storage operation(s) failed; run again once storage answers.")
+            failed = _("%(count)s operation(s) failed, as listed above; the rest was done.")
             raise CommandError(failed % {"count": len(report.errors)}, returncode=EXIT_REFUSED)
 
     def _fail(self, message: str, options, returncode: int) -> None:

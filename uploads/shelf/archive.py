@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from uploads.ingest import imaging, variants
 from uploads.ingest.decode_lock import decode_turn
@@ -24,6 +25,10 @@ from uploads.shelf.audit import audit
 from uploads.shelf.manifest import MoveRefused
 
 Progress = Callable[[str], None]
+NONE_FOUND = gettext_lazy(
+    "None of the %(count)s image files is in %(where)s, so no archive was written: check the "
+    "storage settings (MEDIA_ROOT, or the bucket and its prefix)."
+)
 
 
 # How many images an export wrote, or an import stored (in a dry run: would store); the
@@ -83,12 +88,16 @@ def archive_chunks(report: Counter, progress: Progress) -> Iterator[bytes]:
 
 def shelf_export(path: str, progress: Progress) -> Counter:
     """Write the archive to a new file at `path` (never over an existing one, which a failed
-    export would then remove); a failed export leaves no partial file."""
+    export would then remove); a failed export leaves no partial file. Storage holding none
+    of the images is the wrong place (a MEDIA_ROOT not there), not a shelf to back up."""
     refuse_one_off_dyno()
     report = Counter()
     with open(path, "xb") as out:
         try:
             out.writelines(archive_chunks(report, progress))
+            if report["skipped"] and not report["images"]:
+                where = storage.location(storage.media_storage())
+                raise MoveRefused(NONE_FOUND % {"count": report["skipped"], "where": where})
         except BaseException:
             os.unlink(path)
             raise

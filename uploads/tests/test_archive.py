@@ -64,6 +64,19 @@ def test_an_export_never_writes_over_an_existing_file(shelf, tmp_path, capsys):
     assert path.read_bytes() == b"last week's archive"
 
 
+def test_an_export_from_storage_holding_none_of_the_images_is_refused(
+    shelf, settings, tmp_path, capsys
+):
+    settings.MEDIA_ROOT = str(tmp_path / "not-there")
+    path = tmp_path / "shelf.zip"
+
+    status, _, err = command("export_shelf", str(path), capsys=capsys)
+
+    assert status == 2
+    assert f"None of the 2 image files is in {tmp_path / 'not-there'}, so no archive" in err
+    assert not path.exists()
+
+
 def test_an_export_whose_database_fails_exits_2_without_a_traceback(tmp_path, capsys, monkeypatch):
     def unreachable(path, progress):
         raise OperationalError("connection to the database refused")

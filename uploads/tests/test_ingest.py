@@ -95,7 +95,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_stored(staff_client,
 
     response = post_image(staff_client, data, "big.png", "image/png")
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert f"This file is {len(data) / 1024 / 1024:.1f} MB; the limit is 1 MB." in (
         response.content.decode()
     )

@@ -190,5 +190,5 @@ def test_an_outage_after_the_listing_keeps_the_rows_whose_files_exist_and_exits_
     assert "nothing was changed" not in err
     assert f"could not delete {lost.preview_name}" in err
     # The lost row's three names (its image, its two thumbnails) and the three orphans.
-    assert "6 storage operation(s) failed; run again once storage answers." in err
+    assert "6 operation(s) failed, as listed above; the rest was done." in err
     assert list(Image.objects.on_shelf()) == [row for row in rows if row != lost]

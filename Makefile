@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_MARKS ?= not e2e and not s3 and not heroku and not load and not deployments
 
-.PHONY: run prod test lint format bench test-e2e test-s3 test-heroku test-load test-deployments clean
+.PHONY: run prod prod-superuser test lint format bench test-e2e test-s3 test-heroku test-load test-deployments clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ prod: $(INSTALLED)
 	$(PROD_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PROD_ENV) $(PY) manage.py migrate --noinput
 	$(PROD_ENV) $(VENV)/bin/gunicorn config.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
+
+# An admin for `make prod`'s database (`createsuperuser` alone writes to development's).
+prod-superuser: $(INSTALLED)
+	$(PROD_ENV) $(PY) manage.py migrate --noinput
+	$(PROD_ENV) $(PY) manage.py createsuperuser
 
 test: $(INSTALLED)
 	$(PY) -m pytest -m "$(PYTEST_MARKS)" $(PYTEST_ARGS)

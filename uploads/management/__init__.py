@@ -1,0 +1,1 @@
+"""The shelf's management commands and what they share (exit statuses)."""

@@ -220,3 +220,30 @@ def test_anonymous_readers_are_free_again_after_each_request(csrf_checked, path,
     answers = [client.post(path, {"comment": "hello"}).status_code for _ in range(10)]
 
     assert answers == [status] * 10  # never 503: no reader is kept
+
+
+def free_readers() -> int:
+    """How many of this process's anonymous readers are free now."""
+    taken = [upload_gate.ANONYMOUS_READERS.acquire(blocking=False) for _ in range(2)]
+    for _ in filter(None, taken):
+        upload_gate.ANONYMOUS_READERS.release()
+    return sum(taken)
+
+
+def test_an_anonymous_upload_keeps_its_reader_until_it_is_answered(client, settings, monkeypatch):
+    """Its wait for the decode turn and its writes to storage hold the thread as its body
+    did: a crowd of visitors' uploads must not take the threads pages and /healthz need."""
+    settings.PUBLIC_UPLOADS = "open"
+    free_during_ingest = []
+
+    def ingest(*args, **kwargs):
+        free_during_ingest.append(free_readers())
+        raise services.UploadRejected("Refused for the test.", code="kind")
+
+    monkeypatch.setattr(services, "image_ingest", ingest)
+
+    response = client.post("/images/", {"image": upload_file(distinct_png(1))})
+
+    assert response.status_code == 400
+    assert free_during_ingest == [1]  # the other one is this upload's
+    assert free_readers() == 2  # given back with the answer

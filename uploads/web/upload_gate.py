@@ -8,12 +8,13 @@ body, spools a single byte. Files that are spooled go to unnamed temporary files
 (upload_handlers.py), closed when the request ends.
 
 Heroku's router passes bodies on as slowly as clients send them, and a body holds its
-thread until it has arrived (read_deadline.py bounds how long). So bodies from clients
-who are not signed in, sign-in forms included, are read by at most ANONYMOUS_READERS
-threads of a worker at once, and the rest stay free for pages, staff and /healthz; one
-more gets 503 at once rather than a thread to wait in. A reader is taken until the CSRF
-check has read the body (or refused it), not through the ingest that follows. Signed in
-means a session the database knows (request.user), never a cookie's mere presence.
+thread until it has arrived (read_deadline.py bounds how long); an upload then holds it
+while it waits for its decode turn and writes to storage (INGEST_DEADLINE bounds that). So
+requests with a body from clients who are not signed in, sign-in forms included, are
+served by at most ANONYMOUS_READERS threads of a worker at once, from before their body is
+read to their answer, and the rest stay free for pages, staff and /healthz; one more gets
+503 at once rather than a thread to wait in. Signed in means a session the database knows
+(request.user), never a cookie's mere presence.
 """
 
 from __future__ import annotations
@@ -126,15 +127,16 @@ class UploadGateMiddleware(MiddlewareMixin):
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        """The CSRF check has read the body: free its reader (anonymous bodies), and start
-        the request's INGEST_DEADLINE for its uploads (the router's 30 s run from here)."""
-        _free_the_reader(request)
+        """The CSRF check has read the body: start the request's INGEST_DEADLINE for its
+        uploads (the router's 30 s run from here)."""
         if content_length(request.META):
             deadline = time.monotonic() + settings.INGEST_DEADLINE
             request.ingest_deadline = decode_lock.deadline.set(deadline)
 
     def process_response(self, request, response):
-        _free_the_reader(request)  # the CSRF check refused it, or reading it failed
+        if getattr(request, "anonymous_reader", False):  # taken before its body was read
+            request.anonymous_reader = False
+            ANONYMOUS_READERS.release()
         for spooled in getattr(request, "spooled_uploads", ()):
             spooled.close()  # an unnamed file: closing it frees its disk
         if hasattr(request, "ingest_deadline"):  # this thread's next request sets its own
@@ -154,12 +156,6 @@ def _take_a_reader(request):
     response = render(request, "503.html", status=503)
     response["Retry-After"] = "5"
     return response
-
-
-def _free_the_reader(request) -> None:
-    if getattr(request, "anonymous_reader", False):
-        request.anonymous_reader = False
-        ANONYMOUS_READERS.release()
 
 
 def _audit_refusal(request, reason: str, **fields) -> None:

@@ -66,12 +66,18 @@ def images_delete(rows: QuerySet[Image], *, reason: str, user=None) -> Deleted:
 def _deleted(doomed: Deleted, reason: str, who: str) -> None:
     for image in doomed:
         audit("image.deleted", user=who, reason=reason, image=image.pk, file=image.file.name)
-    names = [name for image in doomed for name in image.stored_names()]
-    if deadline.get() is None:  # a command waits, and reports what storage would not delete
-        doomed.failed += storage.delete_files(names)
-    else:  # a request answers without waiting on storage; what a stopping process leaves
-        # undeleted (the thread is a daemon) is an orphan for reconcile_media
-        threading.Thread(target=storage.delete_files, args=(names,), daemon=True).start()
+    doomed.failed += remove_files([name for image in doomed for name in image.stored_names()])
+
+
+def remove_files(names: list[str]) -> list[str]:
+    """Delete stored files: at once in a command, which reports the names storage would not
+    delete (returned); by a thread of their own in a request, which answers without waiting
+    on storage (what a stopping process leaves undeleted, the thread being a daemon, is an
+    orphan for reconcile_media)."""
+    if deadline.get() is None:
+        return storage.delete_files(names)
+    threading.Thread(target=storage.delete_files, args=(names,), daemon=True).start()
+    return []
 
 
 def images_enforce_limit(*, limit: int | None = None, user=None) -> Deleted:

@@ -24,7 +24,7 @@ from uploads.media.storage import StorageUnavailable
 from uploads.models import Image
 from uploads.shelf import changes, ownership
 from uploads.shelf.audit import audit, logger, username
-from uploads.shelf.deletion import images_enforce_limit, lock_shelf
+from uploads.shelf.deletion import images_enforce_limit, lock_shelf, remove_files
 
 DUPLICATE = _("This image is already on the shelf.")
 AWAITING = _("This image is already waiting for approval.")
@@ -206,8 +206,8 @@ def _save_thumbnails(thumbnails: list[variants.Thumbnail], written: list[str]) -
 
 
 def _discard(names: list[str]) -> None:
-    """Best effort: what cannot be removed now is an orphan for reconcile_media."""
-    for name in storage.delete_files(names):
+    """Best effort, off a request's answer: what is not removed is an orphan for reconcile."""
+    for name in remove_files(names):
         logger.warning("event=upload.cleanup_failed file=%s", name)
 
 

@@ -131,6 +131,38 @@ def test_an_upload_whose_files_take_past_the_deadline_answers_503_and_stores_not
     assert files() == []
 
 
+def test_an_upload_past_its_deadline_answers_before_its_files_are_removed(
+    client, settings, private_lock, files, monkeypatch
+):
+    """Removing what it wrote is storage's work too: a slow storage must not push the 503
+    past the router's 30 s."""
+    settings.INGEST_DEADLINE = 1
+    save_file, delete_files = storage.save_file, storage.delete_files
+    may_finish, finished = threading.Event(), threading.Event()
+
+    def slow_save(name, content):
+        time.sleep(0.4)
+        return save_file(name, content)
+
+    def slow_delete(names):
+        may_finish.wait(timeout=10)
+        failed = delete_files(names)
+        finished.set()
+        return failed
+
+    monkeypatch.setattr(storage, "save_file", slow_save)
+    monkeypatch.setattr(storage, "delete_files", slow_delete)
+
+    response = client.post("/images/", {"image": upload_file(distinct_png(1))})
+
+    answered_before_the_delete = not finished.is_set()
+    may_finish.set()
+    assert finished.wait(timeout=10)
+    assert response.status_code == 503
+    assert answered_before_the_delete
+    assert (Image.objects.count(), files()) == (0, [])
+
+
 def test_an_upload_answers_before_the_files_the_limit_removes_are_deleted(
     client, private_lock, files, monkeypatch
 ):

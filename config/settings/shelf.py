@@ -44,7 +44,7 @@ def public_uploads_mode(value: str) -> str:
 # images wait for approval ("moderated"), or visitors straight onto the shelf ("open").
 PUBLIC_UPLOADS = public_uploads_mode(env("PUBLIC_UPLOADS", default="off"))
 # How many visitors' uploads may wait for approval; beyond it they are refused (429).
-PENDING_LIMIT = env.int("PENDING_LIMIT", default=20)
+PENDING_LIMIT = at_least_one("PENDING_LIMIT", 20)
 # reconcile_media spares unreferenced files younger than this: uploads in flight.
 ORPHAN_GRACE_MINUTES = env.int("ORPHAN_GRACE_MINUTES", default=15)
 

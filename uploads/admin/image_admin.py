@@ -118,7 +118,8 @@ class ImageAdmin(views.ImagePagesMixin, import_limits.ConfirmationMixin, ImportE
             changelist = super().get_changelist_instance(request)
         except OverflowError as error:  # a year past datetime's: Django's catch is ValueError
             raise IncorrectLookupParameters(error) from error
-        listing.note_files(changelist.result_list)
+        if request.method in ("GET", "HEAD"):  # a POST runs an action: the list is not shown
+            listing.note_files(changelist.result_list)
         return changelist
 
     def lookup_allowed(self, lookup, value, request=None):

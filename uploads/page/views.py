@@ -81,6 +81,8 @@ def _render_index(request, *, form=None, status: int = 200, shared: bool = False
     response = render(request, "uploads/index.html", context, status=status)
     if not shared:
         add_never_cache_headers(response)
+    if status == 503:  # storage did not answer: worth trying again, as every 503 says
+        response["Retry-After"] = "30"
     return response
 
 

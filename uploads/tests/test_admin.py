@@ -220,6 +220,25 @@ def test_verify_files_reports_when_everything_is_present(admin_client):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_action_asks_storage_once_not_also_for_the_list_it_does_not_show(
+    admin_client, monkeypatch
+):
+    """On a slow S3 each look is a listing per prefix, with its own timeouts."""
+    from uploads.media import storage
+
+    images, asked = [ingest(1), ingest(2)], []
+    existing = storage.existing
+    monkeypatch.setattr(storage, "existing", lambda names: asked.append(1) or existing(names))
+
+    response = admin_client.post(
+        CHANGELIST, {"action": "verify_files", "_selected_action": [i.pk for i in images]}
+    )
+
+    assert response.status_code == 302
+    assert len(asked) == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_verify_files_says_storage_is_unavailable_and_removes_nothing(admin_client, monkeypatch):
     from uploads.media import storage
 

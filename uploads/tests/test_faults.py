@@ -30,6 +30,7 @@ def test_a_write_that_fails_half_way_leaves_no_partial_file(staff_client, files,
     response = staff_client.post("/images/", {"image": upload_file(distinct_png(1))})
 
     assert response.status_code == 503
+    assert response["Retry-After"] == "30"
     assert str(storage.UNAVAILABLE) in response.content.decode()
     assert Image.objects.count() == 0
     assert files() == []

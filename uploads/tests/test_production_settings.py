@@ -180,8 +180,9 @@ def test_a_public_uploads_value_it_does_not_take_stops_startup_with_a_clear_mess
     )
 
 
-def test_a_shelf_limit_below_one_stops_startup_with_its_name():
-    result = import_settings("config.settings.production", IMAGE_LIMIT="-1", **PRODUCTION)
+@pytest.mark.parametrize("name", ["IMAGE_LIMIT", "PENDING_LIMIT"])
+def test_a_shelf_limit_below_one_stops_startup_with_its_name(name):
+    result = import_settings("config.settings.production", **{name: "-1"}, **PRODUCTION)
 
     assert result.returncode != 0
-    assert "ImproperlyConfigured: IMAGE_LIMIT=-1 must be 1 or more." in result.stderr
+    assert f"ImproperlyConfigured: {name}=-1 must be 1 or more." in result.stderr

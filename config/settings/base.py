@@ -87,9 +87,11 @@ def database_config(url: str, **options) -> dict:
     config = dj_database_url.parse(url, **options)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock when a transaction starts, so concurrent
-        # writers queue instead of failing with "database is locked" mid-way. Nothing else:
-        # SQLite takes no sslmode (DATABASE_SSL_REQUIRE is Postgres's).
-        config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        # writers queue instead of failing with "database is locked" mid-way. SQLite takes
+        # no sslmode (DATABASE_SSL_REQUIRE is Postgres's).
+        options = config.setdefault("OPTIONS", {})
+        options.pop("sslmode", None)
+        options.update(transaction_mode="IMMEDIATE", timeout=20)
     return config
 
 

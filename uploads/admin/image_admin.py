@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import BadRequest
 from django.db.models import F
 from django.utils.html import format_html
@@ -114,17 +113,18 @@ class ImageAdmin(views.ImagePagesMixin, import_limits.ConfirmationMixin, ImportE
 
     def get_changelist_instance(self, request):
         """Look up the files of the page's rows once (one listing per prefix on S3)."""
-        try:
-            changelist = super().get_changelist_instance(request)
-        except OverflowError as error:  # a year past datetime's: Django's catch is ValueError
-            raise IncorrectLookupParameters(error) from error
+        changelist = super().get_changelist_instance(request)
         if request.method in ("GET", "HEAD"):  # a POST runs an action: the list is not shown
             listing.note_files(changelist.result_list)
         return changelist
 
     def lookup_allowed(self, lookup, value, request=None):
-        # A pattern from the address would be compiled by the database: an error, not a list.
-        return not lookup.endswith("regex") and super().lookup_allowed(lookup, value, request)
+        # Errors, not lists (and 500s: the export's list too): a pattern from the address,
+        # which the database would compile, and a date part past datetime's (an int too
+        # large overflows, and Django catches only ValueError there).
+        date_part = lookup.endswith(("__year", "__month", "__day")) and len(str(value)) > 4
+        refused = lookup.endswith("regex") or date_part
+        return not refused and super().lookup_allowed(lookup, value, request)
 
     def response_action(self, request, queryset):
         # Django filters by the ids as sent: one that is not an id would be a 500.

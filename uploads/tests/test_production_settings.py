@@ -68,13 +68,15 @@ def test_production_puts_whitenoise_right_after_the_security_middleware():
     assert values["DATABASES"]["default"]["CONN_HEALTH_CHECKS"] is True
 
 
-def test_production_on_sqlite_passes_sqlite_no_sslmode():
-    values = load_settings(
-        "config.settings.production", SECRET_KEY="x" * 50, DATABASE_URL="sqlite:////tmp/p.sqlite3"
-    )
+def test_production_on_sqlite_passes_sqlite_no_sslmode_and_keeps_the_urls_options():
+    url = "sqlite:////tmp/p.sqlite3?init_command=PRAGMA%20journal_mode%3DWAL"
+
+    values = load_settings("config.settings.production", SECRET_KEY="x" * 50, DATABASE_URL=url)
 
     options = values["DATABASES"]["default"]["OPTIONS"]
-    assert options == {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    assert "sslmode" not in options
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["init_command"] == "PRAGMA journal_mode=WAL"
 
 
 def test_a_bucket_name_switches_media_to_s3():

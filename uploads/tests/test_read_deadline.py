@@ -117,6 +117,20 @@ def test_a_body_left_unread_closes_the_connection_rather_than_being_drained(conn
     assert response.must_close is True  # its Connection header says close, not keep-alive
 
 
+def test_a_start_response_that_is_not_gunicorns_still_gets_the_connection_closed(connection):
+    """Something may wrap gunicorn's start_response (an APM agent): no 500 for that."""
+    ours, client = connection
+    client.sendall(b"x" * 10)
+    environ = gunicorn_environ(ours, 10**6)
+
+    answer = with_read_deadline(lambda environ, start_response: [b"refused"])(
+        environ, lambda status, headers, exc_info=None: None
+    )
+
+    assert answer == [b"refused"]
+    assert environ["wsgi.input"].failed is True
+
+
 def test_a_chunked_body_which_django_never_reads_closes_the_connection(connection):
     ours, _ = connection
     body = Body(ChunkedReader(None, SocketUnreader(ours)))

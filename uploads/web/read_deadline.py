@@ -102,4 +102,6 @@ def _close_connection(body, start_response) -> None:
     go out with the first bytes of the body): the router must not send another request on
     a connection about to close."""
     body.failed = True
-    start_response.__self__.force_close()
+    response = getattr(start_response, "__self__", None)  # none if something wraps gunicorn's
+    if hasattr(response, "force_close"):
+        response.force_close()

@@ -247,3 +247,21 @@ def test_an_anonymous_upload_keeps_its_reader_until_it_is_answered(client, setti
     assert response.status_code == 400
     assert free_during_ingest == [1]  # the other one is this upload's
     assert free_readers() == 2  # given back with the answer
+
+
+def test_a_sign_in_frees_its_reader_once_its_body_is_read(client, monkeypatch):
+    """Checking a password takes a while: staff signing in at once are not refused for it."""
+    from django.contrib.auth.forms import AuthenticationForm
+
+    free_while_checked = []
+    clean = AuthenticationForm.clean
+
+    def checked(form):
+        free_while_checked.append(free_readers())
+        return clean(form)
+
+    monkeypatch.setattr(AuthenticationForm, "clean", checked)
+
+    client.post("/admin/login/", {"username": "someone", "password": "wrong"})
+
+    assert free_while_checked == [2]

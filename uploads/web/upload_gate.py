@@ -10,11 +10,12 @@ body, spools a single byte. Files that are spooled go to unnamed temporary files
 Heroku's router passes bodies on as slowly as clients send them, and a body holds its
 thread until it has arrived (read_deadline.py bounds how long); an upload then holds it
 while it waits for its decode turn and writes to storage (INGEST_DEADLINE bounds that). So
-requests with a body from clients who are not signed in, sign-in forms included, are
-served by at most ANONYMOUS_READERS threads of a worker at once, from before their body is
-read to their answer, and the rest stay free for pages, staff and /healthz; one more gets
-503 at once rather than a thread to wait in. Signed in means a session the database knows
-(request.user), never a cookie's mere presence.
+bodies from clients who are not signed in, sign-in forms included, are read by at most
+ANONYMOUS_READERS threads of a worker at once, and the rest stay free for pages, staff and
+/healthz; one more gets 503 at once rather than a thread to wait in. A reader is taken
+until the CSRF check has read the body (or refused it), and a visitor's upload keeps it
+until its answer. Signed in means a session the database knows (request.user), never a
+cookie's mere presence.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class UploadGateMiddleware(MiddlewareMixin):
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             raise PermissionDenied(_("You may not upload files here."))
         if size <= (door.max_body() if door else settings.DATA_UPLOAD_MAX_MEMORY_SIZE):
+            request.upload_door = door
             return _take_a_reader(request)
         if door is None:
             audit("request.refused", reason="too_large", path=request.path, bytes=size)
@@ -127,16 +129,16 @@ class UploadGateMiddleware(MiddlewareMixin):
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        """The CSRF check has read the body: start the request's INGEST_DEADLINE for its
-        uploads (the router's 30 s run from here)."""
+        """The CSRF check has read the body: free its reader unless it is an upload's, and
+        start the request's INGEST_DEADLINE for its uploads (the router's 30 s run from here)."""
+        if not getattr(request, "upload_door", None):
+            _free_the_reader(request)
         if content_length(request.META):
             deadline = time.monotonic() + settings.INGEST_DEADLINE
             request.ingest_deadline = decode_lock.deadline.set(deadline)
 
     def process_response(self, request, response):
-        if getattr(request, "anonymous_reader", False):  # taken before its body was read
-            request.anonymous_reader = False
-            ANONYMOUS_READERS.release()
+        _free_the_reader(request)  # an upload's; or the CSRF check refused it, or reading failed
         for spooled in getattr(request, "spooled_uploads", ()):
             spooled.close()  # an unnamed file: closing it frees its disk
         if hasattr(request, "ingest_deadline"):  # this thread's next request sets its own
@@ -156,6 +158,12 @@ def _take_a_reader(request):
     response = render(request, "503.html", status=503)
     response["Retry-After"] = "5"
     return response
+
+
+def _free_the_reader(request) -> None:
+    if getattr(request, "anonymous_reader", False):
+        request.anonymous_reader = False
+        ANONYMOUS_READERS.release()
 
 
 def _audit_refusal(request, reason: str, **fields) -> None:

@@ -131,42 +131,10 @@ def test_an_upload_whose_files_take_past_the_deadline_answers_503_and_stores_not
     assert files() == []
 
 
-def test_an_upload_past_its_deadline_answers_before_its_files_are_removed(
-    client, settings, private_lock, files, monkeypatch
-):
-    """Removing what it wrote is storage's work too: a slow storage must not push the 503
-    past the router's 30 s."""
-    settings.INGEST_DEADLINE = 1
-    save_file, delete_files = storage.save_file, storage.delete_files
-    may_finish, finished = threading.Event(), threading.Event()
-
-    def slow_save(name, content):
-        time.sleep(0.4)
-        return save_file(name, content)
-
-    def slow_delete(names):
-        may_finish.wait(timeout=10)
-        failed = delete_files(names)
-        finished.set()
-        return failed
-
-    monkeypatch.setattr(storage, "save_file", slow_save)
-    monkeypatch.setattr(storage, "delete_files", slow_delete)
-
-    response = client.post("/images/", {"image": upload_file(distinct_png(1))})
-
-    answered_before_the_delete = not finished.is_set()
-    may_finish.set()
-    assert finished.wait(timeout=10)
-    assert response.status_code == 503
-    assert answered_before_the_delete
-    assert (Image.objects.count(), files()) == (0, [])
-
-
-def test_an_upload_answers_before_the_files_the_limit_removes_are_deleted(
-    client, private_lock, files, monkeypatch
-):
-    oldest, *_ = [ingest(index) for index in range(3)]
+@pytest.fixture
+def held_deletes(monkeypatch):
+    """storage.delete_files held until the test lets it go: post(client, data) answers
+    (the response, whether it came before the deletion was done)."""
     may_finish, finished = threading.Event(), threading.Event()
     delete_files = storage.delete_files
 
@@ -178,11 +146,44 @@ def test_an_upload_answers_before_the_files_the_limit_removes_are_deleted(
 
     monkeypatch.setattr(storage, "delete_files", slow_delete)
 
-    response = client.post("/images/", {"image": upload_file(distinct_png(9))})
+    def post(client, data):
+        response = client.post("/images/", {"image": upload_file(data)})
+        answered_first = not finished.is_set()
+        may_finish.set()
+        assert finished.wait(timeout=10)
+        return response, answered_first
 
-    answered_before_the_delete = not finished.is_set()
-    may_finish.set()
-    assert finished.wait(timeout=10)
+    return post
+
+
+def test_an_upload_past_its_deadline_answers_before_its_files_are_removed(
+    client, settings, private_lock, files, monkeypatch, held_deletes
+):
+    """Removing what it wrote is storage's work too: a slow storage must not push the 503
+    past the router's 30 s."""
+    settings.INGEST_DEADLINE = 1
+    save_file = storage.save_file
+
+    def slow_save(name, content):
+        time.sleep(0.4)
+        return save_file(name, content)
+
+    monkeypatch.setattr(storage, "save_file", slow_save)
+
+    response, answered_before_the_delete = held_deletes(client, distinct_png(1))
+
+    assert response.status_code == 503
+    assert answered_before_the_delete
+    assert (Image.objects.count(), files()) == (0, [])
+
+
+def test_an_upload_answers_before_the_files_the_limit_removes_are_deleted(
+    client, private_lock, files, held_deletes
+):
+    oldest, *_ = [ingest(index) for index in range(3)]
+
+    response, answered_before_the_delete = held_deletes(client, distinct_png(9))
+
     assert response.status_code == 303
     assert answered_before_the_delete
     assert not Image.objects.filter(pk=oldest.pk).exists()
